@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from copywriter.catalog.models import Favourite, Template
+
+
+def templates_visible(*, workspace_id: int) -> QuerySet[Template]:
+    """Built-ins plus this workspace's own, active ones only."""
+    return Template.objects.filter(Q(workspace__isnull=True) | Q(workspace_id=workspace_id),
+                                   is_active=True)
+
+
+def template_search(*, workspace_id: int, q: str = "", category: str = "") -> QuerySet[Template]:
+    qs = templates_visible(workspace_id=workspace_id)
+    for term in q.lower().split()[:8]:
+        qs = qs.filter(search_text__contains=term)
+    if category:
+        qs = qs.filter(category=category)
+    return qs.order_by("category", "title")
+
+
+def category_counts(*, workspace_id: int) -> list[dict[str, object]]:
+    return list(templates_visible(workspace_id=workspace_id).values("category")
+                .annotate(n=Count("id")).order_by("category"))
+
+
+def template_get(*, workspace_id: int, template_id: int) -> Template:
+    try:
+        return templates_visible(workspace_id=workspace_id).select_related("current").get(
+            pk=template_id)
+    except Template.DoesNotExist:
+        raise Http404("No such template") from None
+
+
+def favourite_ids(*, user_id: int, workspace_id: int) -> set[int]:
+    return set(Favourite.objects.filter(user_id=user_id, workspace_id=workspace_id)
+               .values_list("template_id", flat=True))
+
+
+def recently_used(*, user_id: int, workspace_id: int, limit: int = 6) -> list[Template]:
+    from copywriter.generation.models import Generation
+
+    ids: list[int] = []
+    rows = (Generation.objects.filter(created_by_id=user_id, workspace_id=workspace_id)
+            .order_by("-created_at").values_list("template_id", flat=True)[:200])
+    for tid in rows:
+        if tid not in ids:
+            ids.append(tid)
+        if len(ids) >= limit:
+            break
+    by_id = {t.pk: t for t in templates_visible(workspace_id=workspace_id).filter(pk__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from copywriter.catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("w/<int:ws>/templates/", views.index, name="index"),
+    path("w/<int:ws>/templates/<int:template_id>/", views.detail, name="detail"),
+    path("w/<int:ws>/templates/<int:template_id>/favourite/", views.favourite, name="favourite"),
+]

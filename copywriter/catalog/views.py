@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from copywriter.catalog import selectors, services
+from copywriter.catalog.forms import generate_form_class
+from copywriter.core.types import MemberRequest
+from copywriter.generation.services import GenerationError, generation_create, tone_choices
+from copywriter.workspaces.decorators import workspace_member
+
+
+@workspace_member()
+@require_GET
+def index(request: MemberRequest) -> HttpResponse:
+    ws = request.membership.workspace_id
+    q = request.GET.get("q", "")[:100]
+    category = request.GET.get("category", "")[:40]
+    only_favs = request.GET.get("favourites") == "1"
+    results = selectors.template_search(workspace_id=ws, q=q, category=category)
+    favs = selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws)
+    if only_favs:
+        results = results.filter(pk__in=favs)
+    context = {
+        "templates": list(results), "q": q, "category": category, "only_favs": only_favs,
+        "favs": favs, "nav": "templates",
+        "counts": selectors.category_counts(workspace_id=ws),
+    }
+    if request.htmx and request.htmx.target == "template-results":
+        return render(request, "catalog/index.html#results", context)
+    context["recent"] = selectors.recently_used(user_id=request.user.pk, workspace_id=ws)
+    context["total"] = sum(int(c["n"]) for c in context["counts"])  # type: ignore[call-overload]
+    return render(request, "catalog/index.html", context)
+
+
+@workspace_member()
+@require_http_methods(["GET", "POST"])
+def detail(request: MemberRequest, template_id: int) -> HttpResponse:
+    """Preview (fields, sample output) and the generate form; POST starts a generation."""
+    ws = request.membership.workspace_id
+    template = selectors.template_get(workspace_id=ws, template_id=template_id)
+    spec = template.spec()
+    tones = tone_choices(workspace_id=ws)
+    form_class = generate_form_class(spec, tones, settings.GENERATION_MAX_VARIANTS)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            fields = {f.name: request.POST.get(f.name, "") for f in spec.fields}
+            try:
+                gen = generation_create(membership=request.membership, template=template,
+                                        fields=fields, tone=form.cleaned_data["tone"],
+                                        variants=form.cleaned_data["variants"],
+                                        length=form.cleaned_data["length"])
+            except GenerationError as exc:
+                for name, message in exc.field_errors.items():
+                    form.add_error(None if name == "__all__" else name, message)
+                error, status = exc.message, exc.status
+            else:
+                return redirect("generation:detail", ws=ws, generation_id=gen.pk)
+        else:
+            status = 400
+    else:
+        form = form_class(initial={"tone": "professional"})
+    return render(request, "catalog/detail.html", {
+        "template": template, "spec": spec, "form": form, "error": error, "nav": "templates",
+        "is_fav": template.pk in selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws),
+    }, status=status)
+
+
+@workspace_member(write_methods_need="viewer")
+@require_POST
+def favourite(request: MemberRequest, template_id: int) -> HttpResponse:
+    ws = request.membership.workspace_id
+    template = selectors.template_get(workspace_id=ws, template_id=template_id)
+    on = services.favourite_toggle(membership=request.membership, template=template)
+    if request.htmx:
+        return render(request, "catalog/index.html#fav-button",
+                      {"t": template, "favs": {template.pk} if on else set(),
+                       "membership": request.membership})
+    return redirect("catalog:detail", ws=ws, template_id=template.pk)

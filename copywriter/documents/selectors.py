@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from copywriter.documents.models import Document, DocumentVersion
+
+SORTS = {
+    "updated": "-updated_at",
+    "created": "-created_at",
+    "title": "title",
+}
+
+
+def documents_for_workspace(*, workspace_id: int, q: str = "", sort: str = "updated",
+                            trashed: bool = False) -> QuerySet[Document]:
+    qs = Document.objects.filter(workspace_id=workspace_id, deleted_at__isnull=not trashed)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    return qs.order_by(SORTS.get(sort, "-updated_at"), "-pk").select_related("created_by")
+
+
+def document_get(*, workspace_id: int, document_id: int, trashed: bool | None = False) -> Document:
+    """The document if it belongs to the workspace (404 otherwise, also for another's ids)."""
+    filters: dict[str, object] = {"workspace_id": workspace_id, "pk": document_id}
+    if trashed is not None:
+        filters["deleted_at__isnull"] = not trashed
+    return get_object_or_404(Document, **filters)
+
+
+def version_get(*, document: Document, number: int) -> DocumentVersion:
+    return get_object_or_404(DocumentVersion, document=document, number=number)
+
+
+def head_version(*, document: Document) -> DocumentVersion:
+    return DocumentVersion.objects.get(document=document, number=document.head_number)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    op: str  # "same", "add", "del"
+    text: str
+
+
+def line_diff(old: str, new: str) -> list[DiffLine]:
+    """A line diff for templates to render (escaped there like any other text)."""
+    a, b = old.splitlines(), new.splitlines()
+    out: list[DiffLine] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(DiffLine("same", line) for line in a[i1:i2])
+            continue
+        out.extend(DiffLine("del", line) for line in a[i1:i2])
+        out.extend(DiffLine("add", line) for line in b[j1:j2])
+    return out

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from copywriter.generation.tones import TRAINED_TONES
+
+
+class Command(BaseCommand):
+    help = "Train the LoRA adapter of one or more tones from data/tones/ into adapters/<tone>/."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("tones", nargs="*", help=f"default: all of {', '.join(TRAINED_TONES)}")
+        parser.add_argument("--epochs", type=int, default=2)
+        parser.add_argument("--rank", type=int, default=16)
+        parser.add_argument("--lr", type=float, default=3e-4)
+        parser.add_argument("--skip-existing", action="store_true")
+
+    def handle(self, *args: Any, tones: list[str], epochs: int, rank: int, lr: float,
+               skip_existing: bool, **opts: Any) -> None:
+        from copywriter.ml.paths import adapters_dir
+        from copywriter.ml.tonedata import data_hash, load_corpus, tone_split
+        from copywriter.ml.train import TrainConfig, train_adapter
+
+        tones = tones or TRAINED_TONES
+        unknown = set(tones) - set(TRAINED_TONES)
+        if unknown:
+            raise CommandError(f"unknown tones {sorted(unknown)}; choose from {TRAINED_TONES}")
+        corpus = load_corpus()
+        for tone in tones:
+            out = adapters_dir() / tone
+            if skip_existing and (out / "adapter_model.safetensors").exists():
+                self.stdout.write(f"{tone}: exists, skipped")
+                continue
+            train = tone_split(corpus, tone, "train")
+            held = tone_split(corpus, tone, "heldout")
+            if len(train) < 20:
+                raise CommandError(f"{tone}: only {len(train)} training examples")
+
+            def progress(step: int, total: int, loss: float, tone: str = tone) -> None:
+                if step % 5 == 0 or step == total:
+                    self.stdout.write(f"{tone}: step {step}/{total} loss {loss:.3f}")
+                    self.stdout.flush()
+
+            record = train_adapter(
+                [(e.instruction, e.output) for e in train], out,
+                config=TrainConfig(epochs=epochs, rank=rank, lr=lr),
+                heldout=[(e.instruction, e.output) for e in held], progress=progress,
+                meta={"tone": tone, "data_hash": data_hash(train + held),
+                      "command": f"python manage.py train_tone {tone} --epochs {epochs} "
+                                 f"--rank {rank} --lr {lr}"})
+            self.stdout.write(self.style.SUCCESS(
+                f"{tone}: held-out loss {record['heldout_loss_before']} -> "
+                f"{record['heldout_loss_after']} in {record['seconds']}s"))

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from copywriter.catalog.models import Template
+from copywriter.generation.models import BrandVoice, Generation, Status, Variant
+from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
+from copywriter.workspaces.models import Membership
+
+
+class GenerationError(Exception):
+    """``permanent`` says whether retrying can help; ``status`` is the HTTP answer for views."""
+
+    def __init__(self, message: str, *, permanent: bool = True, status: int = 400,
+                 field_errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.status = status
+        self.field_errors = field_errors or {}
+
+
+def tone_choices(*, workspace_id: int) -> list[tuple[str, str]]:
+    choices = [(key, f"{key.title()}: {label}") for key, label in TONES.items()]
+    for voice in BrandVoice.objects.filter(workspace_id=workspace_id, status="ready"):
+        choices.append((f"{VOICE_PREFIX}{voice.pk}", f"Brand voice: {voice.name}"))
+    return choices
+
+
+def _check_limits(membership: Membership) -> None:
+    """Per-workspace rate (per minute) and daily quota, counted in the shared cache."""
+    ws = membership.workspace_id
+    minute_key = f"gen-rate:{ws}:{timezone.now():%Y%m%d%H%M}"
+    day_key = f"gen-day:{ws}:{timezone.now():%Y%m%d}"
+    cache.add(minute_key, 0, timeout=120)
+    cache.add(day_key, 0, timeout=2 * 86400)
+    if int(cache.get(day_key, 0)) >= settings.GENERATION_DAILY_QUOTA:
+        raise GenerationError(f"This workspace used its {settings.GENERATION_DAILY_QUOTA} "
+                              "generations for today. The quota resets at midnight UTC.",
+                              permanent=False, status=429)
+    if cache.incr(minute_key) > settings.GENERATION_RATE_PER_MINUTE:
+        raise GenerationError("Too many generations this minute for this workspace; wait a "
+                              "minute and try again.", permanent=False, status=429)
+    cache.incr(day_key)
+
+
+def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],
+                      tone: str, variants: int | None = None, length: str = "medium",
+                      retry_of: Generation | None = None) -> Generation:
+    """Validate everything first; only a valid request is stored and enqueued."""
+    if not membership.can_write:
+        raise GenerationError("Viewers cannot generate copy; ask an owner for the editor role.",
+                              status=403)
+    spec = template.spec()
+    clean = {f.name: fields.get(f.name, "") for f in spec.fields}
+    for name, value in clean.items():
+        if value is not None and not isinstance(value, str | int):
+            raise GenerationError("Field values must be text.", field_errors={name: "Must be text."})
+    clean = {k: ("" if v is None else str(v)) for k, v in clean.items()}
+    errors = spec.validate_values(clean)
+    unknown = sorted(set(fields) - set(clean))
+    if unknown:
+        errors["__all__"] = f"Unknown fields for this template: {', '.join(unknown)}."
+    if errors:
+        raise GenerationError("Some fields need attention.", field_errors=errors)
+    valid_tones = {key for key, _ in tone_choices(workspace_id=membership.workspace_id)}
+    if tone not in valid_tones:
+        raise GenerationError(f"Unknown tone {tone!r}. Choose one of: "
+                              f"{', '.join(sorted(valid_tones))}.",
+                              field_errors={"tone": "Choose a tone from the list."})
+    n = spec.variants if variants is None else variants
+    if not isinstance(n, int) or not 1 <= n <= settings.GENERATION_MAX_VARIANTS:
+        raise GenerationError(f"Variants must be between 1 and {settings.GENERATION_MAX_VARIANTS}.",
+                              field_errors={"variants": "Out of range."})
+    if length not in LENGTHS:
+        raise GenerationError(f"Length must be one of {', '.join(LENGTHS)}.",
+                              field_errors={"length": "Choose short, medium or long."})
+    # The template's own word range bounds the budget too (~1.6 tokens a word).
+    max_tokens = min(LENGTHS[length], settings.GENERATION_MAX_NEW_TOKENS,
+                     max(48, int(spec.max_words * 1.6) + 16))
+    prompt = spec.render(clean)
+    _check_limits(membership)
+    sampling = {"temperature": 0.8, "top_p": 0.92, "repetition_penalty": 1.15,
+                **spec.sampling, "seed": random.randrange(1, 2**31)}
+    with transaction.atomic():
+        gen = Generation.objects.create(
+            workspace=membership.workspace, created_by=membership.user, template=template,
+            template_version=template.current, fields=clean, prompt=prompt, tone=tone,
+            variants=n, max_new_tokens=max_tokens, sampling=sampling,
+            queue=settings.GENERATION_QUEUE, retry_of=retry_of)
+        Variant.objects.bulk_create([Variant(generation=gen, index=i) for i in range(n)])
+        enqueue(gen)
+    return gen
+
+
+def enqueue(gen: Generation) -> None:
+    from copywriter.generation.tasks import generate
+
+    transaction.on_commit(lambda: generate.apply_async(args=[gen.pk], queue=gen.queue))
+
+
+def generation_retry(*, membership: Membership, generation: Generation) -> Generation:
+    """A failed (or any finished) job runs again as a new row with the same inputs."""
+    return generation_create(membership=membership, template=generation.template,
+                             fields=generation.fields, tone=generation.tone,
+                             variants=generation.variants,
+                             length=_length_for(generation.max_new_tokens),
+                             retry_of=generation)
+
+
+def _length_for(max_new_tokens: int) -> str:
+    for name, tokens in LENGTHS.items():
+        if max_new_tokens <= tokens:
+            return name
+    return "long"
+
+
+def generation_cancel(*, membership: Membership, generation: Generation) -> None:
+    if not membership.can_write:
+        raise GenerationError("Viewers cannot cancel generations.", status=403)
+    Generation.objects.filter(pk=generation.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
+        status=Status.CANCELLED, finished_at=timezone.now())
+
+
+def variant_rate(*, membership: Membership, variant: Variant, rating: int) -> Variant:
+    if not membership.can_write:
+        raise GenerationError("Viewers cannot rate.", status=403)
+    variant.rating = max(-1, min(1, rating))
+    variant.save(update_fields=["rating"])
+    return variant
+
+
+def variant_to_document(*, membership: Membership, variant: Variant) -> Any:
+    from copywriter.documents.models import VersionKind
+    from copywriter.documents.services import document_create
+
+    gen = variant.generation
+    title = f"{gen.template.title} ({timezone.localtime(gen.created_at):%Y-%m-%d %H:%M})"
+    return document_create(membership=membership, title=title, body=variant.text,
+                           kind=VersionKind.GENERATION)
+

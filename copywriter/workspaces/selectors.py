@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from copywriter.accounts.models import User
+from copywriter.workspaces.models import Invitation, Membership
+
+
+def memberships_for_user(*, user: User) -> list[Membership]:
+    return list(Membership.objects.filter(user=user).select_related("workspace")
+                .order_by("workspace__name", "workspace_id"))
+
+
+def membership_get(*, user: User, workspace_id: int) -> Membership:
+    """The caller's membership, or 404: a non-member learns nothing about the workspace."""
+    try:
+        return Membership.objects.select_related("workspace").get(user=user,
+                                                                   workspace_id=workspace_id)
+    except Membership.DoesNotExist:
+        raise Http404("No such workspace") from None
+
+
+def members_of(*, workspace_id: int) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace_id=workspace_id).select_related("user").order_by(
+        "created_at")
+
+
+def open_invitations(*, workspace_id: int) -> QuerySet[Invitation]:
+    """Unrevoked, unexpired invitations; email ones until accepted, links until they expire."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    return Invitation.objects.filter(
+        Q(accepted_at__isnull=True) | Q(email=""), workspace_id=workspace_id,
+        revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at")

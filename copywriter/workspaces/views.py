@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from copywriter.core.types import MemberRequest
+from copywriter.workspaces import selectors, services
+from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.forms import InviteForm, RoleForm, WorkspaceForm
+from copywriter.workspaces.models import Invitation, Membership, Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The last workspace used, or the first; a user with none is asked to create one."""
+    memberships = selectors.memberships_for_user(user=request.user)  # type: ignore[arg-type]
+    if not memberships:
+        return redirect("workspaces:create")
+    wanted = request.session.get("workspace_id")
+    chosen = next((m for m in memberships if m.workspace_id == wanted), memberships[0])
+    return redirect("documents:list", ws=chosen.workspace_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ws = services.workspace_create(owner=request.user,  # type: ignore[arg-type]
+                                       name=form.cleaned_data["name"])
+        messages.success(request, f"Created {ws.name}.")
+        return redirect("documents:list", ws=ws.pk)
+    return render(request, "workspaces/create.html", {"form": form})
+
+
+@workspace_member()
+def members(request: MemberRequest) -> HttpResponse:
+    ws_id = request.membership.workspace_id
+    return render(request, "workspaces/members.html", {
+        "members": selectors.members_of(workspace_id=ws_id),
+        "invitations": selectors.open_invitations(workspace_id=ws_id),
+        "invite_form": InviteForm(),
+        "roles": Role.choices,
+    })
+
+
+@workspace_member(Role.OWNER)
+@require_POST
+def invite(request: MemberRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            inv = services.invitation_create(membership=request.membership,
+                                             email=form.cleaned_data["email"] or "",
+                                             role=form.cleaned_data["role"],
+                                             ttl_days=form.cleaned_data["days"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if inv.email:
+                messages.success(request, f"Invitation sent to {inv.email}.")
+            else:
+                messages.success(request, "Shareable link created: copy it from the list below.")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect("workspaces:members", ws=request.membership.workspace_id)
+
+
+@workspace_member(Role.OWNER)
+@require_POST
+def revoke(request: MemberRequest, invitation_id: int) -> HttpResponse:
+    get_object_or_404(Invitation, pk=invitation_id, workspace=request.membership.workspace)
+    services.invitation_revoke(membership=request.membership, invitation_id=invitation_id)
+    messages.success(request, "Invitation revoked.")
+    return redirect("workspaces:members", ws=request.membership.workspace_id)
+
+
+@workspace_member(Role.OWNER)
+@require_POST
+def set_role(request: MemberRequest, member_id: int) -> HttpResponse:
+    get_object_or_404(Membership, pk=member_id, workspace=request.membership.workspace)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_set_role(membership=request.membership, member_id=member_id,
+                                     role=form.cleaned_data["role"])
+            messages.success(request, "Role updated.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("workspaces:members", ws=request.membership.workspace_id)
+
+
+@workspace_member(Role.OWNER)
+@require_POST
+def remove(request: MemberRequest, member_id: int) -> HttpResponse:
+    get_object_or_404(Membership, pk=member_id, workspace=request.membership.workspace)
+    try:
+        services.member_remove(membership=request.membership, member_id=member_id)
+        messages.success(request, "Member removed.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("workspaces:members", ws=request.membership.workspace_id)
+
+
+@workspace_member(write_methods_need=Role.VIEWER)
+@require_POST
+def leave(request: MemberRequest) -> HttpResponse:
+    try:
+        services.workspace_leave(membership=request.membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("workspaces:members", ws=request.membership.workspace_id)
+    request.session.pop("workspace_id", None)
+    messages.success(request, f"You left {request.membership.workspace.name}.")
+    return redirect("workspaces:home")
+
+
+@workspace_member(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def settings_view(request: MemberRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None, initial={"name": request.membership.workspace.name})
+    if request.method == "POST" and form.is_valid():
+        services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
+        messages.success(request, "Saved.")
+        return redirect("workspaces:settings", ws=request.membership.workspace_id)
+    return render(request, "workspaces/settings.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Anyone with the link sees what they are joining; joining needs an account."""
+    inv = Invitation.objects.select_related("workspace").filter(token=token).first()
+    if inv is None or not inv.usable():
+        return render(request, "workspaces/accept.html", {"invalid": True}, status=410)
+    if not request.user.is_authenticated:
+        return render(request, "workspaces/accept.html", {"invitation": inv})
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)  # type: ignore[arg-type]
+        except services.InvitationUnusable as exc:
+            return render(request, "workspaces/accept.html", {"invalid": True, "reason": str(exc)},
+                          status=410)
+        messages.success(request, f"You joined {membership.workspace.name}.")
+        return redirect("documents:list", ws=membership.workspace_id)
+    return render(request, "workspaces/accept.html", {"invitation": inv})

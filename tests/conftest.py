@@ -1,0 +1,108 @@
+"""One shared cast: alice owns the workspace, bob edits, vera views, charlie is an outsider
+with a workspace of his own."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def cast(db):
+    from copywriter.accounts.services import user_create
+    from copywriter.workspaces.models import Membership, Role, Workspace
+
+    alice = user_create(email="alice@example.com", password=PASSWORD, name="Alice")
+    bob = user_create(email="bob@example.com", password=PASSWORD, name="Bob")
+    vera = user_create(email="vera@example.com", password=PASSWORD, name="Vera")
+    charlie = user_create(email="charlie@example.com", password=PASSWORD, name="Charlie")
+    ws = Workspace.objects.get(memberships__user=alice)
+    ws.name = "Acme marketing"
+    ws.save()
+    Membership.objects.create(workspace=ws, user=bob, role=Role.EDITOR)
+    Membership.objects.create(workspace=ws, user=vera, role=Role.VIEWER)
+    other = Workspace.objects.get(memberships__user=charlie)
+
+    class Cast:
+        pass
+
+    c = Cast()
+    c.alice, c.bob, c.vera, c.charlie, c.ws, c.other = alice, bob, vera, charlie, ws, other
+    c.alice_m = Membership.objects.get(workspace=ws, user=alice)
+    c.bob_m = Membership.objects.get(workspace=ws, user=bob)
+    c.vera_m = Membership.objects.get(workspace=ws, user=vera)
+    c.charlie_m = Membership.objects.get(workspace=other, user=charlie)
+    return c
+
+
+def client_for(user, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(cast):
+    return client_for(cast.alice)
+
+
+@pytest.fixture
+def bob_client(cast):
+    return client_for(cast.bob)
+
+
+@pytest.fixture
+def vera_client(cast):
+    return client_for(cast.vera)
+
+
+@pytest.fixture
+def charlie_client(cast):
+    return client_for(cast.charlie)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A 2-layer random-weight model with the real architecture family and tokenizer."""
+    from copywriter.ml.model import tiny_random_model
+
+    return tiny_random_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture
+def builtin_templates(db):
+    from django.conf import settings
+
+    from copywriter.catalog.services import templates_sync
+
+    report = templates_sync(root=settings.TEMPLATES_LIB_DIR)
+    assert not report.invalid
+    return report
+
+
+@pytest.fixture
+def ad_template(db):
+    """One built-in template (the Google search ad) without syncing the whole library."""
+    from django.conf import settings
+
+    from copywriter.catalog.models import Template
+    from copywriter.catalog.schema import load_file
+    from copywriter.catalog.services import _upsert
+
+    spec = load_file(settings.TEMPLATES_LIB_DIR / "ads" / "google-search-ad.yaml")
+    tpl = Template.objects.create(slug=spec.id)
+    _upsert(tpl, spec)
+    return tpl

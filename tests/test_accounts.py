@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from copywriter.accounts.models import User
+from copywriter.workspaces.models import Membership, Role
+from tests.conftest import PASSWORD
+
+
+def test_signup_creates_account_and_an_owned_workspace(db):
+    client = Client()
+    response = client.post(reverse("accounts:signup"),
+                           {"name": "Dana", "email": "Dana@Example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    user = User.objects.get(email="dana@example.com")
+    membership = Membership.objects.get(user=user)
+    assert membership.role == Role.OWNER
+    assert client.get(reverse("workspaces:home")).status_code == 302
+
+
+def test_signup_errors_are_shown_next_to_the_field(cast):
+    response = Client().post(reverse("accounts:signup"),
+                             {"name": "X", "email": "alice@example.com", "password": "123"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "An account with this email already exists" in html
+    assert "This password is too short" in html
+
+
+def test_login_logout_and_throttling(cast, settings):
+    settings.LOGIN_ATTEMPTS_PER_15_MIN = 3
+    client = Client()
+    url = reverse("accounts:login")
+    for _ in range(3):
+        assert client.post(url, {"username": "alice@example.com", "password": "wrong"}).status_code == 200
+    blocked = client.post(url, {"username": "alice@example.com", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.content.decode()
+    # Another account from the same address is unaffected.
+    assert client.post(url, {"username": "bob@example.com", "password": PASSWORD}).status_code == 302
+    assert client.post(reverse("accounts:logout")).status_code == 302
+
+
+def test_password_reset_email_link_sets_a_new_password(cast):
+    client = Client()
+    client.post(reverse("accounts:password_reset"), {"email": "bob@example.com"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    new = "another long passphrase 9"
+    done = client.post(form_page.redirect_chain[-1][0],
+                       {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    assert Client().login(email="bob@example.com", password=new)
+
+
+def test_password_change(bob_client):
+    response = bob_client.post(reverse("accounts:password_change"), {
+        "old_password": PASSWORD, "new_password1": "fresh long pass 77", "new_password2": "fresh long pass 77"})
+    assert response.status_code == 302
+    assert Client().login(email="bob@example.com", password="fresh long pass 77")
