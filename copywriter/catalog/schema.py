@@ -283,7 +283,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
             used = meta.find_undeclared_variables(_env.parse(prompt))
         except TemplateSyntaxError as exc:
             errors.append(f"prompt has a Jinja syntax error on line {exc.lineno}: {exc.message}")
-            used = None
+            used, prompt = None, ""
         if used is not None:
             declared = {f.name for f in fields}
             if used - declared:

@@ -32,7 +32,7 @@ class TrainConfig:
     lr: float = 3e-4
     epochs: int = 2
     batch_size: int = 8
-    max_len: int = 192
+    max_len: int = 224
     seed: int = 1234
     warmup_steps: int = 4
     targets: tuple[str, ...] = TARGETS

@@ -1,0 +1,43 @@
+"""Process-level promises: the web process never imports torch; deploy settings are clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "copywriter.settings", **env},
+                          timeout=120)
+
+
+def test_web_process_never_imports_torch():
+    code = ("import django, sys; django.setup(); import copywriter.urls; "
+            "from django.test import Client; "
+            "from copywriter.generation import views, services, tasks; "
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DEBUG": "0", "COPYWRITER_DEV": "0", "COPYWRITER_TESTING": "0",
+             "SECRET_KEY": "x" * 20 + "a-real-secret-from-the-environment-0123456789",
+             "ALLOWED_HOSTS": "copy.example.com", "PYTEST_CURRENT_TEST": ""})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret():
+    result = _run("import django; django.setup()", DEBUG="0", COPYWRITER_DEV="0", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
