@@ -14,7 +14,8 @@ def generate_form_class(spec: PromptTemplate, tone_choices: list[tuple[str, str]
                         max_variants: int) -> type[forms.Form]:
     attrs: dict[str, Any] = {}
     for f in spec.fields:
-        common: dict[str, Any] = {"label": f.label, "required": f.required, "help_text": f.help}
+        common: dict[str, Any] = {"label": f.label, "required": f.required, "help_text": f.help,
+                                  "error_messages": {"required": f"{f.label} is required."}}
         placeholder = {"placeholder": str(f.example)}
         if f.type == "choice":
             choices = ([("", "---")] if not f.required else []) + [(c, c) for c in f.choices]

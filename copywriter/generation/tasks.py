@@ -10,7 +10,7 @@ from copywriter.generation import runner
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="generation.generate", bind=True, acks_late=True, max_retries=None)
+@shared_task(name="generation.generate", bind=True, max_retries=None)
 def generate(self, generation_id: int) -> str:  # type: ignore[no-untyped-def]
     """Generate one job (and whatever else is queued, in the same batch). Retry policy lives
     here: waiting on another process's lease is a retry with a countdown, not a sleep."""

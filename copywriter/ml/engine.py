@@ -129,7 +129,7 @@ class Engine:
 
         cache = DynamicCache()
         logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                            past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                            cache=cache, use_cache=True).logits[:, -1, :].float()
         next_pos = positions[:, -1:] + 1
         stop = torch.tensor(sorted(self.stop_ids), device=self.device)
         step = 0
@@ -162,7 +162,7 @@ class Engine:
                 self.stack.select_rows(keep)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
             logits = self.model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos,
-                                past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                                cache=cache, use_cache=True).logits[:, -1, :].float()
             next_pos = next_pos + 1
         return self._results(requests, out_ids, reasons, partial=False)
 
@@ -185,7 +185,7 @@ def get_engine() -> Engine:
 
     shipped = {p.name: p for p in sorted(adapters_dir().glob("*"))
                if (p / "adapter_model.safetensors").exists()}
-    if shipped and not os.environ.get("COPYWRITER_MODEL_PATH"):
+    if shipped:
         engine.set_adapters(shipped)
     log.info("engine ready on %s in %.1fs with adapters %s", engine.device,
              time.monotonic() - started, sorted(shipped))
