@@ -51,7 +51,10 @@ WORKSPACE_URLS = {
     "generation:cancel": ("POST", "editor"),
     "generation:rate": ("POST", "editor"),
     "generation:save": ("POST", "editor"),
-    "generation:voices": ("GET", "viewer"),
+    "generation:voices": ("POST", "editor"),
+    "generation:voice": ("GET", "viewer"),
+    "generation:voice_cancel": ("POST", "editor"),
+    "generation:voice_delete": ("POST", "editor"),
 }
 
 
@@ -88,7 +91,11 @@ def objects(cast, ad_template):
     Variant.objects.create(generation=gen, index=0, text="copy", finished=True)
     inv = Invitation.objects.create(workspace=cast.ws, email="z@example.com",
                                     expires_at=doc.created_at.replace(year=2099))
-    return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv}
+    from copywriter.generation.models import BrandVoice
+    voice = BrandVoice.objects.create(workspace=cast.ws, name="House", samples=["a b c"],
+                                      status="ready")
+    return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
+            "voice": voice}
 
 
 def url_for(name: str, ws: int, o: dict, cast) -> str:
@@ -104,6 +111,8 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "catalog:detail": [ws, o["template"].pk], "catalog:favourite": [ws, o["template"].pk],
         "generation:detail": [ws, g], "generation:retry": [ws, g], "generation:cancel": [ws, g],
         "generation:rate": [ws, g, 0], "generation:save": [ws, g, 0],
+        "generation:voice": [ws, o["voice"].pk], "generation:voice_cancel": [ws, o["voice"].pk],
+        "generation:voice_delete": [ws, o["voice"].pk],
     }.get(name, [ws])
     return reverse(name, args=args)
 

@@ -32,3 +32,12 @@ def generate(self, generation_id: int) -> str:  # type: ignore[no-untyped-def]
                        final=False)
         raise self.retry(countdown=2, exc=exc, max_retries=runner.MAX_ATTEMPTS) from exc
     return "generated"
+
+
+@shared_task(name="generation.train_voice", bind=True, max_retries=2)
+def train_voice(self, voice_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Train a workspace's brand-voice adapter. Idempotent: a redelivered job for a voice that
+    is ready, failed or cancelled does nothing; one that was cut off starts over."""
+    from copywriter.generation import voice_training
+
+    return voice_training.run(voice_id)

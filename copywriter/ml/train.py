@@ -137,7 +137,7 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
             step += 1
             losses.append(float(loss.detach()))
             if progress is not None:
-                progress(step, total, float(loss))
+                progress(step, total, losses[-1])
     after = _eval_loss(model, held_batches, dev)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Measure tone accuracy of prompt-only vs LoRA adapters on the held-out briefs."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "tone_eval.json"))
+        parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--max-new-tokens", type=int, default=110)
+
+    def handle(self, *args: Any, out: str, batch_size: int, max_new_tokens: int, **opts: Any) -> None:
+        from copywriter.ml.engine import get_engine
+        from copywriter.ml.tone_eval import markdown, run
+
+        result = run(get_engine(), batch_size=batch_size, max_new_tokens=max_new_tokens,
+                     log=lambda m: (self.stdout.write(m), self.stdout.flush()))
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(result, indent=2) + "\n")
+        self.stdout.write(markdown(result))
+        self.stdout.write(f"written to {out}")
