@@ -72,10 +72,11 @@ def main() -> None:
     anon = Client()
     baseline = timed(lambda: anon.get("/accounts/login/"), ROUNDS * 3)
     print(f"catalog search over {n} templates, {len(QUERIES)} queries x {ROUNDS} rounds")
-    print(f"  query only           p50 {statistics.median(query_ms):6.2f} ms  p95 {pct(query_ms, .95):6.2f} ms")
-    print(f"  htmx search request  p50 {statistics.median(request_ms):6.2f} ms  p95 {pct(request_ms, .95):6.2f} ms")
-    print(f"  baseline: login page p50 {statistics.median(baseline):6.2f} ms")
-    print(f"  ratio search request / login page (p50): {statistics.median(request_ms) / statistics.median(baseline):.2f}x")
+    med = statistics.median
+    print(f"  query only           p50 {med(query_ms):6.2f} ms  p95 {pct(query_ms, .95):6.2f} ms")
+    print(f"  htmx search request  p50 {med(request_ms):6.2f} ms  p95 {pct(request_ms, .95):6.2f} ms")
+    print(f"  baseline: login page p50 {med(baseline):6.2f} ms")
+    print(f"  ratio search request / login page (p50): {med(request_ms) / med(baseline):.2f}x")
 
 
 if __name__ == "__main__":

@@ -46,10 +46,7 @@ def _peft_logits(tiny_model_dir, adapters, name, input_ids, mask):
     from transformers import AutoModelForCausalLM
 
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    if name == BASE:
-        model = base
-    else:
-        model = PeftModel.from_pretrained(base, adapters[name])
+    model = base if name == BASE else PeftModel.from_pretrained(base, adapters[name])
     model.eval()
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     with torch.no_grad():
@@ -102,7 +99,7 @@ def test_streaming_progress_grows_and_ends_with_the_final_text(engine):
     final = engine.generate(reqs, on_progress=lambda rs: seen.append([r.text for r in rs]),
                             progress_every=4)
     assert len(seen) >= 3
-    for earlier, later in zip(seen, seen[1:]):
+    for earlier, later in zip(seen, seen[1:], strict=False):
         for a, b in zip(earlier, later, strict=True):
             assert len(b) >= len(a)
     assert [r.text for r in final] == seen[-1] or all(r.finish_reason for r in final)

@@ -132,8 +132,8 @@ def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, no_e
 
 @pytest.fixture
 def tiny_engine(tiny_model_dir, tmp_path, monkeypatch):
-    from tests.test_engine import _random_adapter
     from copywriter.ml.engine import Engine
+    from tests.test_engine import _random_adapter
 
     adapters = tmp_path / "adapters"
     adapters.mkdir()

@@ -61,9 +61,9 @@ def test_killed_child_process_mid_generation(make_job, env, tmp_path):
     try:
         for trial in range(TRIALS):
             gen = make_job()
-            assert workers.wait_for(lambda: _writing(gen), 240), f"trial {trial}: never started"
+            assert workers.wait_for(lambda gen=gen: _writing(gen), 240), f"trial {trial}: never started"
             worker.kill_child()
-            assert workers.wait_for(lambda: _done(gen), 300), (
+            assert workers.wait_for(lambda gen=gen: _done(gen), 300), (
                 f"trial {trial}: not completed after the kill\n" + (tmp_path / "worker.log").read_text()[-3000:])
             _assert_one_complete_result(gen)
     finally:
@@ -76,10 +76,10 @@ def test_whole_worker_killed_and_restarted(make_job, env, tmp_path):
         gen = make_job()
         worker = workers.Worker(env, tmp_path / "worker.log").start()
         try:
-            assert workers.wait_for(lambda: _writing(gen), 240), f"trial {trial}: never started"
+            assert workers.wait_for(lambda gen=gen: _writing(gen), 240), f"trial {trial}: never started"
             worker.kill_all()
             worker = workers.Worker(env, tmp_path / "worker.log").start()
-            assert workers.wait_for(lambda: _done(gen), 300), (
+            assert workers.wait_for(lambda gen=gen: _done(gen), 300), (
                 f"trial {trial}: lost\n" + (tmp_path / "worker.log").read_text()[-3000:])
             _assert_one_complete_result(gen)
         finally:
@@ -92,11 +92,11 @@ def test_negative_control_without_late_ack_the_job_is_lost(make_job, env, tmp_pa
     gen = make_job()
     worker = workers.Worker(env, tmp_path / "worker.log").start()
     try:
-        assert workers.wait_for(lambda: _writing(gen), 240)
+        assert workers.wait_for(lambda gen=gen: _writing(gen), 240)
         worker.kill_all()
         worker = workers.Worker(env, tmp_path / "worker.log").start()
         # Well past the visibility timeout and the lease: nothing brings the job back.
-        assert not workers.wait_for(lambda: _done(gen), 45)
+        assert not workers.wait_for(lambda gen=gen: _done(gen), 45)
         gen.refresh_from_db()
         assert gen.status == Status.RUNNING
     finally:

@@ -60,6 +60,9 @@ class TemplateVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["template", "content_hash"],
                                                name="version_hash")]
 
+    def __str__(self) -> str:
+        return f"{self.template_id}@{self.content_hash[:8]}"
+
     def spec(self) -> PromptTemplate:
         cached: PromptTemplate | None = getattr(self, "_spec", None)
         if cached is None:
@@ -77,6 +80,9 @@ class Favourite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "workspace", "template"],
                                                name="one_favourite")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.template_id}"
 
 
 def search_text_for(data: dict[str, Any]) -> str:

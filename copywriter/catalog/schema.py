@@ -303,11 +303,11 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         fmt = output.get("format", "plain")
         if fmt not in OUTPUT_FORMATS:
             errors.append(f"output.format must be one of {OUTPUT_FORMATS}")
-        min_words, max_words = output.get("min_words"), output.get("max_words")
-        if (not isinstance(min_words, int) or not isinstance(max_words, int)
-                or not 1 <= min_words <= max_words <= 1500):
+        lo, hi = output.get("min_words"), output.get("max_words")
+        if (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 1500):
+            min_words, max_words = lo, hi
+        else:
             errors.append("output needs integers 1 <= min_words <= max_words <= 1500")
-            min_words = max_words = 0
         variants = output.get("variants", 3)
         if not isinstance(variants, int) or not 1 <= variants <= 5:
             errors.append("output.variants must be 1..5")
@@ -349,6 +349,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
     if errors:
         raise TemplateInvalid(source, errors)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    assert isinstance(tid, str) and isinstance(category, str)
     return PromptTemplate(
         id=tid, title=data["title"].strip(), description=data["description"].strip(),
         category=category, tags=tuple(tags), fields=tuple(fields), prompt=prompt,

@@ -22,8 +22,9 @@ def template_search(*, workspace_id: int, q: str = "", category: str = "") -> Qu
 
 
 def category_counts(*, workspace_id: int) -> list[dict[str, object]]:
-    return list(templates_visible(workspace_id=workspace_id).values("category")
-                .annotate(n=Count("id")).order_by("category"))
+    rows = (templates_visible(workspace_id=workspace_id).values("category")
+            .annotate(n=Count("id")).order_by("category"))
+    return [dict(row) for row in rows]
 
 
 def template_get(*, workspace_id: int, template_id: int) -> Template:

@@ -11,7 +11,6 @@ from copywriter.core.types import MemberRequest
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
 
-
 PAGE = 60
 
 
@@ -28,15 +27,16 @@ def index(request: MemberRequest) -> HttpResponse:
         results = results.filter(pk__in=favs)
     results = results.only("id", "title", "description", "category", "workspace_id")
     # A page of cards renders fast enough to follow typing; the rest is one refinement away.
-    context = {
-        "templates": list(results[:PAGE]), "matched": results.count(), "q": q, "category": category, "only_favs": only_favs,
-        "favs": favs, "nav": "templates",
+    context: dict[str, object] = {
+        "templates": list(results[:PAGE]), "matched": results.count(), "q": q,
+        "category": category, "only_favs": only_favs, "favs": favs, "nav": "templates",
     }
     if request.htmx and request.htmx.target == "template-results":
         return render(request, "catalog/index.html#results", context)
-    context["counts"] = selectors.category_counts(workspace_id=ws)
+    counts = selectors.category_counts(workspace_id=ws)
+    context["counts"] = counts
     context["recent"] = selectors.recently_used(user_id=request.user.pk, workspace_id=ws)
-    context["total"] = sum(int(c["n"]) for c in context["counts"])  # type: ignore[call-overload]
+    context["total"] = sum(int(str(c["n"])) for c in counts)
     return render(request, "catalog/index.html", context)
 
 

@@ -29,7 +29,7 @@ def _short_socket_dir(data: Path) -> Path:
         return data / "valkey"
     import hashlib
 
-    digest = hashlib.sha1(str(data).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(str(data).encode()).hexdigest()[:12]
     return Path("/tmp") / f"copywriter-{digest}"  # noqa: S108 - fixed per checkout, owner-only
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.workspaces.models import Membership
 
-
 EXPORT_FORMATS = ("md", "html", "txt")
 
 

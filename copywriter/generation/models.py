@@ -78,6 +78,9 @@ class Variant(models.Model):
         constraints = [models.UniqueConstraint(fields=["generation", "index"], name="one_variant")]
         ordering = ["index"]
 
+    def __str__(self) -> str:
+        return f"variant {self.index} of {self.generation_id}"
+
 
 class BrandVoice(models.Model):
     """A workspace's own LoRA adapter trained from its samples; a tone for that workspace only."""

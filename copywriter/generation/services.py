@@ -85,6 +85,8 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     max_tokens = min(LENGTHS[length], settings.GENERATION_MAX_NEW_TOKENS,
                      max(48, int(spec.max_words * 1.6) + 16))
     prompt = spec.render(clean)
+    if template.current is None:
+        raise GenerationError("This template has no published version.", status=404)
     _check_limits(membership)
     sampling = {"temperature": 0.8, "top_p": 0.92, "repetition_penalty": 1.15,
                 **spec.sampling, "seed": random.randrange(1, 2**31)}

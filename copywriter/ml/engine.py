@@ -34,6 +34,7 @@ class SeqRequest:
     top_p: float = 0.92
     repetition_penalty: float = 1.15
     seed: int | None = None
+    ignore_eos: bool = False  # write exactly max_new_tokens (benchmarks: fixed work per row)
     key: Any = None  # caller's handle, passed back in results and progress
 
 
@@ -132,6 +133,7 @@ class Engine:
                             cache=cache, use_cache=True).logits[:, -1, :].float()
         next_pos = positions[:, -1:] + 1
         stop = torch.tensor(sorted(self.stop_ids), device=self.device)
+        no_stop = torch.tensor([r.ignore_eos for r in requests], device=self.device)
         step = 0
         max_steps = int(budget.max())
         while alive.numel() and step < max_steps:
@@ -140,6 +142,9 @@ class Engine:
             pen = penalty[alive][:, None]
             logits = torch.where(rows_seen, torch.where(logits > 0, logits / pen, logits * pen),
                                  logits)
+            if bool(no_stop[alive].any()):
+                logits[no_stop[alive][:, None] & torch.isin(
+                    torch.arange(logits.shape[-1], device=self.device), stop)[None, :]] = -torch.inf
             nxt = _sample(logits, temperature[alive], top_p[alive], gen)
             step += 1
             finished = torch.isin(nxt, stop) | (step >= budget[alive])
@@ -168,8 +173,10 @@ class Engine:
 
     def _results(self, requests: list[SeqRequest], out_ids: list[list[int]], reasons: list[str],
                  *, partial: bool) -> list[SeqResult]:
-        dec = self.tokenizer.decode
-        return [SeqResult(key=r.key, text=dec(ids, skip_special_tokens=True).strip(),
+        def dec(ids: list[int]) -> str:
+            return str(self.tokenizer.decode(ids, skip_special_tokens=True)).strip()
+
+        return [SeqResult(key=r.key, text=dec(ids),
                           tokens=len(ids), finish_reason="" if partial and reason == "length"
                           else reason, token_ids=list(ids))
                 for r, ids, reason in zip(requests, out_ids, reasons, strict=True)]

@@ -34,6 +34,8 @@ class MultiLoRALinear(nn.Module):
         super().__init__()
         self.base = base
         self.routing = routing
+        self.A: torch.Tensor
+        self.B: torch.Tensor
         self.register_buffer("A", torch.zeros(1, base.in_features, 1, dtype=base.weight.dtype,
                                               device=base.weight.device), persistent=False)
         self.register_buffer("B", torch.zeros(1, 1, base.out_features, dtype=base.weight.dtype,

@@ -89,7 +89,7 @@ def load_base_model(path: str | None = None, device: str | None = None) -> Any:
         dev = device
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-    model.to(dev)
+    model = model.to(dev)  # type: ignore[arg-type]
     model.eval()
     return model
 

@@ -26,7 +26,7 @@ class Example:
 def load_corpus(directory: Path = TONE_DIR) -> list[Example]:
     examples: list[Example] = []
     for part in sorted(directory.glob("briefs_part*.jsonl")):
-        for index, line in enumerate(l for l in part.read_text().splitlines() if l.strip()):
+        for index, line in enumerate(ln for ln in part.read_text().splitlines() if ln.strip()):
             row = json.loads(line)
             split = "heldout" if index % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 else "train"
             for tone, text in row["outputs"].items():

@@ -85,6 +85,14 @@ def _eval_loss(model: Any, batches: list[dict[str, torch.Tensor]], device: str) 
     return total / count
 
 
+def _to_half(path: Path) -> None:
+    """Ship adapters in fp16: half the size, and serving casts to the model's dtype anyway."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = {k: v.half() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
 def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainConfig | None = None,
                   heldout: list[tuple[str, str]] | None = None, model_path: str | None = None,
                   progress: Progress | None = None, meta: dict[str, Any] | None = None,
@@ -142,7 +150,8 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    model.save_pretrained(tmp)
+    model.save_pretrained(str(tmp))
+    _to_half(tmp / "adapter_model.safetensors")
     record = {
         "config": {**asdict(cfg), "targets": list(cfg.targets)},
         "examples": len(rows),

@@ -16,7 +16,8 @@ from copywriter.workspaces.selectors import membership_get
 View = Callable[..., HttpResponse]
 
 
-def workspace_member(role: str = Role.VIEWER, *, write_methods_need: str = Role.EDITOR) -> Callable[[View], View]:
+def workspace_member(role: str = Role.VIEWER, *,
+                     write_methods_need: str = Role.EDITOR) -> Callable[[View], View]:
     """Resolve ``ws`` from the URL into ``request.membership`` (404 for non-members).
 
     GET/HEAD need ``role``; any other method needs ``write_methods_need`` (403 otherwise), so a

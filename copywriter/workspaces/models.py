@@ -69,6 +69,9 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"invitation to {self.workspace_id} for {self.email or 'anyone with the link'}"
+
     @property
     def is_link(self) -> bool:
         return not self.email

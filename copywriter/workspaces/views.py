@@ -67,7 +67,7 @@ def invite(request: MemberRequest) -> HttpResponse:
                 messages.success(request, "Shareable link created: copy it from the list below.")
     else:
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(e) for e in errors))
     return redirect("workspaces:members", ws=request.membership.workspace_id)
 
 
