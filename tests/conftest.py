@@ -10,6 +10,19 @@ from django.test import Client
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PASSWORD = "correct horse battery staple 42"
+REPORT: list[str] = []
+
+
+def report(line: str) -> None:
+    """A figure the run should show (counts of what was covered), printed in the summary."""
+    REPORT.append(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if REPORT:
+        terminalreporter.section("what was covered")
+        for line in REPORT:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

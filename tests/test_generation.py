@@ -193,3 +193,20 @@ def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, 
         expected = Status.FAILED if attempt == runner.MAX_ATTEMPTS else Status.QUEUED
         assert gen.status == expected and gen.attempts == attempt
     assert gen.error == "RuntimeError: model exploded" and gen.fields == GOOD
+
+
+def test_time_limit_marks_the_job_failed_with_inputs_kept(cast, ad_template, no_enqueue, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from copywriter.generation.tasks import generate
+
+    gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
+
+    def too_slow(batch, me, engine=None):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(runner, "run_batch", too_slow)
+    assert generate.run(gen.pk) == "timeout"
+    gen.refresh_from_db()
+    assert gen.status == Status.FAILED and "time limit" in gen.error and not gen.error_permanent
+    assert gen.fields == GOOD

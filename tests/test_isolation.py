@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from copywriter.documents.services import document_create
 from copywriter.generation.models import Generation, Variant
 from copywriter.workspaces.models import Invitation
-from tests.conftest import client_for
+from tests.conftest import client_for, report
 
 PUBLIC = {
     "accounts:signup", "accounts:login", "accounts:logout", "accounts:password_reset",
@@ -45,6 +45,9 @@ WORKSPACE_URLS = {
     "catalog:index": ("GET", "viewer"),
     "catalog:detail": ("POST", "editor"),
     "catalog:favourite": ("POST", "viewer"),
+    "catalog:new": ("POST", "editor"),
+    "catalog:edit": ("POST", "editor"),
+    "catalog:delete": ("POST", "editor"),
     "generation:history": ("GET", "viewer"),
     "generation:detail": ("GET", "viewer"),
     "generation:retry": ("POST", "editor"),
@@ -75,7 +78,8 @@ def all_url_names() -> set[str]:
 def test_every_url_is_classified():
     unlisted = all_url_names() - PUBLIC - LOGIN_ONLY - set(WORKSPACE_URLS)
     assert not unlisted, f"add these URLs to the isolation matrix: {sorted(unlisted)}"
-    print(f"\nisolation matrix: {len(all_url_names())} URL patterns covered")
+    report(f"isolation matrix: {len(all_url_names())} URL patterns, "
+           f"{len(WORKSPACE_URLS)} workspace URLs x anonymous/outsider/viewer/editor")
 
 
 @pytest.fixture
@@ -94,8 +98,11 @@ def objects(cast, ad_template):
     from copywriter.generation.models import BrandVoice
     voice = BrandVoice.objects.create(workspace=cast.ws, name="House", samples=["a b c"],
                                       status="ready")
+    from copywriter.catalog.services import workspace_template_save
+    own = workspace_template_save(membership=cast.alice_m, data={
+        **template.current.data, "id": "own-ad", "title": "Own ad"})
     return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
-            "voice": voice}
+            "voice": voice, "own_template": own}
 
 
 def url_for(name: str, ws: int, o: dict, cast) -> str:
@@ -109,6 +116,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "documents:export": [ws, d, "md"], "documents:trash_doc": [ws, d],
         "documents:untrash": [ws, o["trashed"].pk],
         "catalog:detail": [ws, o["template"].pk], "catalog:favourite": [ws, o["template"].pk],
+        "catalog:edit": [ws, o["own_template"].pk], "catalog:delete": [ws, o["own_template"].pk],
         "generation:detail": [ws, g], "generation:retry": [ws, g], "generation:cancel": [ws, g],
         "generation:rate": [ws, g, 0], "generation:save": [ws, g, 0],
         "generation:voice": [ws, o["voice"].pk], "generation:voice_cancel": [ws, o["voice"].pk],

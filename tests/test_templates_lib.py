@@ -6,6 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import report
 import yaml
 
 from copywriter.catalog.schema import TemplateInvalid, load_file, load_library, parse_template, template_files
@@ -34,7 +36,7 @@ def test_library_size_and_uniqueness():
     categories = Counter(t.category for t in good)
     prompts = Counter(" ".join(t.prompt.split()) for t in good)
     assert max(prompts.values()) == 1, "two templates share the same prompt"
-    print(f"\ntemplates_lib: {len(good)} templates, {len(categories)} categories, all valid")
+    report(f"templates_lib: {len(good)} templates, {len(categories)} categories, all valid")
     assert len(good) >= 300
     assert len(categories) >= 20
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import report
+
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import generation_create
 from tests import workers
@@ -68,7 +70,7 @@ def test_killed_child_process_mid_generation(make_job, env, tmp_path):
             _assert_one_complete_result(gen)
     finally:
         worker.stop()
-    print(f"\nkill trials (child process): {TRIALS}, all completed once")
+    report(f"kill trials (worker child SIGKILL mid-generation): {TRIALS}, each completed once")
 
 
 def test_whole_worker_killed_and_restarted(make_job, env, tmp_path):
@@ -84,10 +86,11 @@ def test_whole_worker_killed_and_restarted(make_job, env, tmp_path):
             _assert_one_complete_result(gen)
         finally:
             worker.stop()
-    print(f"\nkill trials (whole worker): {TRIALS}, all completed once")
+    report(f"kill trials (whole worker SIGKILL + restart): {TRIALS}, each completed once")
 
 
 def test_negative_control_without_late_ack_the_job_is_lost(make_job, env, tmp_path):
+    """The same kill with late acknowledgement off loses the job: the tests above can fail."""
     env = {**env, "CELERY_TASK_ACKS_LATE": "0", "CELERY_TASK_REJECT_ON_WORKER_LOST": "0"}
     gen = make_job()
     worker = workers.Worker(env, tmp_path / "worker.log").start()
@@ -99,5 +102,6 @@ def test_negative_control_without_late_ack_the_job_is_lost(make_job, env, tmp_pa
         assert not workers.wait_for(lambda gen=gen: _done(gen), 45)
         gen.refresh_from_db()
         assert gen.status == Status.RUNNING
+        report("negative control (acks on receipt, whole worker killed): job lost, as expected")
     finally:
         worker.stop()

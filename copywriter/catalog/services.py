@@ -74,6 +74,15 @@ def workspace_template_save(*, membership: Membership, data: dict[str, Any],
     if template is not None and template.workspace_id != membership.workspace_id:
         raise PermissionDenied("Built-in templates cannot be edited; duplicate one instead.")
     spec = parse_template(data, source="your template")
+    clash = Template.objects.filter(workspace=membership.workspace, slug=spec.id, is_active=True)
+    if template is not None:
+        clash = clash.exclude(pk=template.pk)
+    if clash.exists():
+        raise TemplateInvalid("your template", [f"this workspace already has a template with id "
+                                                f"{spec.id!r}; choose another id"])
+    # A deleted template's id can be used again: the old row keeps its versions for history.
+    Template.objects.filter(workspace=membership.workspace, slug=spec.id, is_active=False).exclude(
+        pk=getattr(template, "pk", None)).update(slug=f"{spec.id}-deleted-{timezone.now():%s}"[:80])
     with transaction.atomic():
         if template is None:
             template = Template(slug=spec.id, workspace=membership.workspace,

@@ -8,4 +8,7 @@ urlpatterns = [
     path("w/<int:ws>/templates/", views.index, name="index"),
     path("w/<int:ws>/templates/<int:template_id>/", views.detail, name="detail"),
     path("w/<int:ws>/templates/<int:template_id>/favourite/", views.favourite, name="favourite"),
+    path("w/<int:ws>/templates/new/", views.template_edit, name="new"),
+    path("w/<int:ws>/templates/<int:template_id>/edit/", views.template_edit, name="edit"),
+    path("w/<int:ws>/templates/<int:template_id>/delete/", views.template_delete, name="delete"),
 ]

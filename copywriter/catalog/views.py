@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import yaml
 from django.conf import settings
-from django.http import HttpResponse
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from copywriter.catalog import selectors, services
 from copywriter.catalog.forms import generate_form_class
+from copywriter.catalog.models import Template
+from copywriter.catalog.schema import TemplateInvalid
 from copywriter.core.types import MemberRequest
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
@@ -87,3 +93,99 @@ def favourite(request: MemberRequest, template_id: int) -> HttpResponse:
                       {"t": template, "favs": {template.pk} if on else set(),
                        "membership": request.membership})
     return redirect("catalog:detail", ws=ws, template_id=template.pk)
+
+
+STARTER = """id: my-template
+title: My template
+description: One sentence saying what it writes.
+category: custom
+tags: [custom]
+fields:
+  - name: product
+    label: Product or service
+    type: text
+    required: true
+    max_length: 120
+    example: Acme running shoes
+prompt: |
+  Write a short product description for {{ product }}.
+  Keep it under 80 words and end with a call to action.
+output:
+  format: plain
+  min_words: 20
+  max_words: 80
+  variants: 3
+samples:
+  - product: Acme running shoes
+sample_output: |
+  Light, springy and built for long miles: Acme running shoes ...
+"""
+
+
+def _yaml_of(template: Template) -> str:
+    assert template.current is not None
+    return yaml.safe_dump(template.current.data, sort_keys=False, allow_unicode=True, width=100)
+
+
+@workspace_member(write_methods_need="editor")
+@require_http_methods(["GET", "POST"])
+def template_edit(request: MemberRequest, template_id: int | None = None) -> HttpResponse:
+    """Create (blank or duplicated from any visible template) or edit a workspace template.
+
+    The editor holds the same YAML as templates_lib/ files and is validated by the same schema.
+    """
+    ws = request.membership.workspace_id
+    template = None
+    if template_id is not None:
+        template = selectors.template_get(workspace_id=ws, template_id=template_id)
+        if template.is_builtin:
+            raise Http404("Built-in templates are duplicated, not edited.")
+    source = request.GET.get("from")
+    if request.method == "POST":
+        text = request.POST.get("yaml", "")
+    elif template is not None:
+        text = _yaml_of(template)
+    elif source and source.isdigit():
+        original = selectors.template_get(workspace_id=ws, template_id=int(source))
+        data = dict(original.current.data) if original.current else {}
+        data["id"] = f"{data.get('id', 'template')}-copy"[:80]
+        data["title"] = f"{data.get('title', 'Template')} (copy)"[:80]
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    else:
+        text = STARTER
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if not request.membership.can_write:
+            raise PermissionDenied
+        if len(text) > 20_000:
+            errors, status = ["The template is over 20,000 characters."], 413
+        else:
+            try:
+                data = yaml.safe_load(text)
+                saved = services.workspace_template_save(membership=request.membership, data=data,
+                                                         template=template)
+            except yaml.YAMLError as exc:
+                errors, status = [f"YAML error: {exc}"], 400
+            except TemplateInvalid as exc:
+                errors, status = exc.errors, 400
+            except IntegrityError:
+                errors, status = ["This workspace already has a template with that id."], 400
+            else:
+                messages.success(request, f"Saved \u201c{saved.title}\u201d.")
+                return redirect("catalog:detail", ws=ws, template_id=saved.pk)
+    return render(request, "catalog/edit.html", {"template": template, "yaml": text,
+                                                 "errors": errors, "nav": "templates"},
+                  status=status)
+
+
+@workspace_member()
+@require_POST
+def template_delete(request: MemberRequest, template_id: int) -> HttpResponse:
+    ws = request.membership.workspace_id
+    template = selectors.template_get(workspace_id=ws, template_id=template_id)
+    if template.is_builtin:
+        raise PermissionDenied("Built-in templates cannot be deleted.")
+    services.template_delete(membership=request.membership, template=template)
+    messages.success(request, f"Deleted \u201c{template.title}\u201d.")
+    return redirect("catalog:index", ws=ws)
