@@ -41,3 +41,15 @@ def test_production_refuses_to_start_without_a_secret():
     result = _run("import django; django.setup()", DEBUG="0", COPYWRITER_DEV="0", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_templates_need_no_inline_script_or_style():
+    """The CSP allows only our own files: inline styles, scripts and hx-on would be blocked."""
+    import re
+
+    offenders = []
+    for path in (ROOT / "copywriter").rglob("*.html"):
+        text = path.read_text()
+        if re.search(r'\sstyle="|<script>|<script(?![^>]*\ssrc=)|\shx-on[:-]|\sonclick=', text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders

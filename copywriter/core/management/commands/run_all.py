@@ -34,9 +34,11 @@ class Command(BaseCommand):
                 [celery, "-A", "copywriter", "worker", "-l", "info", "-Q", queues,
                  "--concurrency", str(concurrency), "-n", f"cpu@{os.uname().nodename}"], env=env),
         ]
-        self.stdout.write(self.style.SUCCESS(f"\ncopywriter is running: http://{host}:{port}/\n"
-                                             "(web server + Celery worker; Ctrl-C stops both)\n"))
         stopping = False
+        if self._wait_for_port(host, port, procs[0]):
+            self.stdout.write(self.style.SUCCESS(
+                f"\ncopywriter is running: http://{host}:{port}/\n"
+                "(web server + Celery worker; Ctrl-C stops both)\n"))
 
         def stop(signum: int, frame: object) -> None:
             nonlocal stopping
@@ -58,3 +60,16 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     p.kill()
         self.stdout.write("stopped web server and worker")
+
+    @staticmethod
+    def _wait_for_port(host: str, port: int, web: subprocess.Popen[bytes]) -> bool:
+        import socket
+
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and web.poll() is None:
+            with socket.socket() as s:
+                s.settimeout(0.5)
+                if s.connect_ex((host, port)) == 0:
+                    return True
+            time.sleep(0.3)
+        return False
