@@ -147,10 +147,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache: REDIS_URL / CELERY_BROKER_URL, or the embedded Valkey ----------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_URL = os.environ.get("CACHE_URL", "")
 if not REDIS_URL:
     from copywriter.core.embedded import valkey_url
 
     REDIS_URL = valkey_url(DATA_DIR)
+    # Keep the cache in its own database: clearing it never touches queued jobs.
+    CACHE_URL = CACHE_URL or f"{REDIS_URL}?db=1"
+CACHE_URL = CACHE_URL or REDIS_URL
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or (
     REDIS_URL.replace("unix://", "redis+socket://", 1) if REDIS_URL.startswith("unix://") else REDIS_URL
 )
@@ -178,7 +182,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_URL,
         # Tests count rate limits in the same server: a prefix per run keeps runs apart.
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX") or (f"test{os.getpid()}" if TESTING else "cw"),
     }
