@@ -84,3 +84,13 @@ def test_invalid_workspace_template_shows_every_error_and_keeps_the_text(bob_cli
 def test_builtin_templates_cannot_be_edited_or_deleted(bob_client, cast, ad_template):
     assert bob_client.get(reverse("catalog:edit", args=[cast.ws.pk, ad_template.pk])).status_code == 404
     assert bob_client.post(reverse("catalog:delete", args=[cast.ws.pk, ad_template.pk])).status_code == 403
+
+
+def test_title_matches_rank_first(alice_client, cast, builtin_templates):
+    from copywriter.catalog.selectors import template_search
+
+    results = list(template_search(workspace_id=cast.ws.pk, q="email"))
+    titles = [t.title.lower() for t in results]
+    first_non_title = next(i for i, t in enumerate(titles) if "email" not in t)
+    assert all("email" not in t for t in titles[first_non_title:])
+    assert first_non_title >= 10

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from copywriter.catalog.models import Favourite, Template
@@ -13,12 +13,20 @@ def templates_visible(*, workspace_id: int) -> QuerySet[Template]:
 
 
 def template_search(*, workspace_id: int, q: str = "", category: str = "") -> QuerySet[Template]:
+    """Every term must appear in title, description, category or tags; title hits rank first."""
     qs = templates_visible(workspace_id=workspace_id)
-    for term in q.lower().split()[:8]:
+    terms = q.lower().split()[:8]
+    for term in terms:
         qs = qs.filter(search_text__contains=term)
     if category:
         qs = qs.filter(category=category)
-    return qs.order_by("category", "title")
+    if not terms:
+        return qs.order_by("category", "title")
+    in_title = Q()
+    for term in terms:
+        in_title &= Q(title__icontains=term)
+    return qs.annotate(rank=Case(When(in_title, then=Value(0)), default=Value(1),
+                                 output_field=IntegerField())).order_by("rank", "title")
 
 
 def category_counts(*, workspace_id: int) -> list[dict[str, object]]:
