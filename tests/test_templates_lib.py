@@ -6,11 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import report
 import yaml
 
 from copywriter.catalog.schema import TemplateInvalid, load_file, load_library, parse_template, template_files
+from tests.conftest import report
 
 ROOT = Path(__file__).resolve().parents[1] / "templates_lib"
 FILES = template_files(ROOT)
