@@ -22,6 +22,19 @@ class Command(BaseCommand):
 
         result = run(get_engine(), batch_size=batch_size, max_new_tokens=max_new_tokens,
                      log=lambda m: (self.stdout.write(m), self.stdout.flush()))
+        # The figures also go next to each adapter, with its training record.
+        from copywriter.ml.paths import adapters_dir
+
+        for tone, row in result["per_tone"].items():
+            meta_path = adapters_dir() / tone / "train_meta.json"
+            if meta_path.exists():
+                meta = json.loads(meta_path.read_text())
+                meta["eval"] = {"tone_accuracy_adapter": row["adapter"]["accuracy"],
+                                "tone_accuracy_prompt_only": row["prompt"]["accuracy"],
+                                "median_perplexity_adapter": row["adapter"]["perplexity"],
+                                "median_perplexity_prompt_only": row["prompt"]["perplexity"],
+                                "command": "python manage.py eval_tones"}
+                meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, indent=2) + "\n")
         self.stdout.write(markdown(result))
