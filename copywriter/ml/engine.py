@@ -190,8 +190,9 @@ def get_engine() -> Engine:
     engine = Engine(os.environ.get("COPYWRITER_MODEL_PATH") or None)
     from copywriter.ml.paths import adapters_dir
 
+    # "name.tmp" folders are adapters being written by a training run right now.
     shipped = {p.name: p for p in sorted(adapters_dir().glob("*"))
-               if (p / "adapter_model.safetensors").exists()}
+               if "." not in p.name and (p / "adapter_model.safetensors").exists()}
     if shipped:
         engine.set_adapters(shipped)
     log.info("engine ready on %s in %.1fs with adapters %s", engine.device,
