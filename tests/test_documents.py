@@ -158,3 +158,8 @@ def test_viewer_sees_read_only_editor(vera_client, cast):
     doc = _doc(cast)
     html = vera_client.get(reverse("documents:edit", args=[cast.ws.pk, doc.pk])).content.decode()
     assert "readonly" in html and "ask an owner for the editor role" in html
+
+
+def test_navigation_marks_the_current_section(alice_client, cast):
+    html = alice_client.get(reverse("documents:list", args=[cast.ws.pk])).content.decode()
+    assert f'href="/w/{cast.ws.pk}/documents/" aria-current="page">Documents' in html

@@ -35,7 +35,7 @@ def index(request: MemberRequest) -> HttpResponse:
     # A page of cards renders fast enough to follow typing; the rest is one refinement away.
     context: dict[str, object] = {
         "templates": list(results[:PAGE]), "matched": results.count(), "q": q,
-        "category": category, "only_favs": only_favs, "favs": favs, "nav": "templates",
+        "category": category, "only_favs": only_favs, "favs": favs,
     }
     if request.htmx and request.htmx.target == "template-results":
         return render(request, "catalog/index.html#results", context)
@@ -77,7 +77,7 @@ def detail(request: MemberRequest, template_id: int) -> HttpResponse:
     else:
         form = form_class(initial={"tone": "professional"})
     return render(request, "catalog/detail.html", {
-        "template": template, "spec": spec, "form": form, "error": error, "nav": "templates",
+        "template": template, "spec": spec, "form": form, "error": error,
         "is_fav": template.pk in selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws),
     }, status=status)
 
@@ -175,7 +175,7 @@ def template_edit(request: MemberRequest, template_id: int | None = None) -> Htt
                 messages.success(request, f"Saved \u201c{saved.title}\u201d.")
                 return redirect("catalog:detail", ws=ws, template_id=saved.pk)
     return render(request, "catalog/edit.html", {"template": template, "yaml": text,
-                                                 "errors": errors, "nav": "templates"},
+                                                 "errors": errors},
                   status=status)
 
 

@@ -4,13 +4,22 @@ from typing import Any
 
 from django.http import HttpRequest
 
+NAV = {"catalog": "templates", "generation": "generate", "documents": "documents",
+       "workspaces": "settings"}
+
 
 def workspace(request: HttpRequest) -> dict[str, Any]:
-    """The current membership (set by ``workspace_member``) and the switcher's list."""
+    """The current membership (set by ``workspace_member``), the switcher's list, and which
+    navigation entry is current (from the URL's namespace)."""
     membership = getattr(request, "membership", None)
     user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    nav = NAV.get(match.namespace, "") if match else ""
+    if match and match.url_name and match.url_name.startswith("voice"):
+        nav = "voice"
     if user is None or not user.is_authenticated:
-        return {"membership": None, "my_workspaces": []}
+        return {"membership": None, "my_workspaces": [], "nav": nav}
     from copywriter.workspaces.selectors import memberships_for_user
 
-    return {"membership": membership, "my_workspaces": memberships_for_user(user=user)}
+    return {"membership": membership, "my_workspaces": memberships_for_user(user=user),
+            "nav": nav}

@@ -27,7 +27,7 @@ def _tone_label(tone: str) -> str:
 def history(request: MemberRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     gens = selectors.generations_for_workspace(workspace_id=request.membership.workspace_id, q=q)
-    context = {"generations": gens[:100], "q": q, "nav": "generate"}
+    context = {"generations": gens[:100], "q": q}
     if request.htmx and request.htmx.target == "generation-results":
         return render(request, "generation/history.html#results", context)
     return render(request, "generation/history.html", context)
@@ -38,8 +38,7 @@ def history(request: MemberRequest) -> HttpResponse:
 def detail(request: MemberRequest, generation_id: int) -> HttpResponse:
     gen = selectors.generation_get(workspace_id=request.membership.workspace_id,
                                    generation_id=generation_id)
-    context = {"gen": gen, "variants": list(gen.results.all()), "tone_label": _tone_label(gen.tone),
-               "nav": "generate"}
+    context = {"gen": gen, "variants": list(gen.results.all()), "tone_label": _tone_label(gen.tone)}
     if request.htmx and request.htmx.target == "generation-status":
         response = render(request, "generation/detail.html#status", context)
         if not gen.is_active:
@@ -131,7 +130,7 @@ def voices(request: MemberRequest) -> HttpResponse:
                 return redirect("generation:voice", ws=ws, voice_id=voice.pk)
     items = BrandVoice.objects.filter(workspace_id=ws).order_by("-created_at")
     return render(request, "generation/voices.html", {
-        "voices": items, "nav": "voice", "error": error, "name": name, "samples": pasted,
+        "voices": items, "error": error, "name": name, "samples": pasted,
         "min_samples": voice_services.MIN_SAMPLES}, status=status)
 
 
@@ -139,7 +138,7 @@ def voices(request: MemberRequest) -> HttpResponse:
 @require_GET
 def voice(request: MemberRequest, voice_id: int) -> HttpResponse:
     v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    context = {"voice": v, "nav": "voice", "active": v.status in ("queued", "training")}
+    context = {"voice": v, "active": v.status in ("queued", "training")}
     if request.htmx and request.htmx.target == "voice-progress":
         response = render(request, "generation/voice.html#progress", context)
         return response if context["active"] else HttpResponseStopPolling(response.content)
