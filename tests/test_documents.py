@@ -163,3 +163,16 @@ def test_viewer_sees_read_only_editor(vera_client, cast):
 def test_navigation_marks_the_current_section(alice_client, cast):
     html = alice_client.get(reverse("documents:list", args=[cast.ws.pk])).content.decode()
     assert f'href="/w/{cast.ws.pk}/documents/" aria-current="page">Documents' in html
+
+
+def test_autosave_after_logout_keeps_the_page_and_says_why(cast):
+    from django.test import Client
+
+    doc = _doc(cast)
+    response = Client().post(reverse("documents:save", args=[cast.ws.pk, doc.pk]),
+                             {"title": "t", "body": "unsaved words", "base_number": 1},
+                             HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    assert "You were logged out" in response.content.decode()
+    doc.refresh_from_db()
+    assert doc.head_number == 1

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
@@ -25,9 +25,17 @@ def workspace_member(role: str = Role.VIEWER, *,
     """
 
     def decorator(view: View) -> View:
-        @login_required
         @functools.wraps(view)
         def wrapper(request: HttpRequest, ws: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # An autosave after the session ended: say so where the user looks, and
+                    # leave the page (and the text in it) alone.
+                    return HttpResponse(
+                        '<span id="save-status" class="field-error" role="alert">You were logged '
+                        "out. Your text is still on this page: log in again in another tab, then "
+                        "come back and save.</span>", status=401)
+                return redirect_to_login(request.get_full_path())
             membership = membership_get(user=request.user, workspace_id=ws)  # type: ignore[arg-type]
             needed = role if request.method in ("GET", "HEAD") else max(
                 role, write_methods_need, key=lambda r: ["viewer", "editor", "owner"].index(r))
