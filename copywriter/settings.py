@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "copywriter.documents",
     "copywriter.catalog",
     "copywriter.generation",
+    "copywriter.originality",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +176,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "cpu")
-CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}}
+# Originality work embeds text (torch): it runs where the generation workers listen.
+CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE},
+                      "originality.*": {"queue": GENERATION_QUEUE}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("copywriter.documents.urls")),
     path("", include("copywriter.catalog.urls")),
     path("", include("copywriter.generation.urls")),
+    path("", include("copywriter.originality.urls")),
 ]

@@ -1,0 +1,191 @@
+"""Worker side: nearest passages in PostgreSQL (pgvector HNSW, cosine) and the check itself.
+
+Privacy is enforced here, in the SQL: a search for workspace W reads only rows whose
+``workspace_id`` is W, plus global reference rows (``workspace_id IS NULL AND kind =
+'reference'``). Another workspace's rows are never matched, counted or loaded; the source texts
+shown as evidence are loaded again filtered by W.
+
+Embedding imports torch (``copywriter.ml``): this module imports it only inside functions, and
+only workers, management commands and benchmarks call them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Q
+
+from copywriter.originality import text as T
+from copywriter.originality.models import OriginalitySettings, ReferenceItem, SourceKind
+from copywriter.originality.report import Candidate, Source, build_report
+
+log = logging.getLogger(__name__)
+
+K = 5  # neighbours per checked passage
+EF_SEARCH = 64  # hnsw.ef_search: candidates the index walks per query (recall vs speed, bench)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    from copywriter.ml.embeddings import embed as _embed
+
+    return _embed(texts)
+
+
+@dataclass(frozen=True)
+class Exclude:
+    """The checked text's own source, left out of its own search."""
+
+    document_id: int | None = None
+    generation_id: int | None = None
+    reference_id: int | None = None
+
+
+def thresholds_for(workspace_id: int) -> T.Thresholds:
+    row = OriginalitySettings.objects.filter(workspace_id=workspace_id).first()
+    return row.thresholds if row else T.Thresholds()
+
+
+def vector_literal(v: Sequence[float]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in v) + "]"
+
+
+_NEAREST_SQL = """
+SELECT q.i, p.id, p.kind, p.document_id, p.document_version, p.generation_id, p.variant_index,
+       p.reference_id, p.start, p."end", 1 - (p.embedding <=> q.v) AS similarity
+FROM unnest(%(ids)s::int[], %(vectors)s::vector[]) AS q(i, v)
+CROSS JOIN LATERAL (
+    SELECT id, kind, document_id, document_version, generation_id, variant_index, reference_id,
+           start, "end", embedding
+    FROM originality_passage
+    WHERE (workspace_id = %(ws)s OR (workspace_id IS NULL AND kind = 'reference')){exclude}
+    ORDER BY embedding <=> q.v
+    LIMIT %(k)s
+) p
+"""
+
+
+def nearest(*, workspace_id: int, vectors: np.ndarray, exclude: Exclude = Exclude(), k: int = K,
+            ef_search: int = EF_SEARCH) -> list[tuple[Any, ...]]:
+    """The ``k`` nearest passages of each vector, one round trip: (query index, passage id,
+    kind, document id, version, generation id, variant index, reference id, start, end,
+    similarity)."""
+    if not len(vectors):
+        return []
+    with transaction.atomic(), connection.cursor() as cur:
+        # set_config(..., true) lasts until the end of this transaction only. Iterative scans keep walking
+        # the graph when the workspace filter drops candidates (pgvector >= 0.8).
+        cur.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                    "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                    [str(int(max(ef_search, k)))])
+        exclusions = "".join(
+            f"\n      AND {column} IS DISTINCT FROM %({name})s"
+            for column, name, value in (("document_id", "doc", exclude.document_id),
+                                        ("generation_id", "gen", exclude.generation_id),
+                                        ("reference_id", "ref", exclude.reference_id))
+            if value is not None)
+        cur.execute(_NEAREST_SQL.format(exclude=exclusions), {
+            "ids": list(range(len(vectors))), "vectors": [vector_literal(v) for v in vectors],
+            "ws": workspace_id, "doc": exclude.document_id, "gen": exclude.generation_id,
+            "ref": exclude.reference_id, "k": k})
+        return list(cur.fetchall())
+
+
+def _sources(workspace_id: int, rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Source]:
+    """Source texts and what the report may say about them, loaded again under the workspace
+    filter. Trashed documents are left out (their passages go at the next indexing)."""
+    from copywriter.documents.models import Document, DocumentVersion
+    from copywriter.generation.models import Variant
+
+    doc_keys = {(r[3], r[4]) for r in rows if r[2] == SourceKind.DOCUMENT}
+    var_keys = {(r[5], r[6]) for r in rows if r[2] == SourceKind.VARIANT}
+    ref_ids = {r[7] for r in rows if r[2] == SourceKind.REFERENCE}
+    out: dict[tuple[Any, ...], Source] = {}
+    if doc_keys:
+        docs = {d.pk: d for d in Document.objects.filter(
+            workspace_id=workspace_id, deleted_at__isnull=True, pk__in={d for d, _ in doc_keys})}
+        cond = Q()
+        for doc_id, number in doc_keys:
+            cond |= Q(document_id=doc_id, number=number)
+        for v in DocumentVersion.objects.filter(cond, document_id__in=docs.keys()):
+            d = docs[v.document_id]
+            out[("document", v.document_id, v.number)] = Source(
+                f"document:{v.document_id}:{v.number}",
+                {"kind": "document", "id": d.pk, "version": v.number, "title": d.title,
+                 "current": v.number == d.head_number}, v.body)
+    if var_keys:
+        cond = Q()
+        for gen_id, index in var_keys:
+            cond |= Q(generation_id=gen_id, index=index)
+        for var in (Variant.objects.filter(cond, generation__workspace_id=workspace_id)
+                    .select_related("generation__template")):
+            g = var.generation
+            out[("variant", g.pk, var.index)] = Source(
+                f"variant:{g.pk}:{var.index}",
+                {"kind": "variant", "generation_id": g.pk, "index": var.index,
+                 "title": f"{g.template.title}, variant {var.index + 1}",
+                 "created_at": g.created_at.isoformat()}, var.text)
+    if ref_ids:
+        for ref in ReferenceItem.objects.filter(Q(workspace_id=workspace_id) | Q(workspace__isnull=True),
+                                                pk__in=ref_ids):
+            out[("reference", ref.pk)] = Source(
+                f"reference:{ref.pk}",
+                {"kind": "reference", "id": ref.pk, "title": ref.title, "global": ref.is_global},
+                ref.text)
+    return out
+
+
+def _key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    if row[2] == SourceKind.DOCUMENT:
+        return ("document", row[3], row[4])
+    if row[2] == SourceKind.VARIANT:
+        return ("variant", row[5], row[6])
+    return ("reference", row[7])
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    workspace_id: int
+    text: str
+    exclude: Exclude = Exclude()
+    thresholds: T.Thresholds | None = None
+
+
+def check_texts(items: Sequence[CheckItem], *, k: int = K,
+                ef_search: int = EF_SEARCH) -> list[dict[str, Any]]:
+    """Reports for several texts; their passages are embedded in one call (the slow part)."""
+    started = time.monotonic()
+    queries = [T.passages(item.text) for item in items]
+    flat = [p.text for q in queries for p in q]
+    vectors = embed(flat) if flat else np.zeros((0, 384), np.float32)
+    reports: list[dict[str, Any]] = []
+    offset = 0
+    for item, query in zip(items, queries, strict=True):
+        vecs = vectors[offset:offset + len(query)]
+        offset += len(query)
+        rows = nearest(workspace_id=item.workspace_id, vectors=vecs, exclude=item.exclude, k=k,
+                       ef_search=ef_search)
+        sources = _sources(item.workspace_id, rows)
+        candidates = []
+        for r in rows:
+            src = sources.get(_key(r))
+            if src is None or r[9] > len(src.text):
+                continue  # trashed, deleted or re-indexed since: not evidence any more
+            candidates.append(Candidate(r[0], src, r[8], r[9], float(r[10])))
+        thresholds = item.thresholds or thresholds_for(item.workspace_id)
+        report = build_report(item.text, query, candidates, thresholds)
+        reports.append(report)
+    elapsed = time.monotonic() - started
+    for report in reports:
+        report["seconds"] = round(elapsed / max(1, len(reports)), 3)
+    return reports
+
+
+def check_text(*, workspace_id: int, text: str, exclude: Exclude = Exclude(),
+               thresholds: T.Thresholds | None = None) -> dict[str, Any]:
+    return check_texts([CheckItem(workspace_id, text, exclude, thresholds)])[0]

@@ -1,0 +1,211 @@
+"""Web side of the originality check: everything here is safe in the web process (no torch).
+Embedding work is enqueued as ``originality.*`` tasks by id, on commit."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from copywriter.documents.models import Document
+from copywriter.originality.models import (
+    CheckStatus,
+    OriginalityCheck,
+    OriginalitySettings,
+    ReferenceItem,
+    Regenerate,
+)
+from copywriter.originality.text import Thresholds
+from copywriter.workspaces.models import Membership, Workspace
+
+log = logging.getLogger(__name__)
+
+REFERENCE_MAX_CHARS = 200_000
+REFERENCE_EXTENSIONS = (".txt", ".md", ".markdown")
+MAX_UPLOAD_BYTES = 2_000_000
+CHECKS_PER_MINUTE = 20
+INDEX_DEBOUNCE_SECONDS = 5
+MAX_REGENERATIONS = 3
+
+
+class OriginalityError(Exception):
+    """``status`` is the HTTP answer for views; the message is shown to the user as is."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _enqueue(task_name: str, *args: int, countdown: float = 0) -> None:
+    """A broker that is down must not fail the user's request: indexing catches up at the
+    next save, or with ``manage.py reindex_originality``."""
+    from copywriter.originality import tasks
+
+    try:
+        getattr(tasks, task_name).apply_async(
+            args=list(args), countdown=countdown, retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2})
+    except Exception:  # the broker's errors are many; none may break the request
+        log.warning("could not enqueue %s%s", task_name, args, exc_info=True)
+
+
+def _send(task_name: str, *args: int) -> None:
+    """Enqueue by id once the current transaction commits."""
+    transaction.on_commit(lambda: _enqueue(task_name, *args))
+
+
+# --- indexing hooks ---------------------------------------------------------------------------
+
+def schedule_document_index(*, document_id: int) -> None:
+    """Called by the documents services after every create, save, restore, trash and untrash.
+
+    Autosave saves every few seconds while someone types: one task per document per
+    ``INDEX_DEBOUNCE_SECONDS``, delayed by as much, indexes whatever the head is when it runs.
+    The key lives a second less than the delay, so a save after the task started always
+    schedules another one.
+    """
+    def after_commit() -> None:
+        try:
+            first = cache.add(f"orig-index-doc:{document_id}", 1, timeout=INDEX_DEBOUNCE_SECONDS - 1)
+        except Exception:  # no cache, no debounce: index anyway
+            log.warning("cache unavailable for the indexing debounce", exc_info=True)
+            first = True
+        if first:
+            _enqueue("index_document", document_id, countdown=INDEX_DEBOUNCE_SECONDS)
+
+    transaction.on_commit(after_commit)
+
+
+# --- reference corpus -------------------------------------------------------------------------
+
+def _check_write(membership: Membership) -> None:
+    if not membership.can_write:
+        raise OriginalityError("Viewers cannot change the reference texts; ask an owner for the "
+                               "editor role.", status=403)
+
+
+def clean_reference(title: str, text: str, *, name: str = "") -> tuple[str, str]:
+    text = (text or "").replace("\r\n", "\n").strip()
+    title = (title or "").strip()
+    if not text:
+        raise OriginalityError(f"{name or 'The text'} is empty: paste some text or upload a "
+                               ".txt or .md file.")
+    if len(text) > REFERENCE_MAX_CHARS:
+        raise OriginalityError(f"{name or 'The text'} is {len(text):,} characters long; the limit "
+                               f"is {REFERENCE_MAX_CHARS:,}. Split it into several texts.")
+    if not title:
+        first = text.splitlines()[0].lstrip("#").strip()
+        title = (first[:80] + "\u2026") if len(first) > 80 else first
+    return title[:200], text
+
+
+def decode_upload(name: str, data: bytes) -> str:
+    """The text of an uploaded or imported file, or a message saying what is wrong with it."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in REFERENCE_EXTENSIONS:
+        raise OriginalityError(f"{name}: only .txt and .md files can be loaded (this is "
+                               f"{suffix or 'a file without an extension'}).")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise OriginalityError(f"{name} is over 2 MB; split it into smaller files.", status=413)
+    if b"\x00" in data[:4096]:
+        raise OriginalityError(f"{name} is not a text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise OriginalityError(f"{name} is not UTF-8 text: save it as UTF-8 and upload it "
+                               "again.") from None
+
+
+def reference_create(*, workspace: Workspace | None, title: str, text: str,
+                     membership: Membership | None = None, source_name: str = "") -> ReferenceItem:
+    """A workspace's reference text (``membership`` must be able to write), or a global one
+    (``workspace=None``, management commands only). A ``source_name`` seen before updates that
+    item instead of adding a second copy."""
+    if membership is not None:
+        _check_write(membership)
+    title, text = clean_reference(title, text, name=source_name or "")
+    now = timezone.now()
+    with transaction.atomic():
+        item = (ReferenceItem.objects.select_for_update()
+                .filter(workspace=workspace, source_name=source_name).first()
+                if source_name else None)
+        if item is None:
+            item = ReferenceItem.objects.create(
+                workspace=workspace, title=title, text=text, source_name=source_name,
+                created_by=membership.user if membership else None, created_at=now, updated_at=now)
+        elif item.text != text or item.title != title:
+            item.title, item.text, item.updated_at = title, text, now
+            item.save(update_fields=["title", "text", "updated_at"])
+        else:
+            return item
+    return item
+
+
+def reference_schedule_index(item: ReferenceItem) -> None:
+    _send("index_reference", item.pk)
+
+
+def reference_delete(*, membership: Membership, item: ReferenceItem) -> None:
+    _check_write(membership)
+    if item.workspace_id != membership.workspace_id:
+        raise OriginalityError("Global reference texts are managed by an administrator.",
+                               status=403)
+    item.delete()  # its passages go with it (on delete cascade)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def settings_get(*, workspace_id: int) -> OriginalitySettings:
+    """The stored settings, or an unsaved row with the defaults."""
+    row = OriginalitySettings.objects.filter(workspace_id=workspace_id).first()
+    return row or OriginalitySettings(workspace_id=workspace_id)
+
+
+def settings_update(*, membership: Membership, paraphrase_threshold: float, copy_threshold: float,
+                    check_generations: bool, regenerate: str,
+                    max_regenerations: int) -> OriginalitySettings:
+    if not membership.is_owner:
+        raise OriginalityError("Only owners can change the originality settings.", status=403)
+    errors = Thresholds(paraphrase=paraphrase_threshold, copy_overlap=copy_threshold).validate()
+    if regenerate not in Regenerate.values:
+        errors.append("Choose when to regenerate from the list.")
+    if not 0 <= max_regenerations <= MAX_REGENERATIONS:
+        errors.append(f"Regenerate at most {MAX_REGENERATIONS} times (0 turns it off).")
+    if errors:
+        raise OriginalityError(" ".join(errors))
+    row, _ = OriginalitySettings.objects.update_or_create(
+        workspace_id=membership.workspace_id,
+        defaults={"paraphrase_threshold": paraphrase_threshold, "copy_threshold": copy_threshold,
+                  "check_generations": check_generations, "regenerate": regenerate,
+                  "max_regenerations": max_regenerations, "updated_by": membership.user,
+                  "updated_at": timezone.now()})
+    return row
+
+
+# --- on-demand checks -------------------------------------------------------------------------
+
+def document_check_request(*, membership: Membership, document: Document) -> OriginalityCheck:
+    """Check the document's saved head version. A check of that version already waiting or
+    running is returned instead of a second one."""
+    if document.workspace_id != membership.workspace_id or document.deleted_at is not None:
+        raise Document.DoesNotExist
+    running = OriginalityCheck.objects.filter(
+        document=document, document_version=document.head_number,
+        status__in=[CheckStatus.QUEUED, CheckStatus.RUNNING]).order_by("-created_at").first()
+    if running is not None:
+        return running
+    key = f"orig-checks:{membership.workspace_id}:{timezone.now():%Y%m%d%H%M}"
+    cache.add(key, 0, timeout=120)
+    if cache.incr(key) > CHECKS_PER_MINUTE:
+        raise OriginalityError(f"This workspace ran {CHECKS_PER_MINUTE} originality checks this "
+                               "minute; wait a minute and try again.", status=429)
+    with transaction.atomic():
+        check = OriginalityCheck.objects.create(
+            workspace_id=membership.workspace_id, document=document,
+            document_version=document.head_number, created_by=membership.user)
+        _send("check_document", check.pk)
+    return check
