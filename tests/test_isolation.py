@@ -58,6 +58,12 @@ WORKSPACE_URLS = {
     "generation:voice": ("GET", "viewer"),
     "generation:voice_cancel": ("POST", "editor"),
     "generation:voice_delete": ("POST", "editor"),
+    "originality:check": ("POST", "viewer"),
+    "originality:check_detail": ("GET", "viewer"),
+    "originality:references": ("POST", "editor"),
+    "originality:reference": ("GET", "viewer"),
+    "originality:reference_delete": ("POST", "editor"),
+    "originality:settings": ("POST", "owner"),
 }
 
 
@@ -101,8 +107,11 @@ def objects(cast, ad_template):
     from copywriter.catalog.services import workspace_template_save
     own = workspace_template_save(membership=cast.alice_m, data={
         **template.current.data, "id": "own-ad", "title": "Own ad"})
+    from copywriter.originality.models import OriginalityCheck, ReferenceItem
+    check = OriginalityCheck.objects.create(workspace=cast.ws, document=doc, document_version=1)
+    ref = ReferenceItem.objects.create(workspace=cast.ws, title="Competitor page", text="gamma")
     return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
-            "voice": voice, "own_template": own}
+            "voice": voice, "own_template": own, "check": check, "ref": ref}
 
 
 def url_for(name: str, ws: int, o: dict, cast) -> str:
@@ -121,6 +130,9 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "generation:rate": [ws, g, 0], "generation:save": [ws, g, 0],
         "generation:voice": [ws, o["voice"].pk], "generation:voice_cancel": [ws, o["voice"].pk],
         "generation:voice_delete": [ws, o["voice"].pk],
+        "originality:check": [ws, d], "originality:check_detail": [ws, o["check"].pk],
+        "originality:reference": [ws, o["ref"].pk],
+        "originality:reference_delete": [ws, o["ref"].pk],
     }.get(name, [ws])
     return reverse(name, args=args)
 
@@ -154,7 +166,9 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
     """Charlie uses his own workspace in the URL with Alice's object ids: nothing leaks."""
     own = cast.other.pk
     for name in ("documents:edit", "documents:history", "documents:export", "generation:detail",
-                 "documents:save", "documents:restore", "generation:retry"):
+                 "documents:save", "documents:restore", "generation:retry", "originality:check",
+                 "originality:check_detail", "originality:reference",
+                 "originality:reference_delete"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name

@@ -32,6 +32,14 @@ def _clean(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+def _reindex(document_id: int) -> None:
+    """Originality: re-index the document's passages once this transaction commits (a worker
+    embeds them; the web process only enqueues)."""
+    from copywriter.originality.services import schedule_document_index
+
+    schedule_document_index(document_id=document_id)
+
+
 def _next_number(document: Document) -> int:
     current = document.versions.aggregate(m=Max("number"))["m"] or 0
     return int(current) + 1
@@ -48,6 +56,7 @@ def document_create(*, membership: Membership, title: str, body: str = "",
                                       updated_at=now)
         DocumentVersion.objects.create(document=doc, number=1, kind=kind, title=title, body=body,
                                        author=membership.user, created_at=now)
+        _reindex(doc.pk)
     return doc
 
 
@@ -91,6 +100,7 @@ def document_save(*, membership: Membership, document_id: int, title: str, body:
             body=body, author=membership.user, created_at=now)
         doc.title, doc.body, doc.head_number, doc.updated_at = title, body, version.number, now
         doc.save(update_fields=["title", "body", "head_number", "updated_at"])
+        _reindex(doc.pk)
     return SaveResult(doc, version, conflict=False, changed=True)
 
 
@@ -108,6 +118,7 @@ def document_restore(*, membership: Membership, document_id: int, number: int) -
             created_at=now)
         doc.title, doc.body, doc.head_number, doc.updated_at = old.title, old.body, version.number, now
         doc.save(update_fields=["title", "body", "head_number", "updated_at"])
+        _reindex(doc.pk)
     return version
 
 
@@ -117,6 +128,7 @@ def document_trash(*, membership: Membership, document_id: int) -> None:
                                       deleted_at__isnull=True).update(deleted_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
+    _reindex(document_id)  # a trashed document is no longer compared against
 
 
 def document_untrash(*, membership: Membership, document_id: int) -> None:
@@ -126,6 +138,7 @@ def document_untrash(*, membership: Membership, document_id: int) -> None:
                                                                        updated_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
+    _reindex(document_id)
 
 
 def export_document(document: Document, fmt: str) -> tuple[str, str, str]:

@@ -142,13 +142,21 @@ def run_batch(batch: list[Generation], me: str, engine: Any = None) -> None:
     results = engine.generate(requests, on_progress=on_progress)
     elapsed = time.monotonic() - started
     tokens = sum(r.tokens for r in results)
+    # Originality (copywriter/originality/generation.py): check every variant before it is
+    # shown, rewrite flagged ones a bounded number of times, keep the report; never raises.
+    from copywriter.originality import generation as originality
+
+    review = originality.review_batch(batch, requests, results, engine=engine,
+                                      on_progress=on_progress)
     by_gen: dict[int, list[Any]] = {}
-    for r in results:
+    for r in review.results:
         by_gen.setdefault(r.key[0], []).append(r)
     for pk, rows in by_gen.items():
         _finish(pk, rows, me, {"batch_seconds": round(elapsed, 2), "batch_tokens": tokens,
                                "batch_sequences": len(requests),
-                               "tokens_per_second": round(tokens / elapsed, 1) if elapsed else None})
+                               "tokens_per_second": round(tokens / elapsed, 1) if elapsed else None,
+                               **review.timings}, originality=review.reports)
+    originality.index_finished(list(by_gen))
 
 
 def _write_partial(partial: list[Any], me: str) -> None:
@@ -168,7 +176,8 @@ def _write_partial(partial: list[Any], me: str) -> None:
         Variant.objects.bulk_update(variants, ["text", "tokens", "updated_at"])
 
 
-def _finish(pk: int, rows: list[Any], me: str, timings: dict[str, Any]) -> None:
+def _finish(pk: int, rows: list[Any], me: str, timings: dict[str, Any],
+            originality: dict[Any, Any] | None = None) -> None:
     with transaction.atomic():
         gen = Generation.objects.select_for_update().get(pk=pk)
         if gen.status != Status.RUNNING or gen.claimed_by != me:
@@ -176,7 +185,8 @@ def _finish(pk: int, rows: list[Any], me: str, timings: dict[str, Any]) -> None:
         Variant.objects.filter(generation=gen).delete()
         Variant.objects.bulk_create([
             Variant(generation=gen, index=r.key[1], text=r.text, tokens=r.tokens, finished=True,
-                    finish_reason=r.finish_reason) for r in sorted(rows, key=lambda r: r.key[1])])
+                    finish_reason=r.finish_reason, originality=(originality or {}).get(r.key))
+            for r in sorted(rows, key=lambda r: r.key[1])])
         gen.status, gen.finished_at, gen.lease_until = Status.DONE, timezone.now(), None
         gen.timings = {**gen.timings, **timings}
         gen.error = ""
