@@ -50,8 +50,10 @@ def _wants_retry(report: dict[str, Any], setting: OriginalitySettings) -> bool:
 
 
 def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Is report ``a`` better than ``b``: a milder verdict, then a lower score."""
-    return (T.SEVERITY[a["verdict"]], a["score"]) < (T.SEVERITY[b["verdict"]], b["score"])
+    """Is report ``a`` better than ``b``: a milder verdict, then less text taken over verbatim,
+    then a lower similarity."""
+    return ((T.SEVERITY[a["verdict"]], a["overlap"], a["score"])
+            < (T.SEVERITY[b["verdict"]], b["overlap"], b["score"]))
 
 
 def _summary(report: dict[str, Any], text: str) -> dict[str, Any]:
