@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from copywriter.ml import embeddings as _ml  # numpy only; torch loads with the model
+
+_REAL_EMBED = _ml.embed  # kept before any test patches the module
 _MEMO: dict[str, np.ndarray] = {}
 
 
 def memo_embed(texts: list[str]) -> np.ndarray:
-    from copywriter.ml.embeddings import embed
-
+    embed = _REAL_EMBED
     todo = sorted({t for t in texts if t not in _MEMO})
     if todo:
         _MEMO.update(zip(todo, embed(todo), strict=True))

@@ -81,21 +81,16 @@ def _segments(span: str, other: str) -> list[list[Any]]:
     out: list[list[Any]] = []
     pos = 0
     for m, flag in zip(tokens, marked, strict=True):
+        gap = span[pos:m.start()]
         if out and out[-1][1] == flag:
-            out[-1][0] += span[pos:m.end()]
+            out[-1][0] += gap + m.group(0)
+        elif out and not out[-1][1]:  # the space between plain and copied words stays plain
+            out[-1][0] += gap
+            out.append([m.group(0), flag])
         else:
-            if pos < m.start():
-                gap = span[pos:m.start()]
-                if out:
-                    out[-1][0] += gap
-                else:
-                    out.append([gap, False])
-            if out and out[-1][1] == flag:
-                out[-1][0] += m.group(0)
-            else:
-                out.append([m.group(0), flag])
+            out.append([gap + m.group(0), flag])
         pos = m.end()
-    if pos < len(span):
+    if pos < len(span):  # closing punctuation goes with the last words
         if out:
             out[-1][0] += span[pos:]
         else:
