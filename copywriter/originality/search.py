@@ -12,6 +12,7 @@ only workers, management commands and benchmarks call them.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,13 +29,31 @@ from copywriter.originality.report import Candidate, Source, build_report
 log = logging.getLogger(__name__)
 
 K = 5  # neighbours per checked passage
-EF_SEARCH = 64  # hnsw.ef_search: candidates the index walks per query (recall vs speed, bench)
+# hnsw.ef_search: candidates the index walks per query, recall against speed (bench/originality.py)
+EF_SEARCH = int(os.environ.get("ORIGINALITY_EF_SEARCH") or 64)
+
+
+# Small batches: the encoder pads a batch to its longest passage, and windows are 2-3x longer
+# than sentences; 8 cut a 3-variant check from 0.81 s to 0.66 s here (bench/originality.py).
+EMBED_BATCH = 8
 
 
 def embed(texts: list[str]) -> np.ndarray:
+    """Embeddings for passages. ``COPYWRITER_EMBED_THREADS`` caps torch's threads for this call
+    only: on a machine whose cores are busy (training), one thread embeds faster than two."""
     from copywriter.ml.embeddings import embed as _embed
 
-    return _embed(texts)
+    threads = int(os.environ.get("COPYWRITER_EMBED_THREADS") or 0)
+    if threads <= 0:
+        return _embed(texts, batch_size=EMBED_BATCH)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _embed(texts, batch_size=EMBED_BATCH)
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
