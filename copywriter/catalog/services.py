@@ -81,8 +81,10 @@ def workspace_template_save(*, membership: Membership, data: dict[str, Any],
         raise TemplateInvalid("your template", [f"this workspace already has a template with id "
                                                 f"{spec.id!r}; choose another id"])
     # A deleted template's id can be used again: the old row keeps its versions for history.
-    Template.objects.filter(workspace=membership.workspace, slug=spec.id, is_active=False).exclude(
-        pk=getattr(template, "pk", None)).update(slug=f"{spec.id}-deleted-{timezone.now():%s}"[:80])
+    retired = Template.objects.filter(workspace=membership.workspace, slug=spec.id, is_active=False)
+    if template is not None:
+        retired = retired.exclude(pk=template.pk)
+    retired.update(slug=f"{spec.id}-deleted-{timezone.now():%s}"[:80])
     with transaction.atomic():
         if template is None:
             template = Template(slug=spec.id, workspace=membership.workspace,
