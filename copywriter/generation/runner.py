@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -210,7 +209,3 @@ def release(batch: list[Generation], me: str, error: str, *, final: bool) -> Non
         else:
             Generation.objects.filter(pk=gen.pk, claimed_by=me).update(
                 status=Status.QUEUED, claimed_by="", lease_until=None)
-
-
-def hard_limit() -> int:
-    return int(settings.CELERY_TASK_TIME_LIMIT)
