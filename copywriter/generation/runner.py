@@ -127,6 +127,7 @@ def run_batch(batch: list[Generation], me: str, engine: Any = None) -> None:
     if needed:
         engine.ensure_adapters(needed)
     if not requests:
+        bulk_rows_finished(list(failed))
         return
     started = time.monotonic()
     last_write = [0.0]
@@ -156,6 +157,20 @@ def run_batch(batch: list[Generation], me: str, engine: Any = None) -> None:
                                "tokens_per_second": round(tokens / elapsed, 1) if elapsed else None,
                                **review.timings}, originality=review.reports)
     originality.index_finished(list(by_gen))
+    bulk_rows_finished([g.pk for g in batch])
+
+
+def bulk_rows_finished(pks: list[int]) -> None:
+    """Tell bulk runs (copywriter/bulk) that some of their rows' jobs ended, so they record the
+    results and queue their next rows. Never fails the batch: a run also catches up on its own."""
+    if not pks:
+        return
+    try:
+        from copywriter.bulk.services import generations_finished
+
+        generations_finished(generation_ids=pks)
+    except Exception:
+        log.exception("updating bulk runs after a batch failed")
 
 
 def _write_partial(partial: list[Any], me: str) -> None:
@@ -209,3 +224,4 @@ def release(batch: list[Generation], me: str, error: str, *, final: bool) -> Non
         else:
             Generation.objects.filter(pk=gen.pk, claimed_by=me).update(
                 status=Status.QUEUED, claimed_by="", lease_until=None)
+    bulk_rows_finished([g.pk for g in batch])

@@ -33,18 +33,27 @@ def tone_choices(*, workspace_id: int) -> list[tuple[str, str]]:
     return choices
 
 
-def _check_limits(membership: Membership) -> None:
-    """Per-workspace rate (per minute) and daily quota, counted in the shared cache."""
+def _day_key(workspace_id: int) -> str:
+    return f"gen-day:{workspace_id}:{timezone.now():%Y%m%d}"
+
+
+def daily_quota_left(*, workspace_id: int) -> int:
+    return max(0, settings.GENERATION_DAILY_QUOTA - int(cache.get(_day_key(workspace_id), 0)))
+
+
+def _check_limits(membership: Membership, *, per_minute: bool = True) -> None:
+    """Per-workspace rate (per minute) and daily quota, counted in the shared cache. Bulk runs
+    pace themselves (a window of rows in flight), so they skip the per-minute rate only."""
     ws = membership.workspace_id
     minute_key = f"gen-rate:{ws}:{timezone.now():%Y%m%d%H%M}"
-    day_key = f"gen-day:{ws}:{timezone.now():%Y%m%d}"
+    day_key = _day_key(ws)
     cache.add(minute_key, 0, timeout=120)
     cache.add(day_key, 0, timeout=2 * 86400)
     if int(cache.get(day_key, 0)) >= settings.GENERATION_DAILY_QUOTA:
         raise GenerationError(f"This workspace used its {settings.GENERATION_DAILY_QUOTA} "
                               "generations for today. The quota resets at midnight UTC.",
                               permanent=False, status=429)
-    if cache.incr(minute_key) > settings.GENERATION_RATE_PER_MINUTE:
+    if per_minute and cache.incr(minute_key) > settings.GENERATION_RATE_PER_MINUTE:
         raise GenerationError("Too many generations this minute for this workspace; wait a "
                               "minute and try again.", permanent=False, status=429)
     cache.incr(day_key)
@@ -52,8 +61,12 @@ def _check_limits(membership: Membership) -> None:
 
 def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],
                       tone: str, variants: int | None = None, length: str = "medium",
-                      retry_of: Generation | None = None) -> Generation:
-    """Validate everything first; only a valid request is stored and enqueued."""
+                      retry_of: Generation | None = None, per_minute_limit: bool = True,
+                      enqueue_job: bool = True) -> Generation:
+    """Validate everything first; only a valid request is stored and enqueued.
+
+    ``enqueue_job=False`` stores it queued without publishing a task: the caller runs it in
+    this process (``generate --local``, ``generate_bulk --local``) or publishes it later."""
     if not membership.can_write:
         raise GenerationError("Viewers cannot generate copy; ask an owner for the editor role.",
                               status=403)
@@ -87,7 +100,7 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     prompt = spec.render(clean)
     if template.current is None:
         raise GenerationError("This template has no published version.", status=404)
-    _check_limits(membership)
+    _check_limits(membership, per_minute=per_minute_limit)
     sampling = {"temperature": 0.8, "top_p": 0.92, "repetition_penalty": 1.15,
                 **spec.sampling, "seed": random.randrange(1, 2**31)}
     with transaction.atomic():
@@ -97,7 +110,8 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
             variants=n, max_new_tokens=max_tokens, sampling=sampling,
             queue=settings.GENERATION_QUEUE, retry_of=retry_of)
         Variant.objects.bulk_create([Variant(generation=gen, index=i) for i in range(n)])
-        enqueue(gen)
+        if enqueue_job:
+            enqueue(gen)
     return gen
 
 
