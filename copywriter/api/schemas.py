@@ -1,0 +1,150 @@
+"""Request and response bodies of the JSON API (pydantic, through django-ninja)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] = {}
+
+
+class ConflictOut(ErrorOut):
+    conflict_version: int
+    head_version: int
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    type: str
+    required: bool
+    help: str = ""
+    max_length: int | None = None
+    choices: list[str] = []
+    min: int | None = None
+    max: int | None = None
+
+
+class TemplateOut(Schema):
+    id: int
+    slug: str
+    title: str
+    description: str
+    category: str
+    builtin: bool
+
+
+class TemplatePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[TemplateOut]
+
+
+class TemplateDetailOut(TemplateOut):
+    tags: list[str]
+    fields: list[FieldOut]
+    variants: int
+    min_words: int
+    max_words: int
+    tones: list[str]
+    lengths: list[str]
+
+
+class GenerationIn(Schema):
+    template: str = Field(..., max_length=80, description="The template's slug")
+    fields: dict[str, Any] = {}
+    tone: str = Field("professional", max_length=40)
+    variants: int | None = Field(None, description="Defaults to the template's own number")
+    length: str = Field("medium", max_length=10, description="short, medium or long")
+
+
+class VariantOut(Schema):
+    index: int
+    text: str
+    finished: bool
+    tokens: int
+    originality: dict[str, Any] | None = None
+
+
+class GenerationOut(Schema):
+    id: int
+    status: str
+    template: str
+    tone: str
+    fields: dict[str, Any]
+    variants_requested: int
+    error: str
+    error_permanent: bool
+    retry_of: int | None
+    created_at: datetime
+    finished_at: datetime | None
+    variants: list[VariantOut]
+    url: str
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    head_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[DocumentOut]
+
+
+class VersionOut(Schema):
+    number: int
+    kind: str
+    based_on: int | None
+    author: str | None
+    created_at: datetime
+
+
+class DocumentDetailOut(DocumentOut):
+    body: str
+    versions: list[VersionOut]
+
+
+class VersionDetailOut(VersionOut):
+    title: str
+    body: str
+
+
+class DocumentIn(Schema):
+    title: str = Field("", max_length=200)
+    body: str = ""
+
+
+class VersionIn(Schema):
+    title: str | None = Field(None, max_length=200, description="Unchanged when left out")
+    body: str
+    base_version: int = Field(..., ge=1, le=2_000_000_000,
+                              description="The version this edit started from")
+
+
+class SavedOut(Schema):
+    document: int
+    version: int
+    changed: bool
+
+
+class CheckOut(Schema):
+    id: int
+    status: str
+    document: int
+    document_version: int
+    report: dict[str, Any] | None
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
