@@ -16,6 +16,7 @@ from copywriter.workspaces.models import Invitation
 from tests.conftest import client_for, report
 
 PUBLIC = {
+    "api:docs",
     "accounts:signup", "accounts:login", "accounts:logout", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm",
     "accounts:password_reset_complete", "workspaces:accept",
@@ -65,6 +66,8 @@ WORKSPACE_URLS = {
     "originality:reference": ("GET", "viewer"),
     "originality:reference_delete": ("POST", "editor"),
     "originality:settings": ("POST", "owner"),
+    "api:tokens": ("POST", "editor"),
+    "api:revoke": ("POST", "owner"),  # the token is Alice's: editors revoke only their own
     "bulk:list": ("GET", "viewer"),
     "bulk:upload": ("POST", "editor"),
     "bulk:run": ("GET", "viewer"),
@@ -94,7 +97,9 @@ def all_url_names() -> set[str]:
 
 
 def test_every_url_is_classified():
-    unlisted = all_url_names() - PUBLIC - LOGIN_ONLY - set(WORKSPACE_URLS)
+    # The JSON API's own routes ("v1:") are classified in API_ROUTES below, from its schema.
+    unlisted = {n for n in all_url_names() if not n.startswith("v1:")} - PUBLIC - LOGIN_ONLY - set(
+        WORKSPACE_URLS)
     assert not unlisted, f"add these URLs to the isolation matrix: {sorted(unlisted)}"
     report(f"isolation matrix: {len(all_url_names())} URL patterns, "
            f"{len(WORKSPACE_URLS)} workspace URLs x anonymous/outsider/viewer/editor")
@@ -108,7 +113,8 @@ def objects(cast, ad_template):
     trashed.save()
     template = ad_template
     gen = Generation.objects.create(workspace=cast.ws, created_by=cast.alice, template=template,
-                                    template_version=template.current, fields={}, prompt="p",
+                                    template_version=template.current,
+                                    fields={"product": "Boots", "benefit": "Dry feet"}, prompt="p",
                                     tone="neutral", variants=1, status="done")
     Variant.objects.create(generation=gen, index=0, text="copy", finished=True)
     inv = Invitation.objects.create(workspace=cast.ws, email="z@example.com",
@@ -126,7 +132,10 @@ def objects(cast, ad_template):
     bulk = bulk_run_create(membership=cast.alice_m, template=template, tone="neutral",
                            file_name="ads.csv", data=b"product,benefit\nBoots,Dry feet\n")
     bulk.rows.update(status="done", result_text="Secret copy")
-    return {"doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
+    from copywriter.api.services import token_create
+    token = token_create(membership=cast.alice_m, name="Alice's CMS", role="editor").token
+    return {"token": token,
+            "doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
             "voice": voice, "own_template": own, "check": check, "ref": ref, "bulk": bulk}
 
 
@@ -149,6 +158,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "originality:check": [ws, d], "originality:check_detail": [ws, o["check"].pk],
         "originality:reference": [ws, o["ref"].pk],
         "originality:reference_delete": [ws, o["ref"].pk],
+        "api:revoke": [ws, o["token"].pk],
         "bulk:run": [ws, o["bulk"].pk], "bulk:mapping": [ws, o["bulk"].pk],
         "bulk:pause": [ws, o["bulk"].pk], "bulk:resume": [ws, o["bulk"].pk],
         "bulk:cancel": [ws, o["bulk"].pk], "bulk:download": [ws, o["bulk"].pk, "csv"],
@@ -204,3 +214,150 @@ def test_search_results_never_include_another_workspace(cast, objects, charlie_c
     assert "Charlie notes" in html and "Secret plan" not in html
     html = charlie_client.get(reverse("generation:history", args=[cast.other.pk]), {"q": "copy"}).content.decode()
     assert "Nothing generated" in html or "No generation matches" in html
+
+
+# --- the JSON API: every operation in its OpenAPI schema, as no token / outsider / viewer / editor
+
+API_GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
+# (method, path) -> (role the token needs, whether the path names an object of the workspace).
+# A path without an object acts in the token's own workspace: an outsider gets its own (empty)
+# results there, never ours.
+API_ROUTES = {
+    ("GET", "/api/v1/templates"): ("viewer", False),
+    ("GET", "/api/v1/templates/{slug}"): ("viewer", True),
+    ("POST", "/api/v1/generations"): ("editor", True),  # names our own template by slug
+    ("GET", "/api/v1/generations/{generation_id}"): ("viewer", True),
+    ("POST", "/api/v1/generations/{generation_id}/retry"): ("editor", True),
+    ("GET", "/api/v1/documents"): ("viewer", False),
+    ("POST", "/api/v1/documents"): ("editor", False),
+    ("GET", "/api/v1/documents/{document_id}"): ("viewer", True),
+    ("GET", "/api/v1/documents/{document_id}/versions/{number}"): ("viewer", True),
+    ("POST", "/api/v1/documents/{document_id}/versions"): ("editor", True),
+    ("POST", "/api/v1/documents/{document_id}/originality"): ("viewer", True),  # reading is enough
+    ("GET", "/api/v1/originality/{check_id}"): ("viewer", True),
+}
+
+
+def api_operations() -> set[tuple[str, str]]:
+    from copywriter.api.endpoints import api
+
+    schema = api.get_openapi_schema()
+    return {(method.upper(), path) for path, methods in schema["paths"].items() for method in methods}
+
+
+def test_every_api_operation_is_classified():
+    ops = api_operations()
+    assert ops - set(API_ROUTES) == set(), f"add these API operations to API_ROUTES: {sorted(ops - set(API_ROUTES))}"
+    assert set(API_ROUTES) - ops == set(), "API_ROUTES lists operations that no longer exist"
+    report(f"API isolation matrix: {len(ops)} API operations from the OpenAPI schema "
+           "x no token/outsider/viewer/editor token")
+
+
+def api_call(client: Client, method: str, path: str, o: dict, secret: str | None):
+    import json
+
+    url = (path.replace("{slug}", o["own_template"].slug)
+           .replace("{generation_id}", str(o["gen"].pk)).replace("{document_id}", str(o["doc"].pk))
+           .replace("{number}", "1").replace("{check_id}", str(o["check"].pk)))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    if method == "GET":
+        return client.get(url, **headers)
+    body = {"/api/v1/generations": {"template": o["own_template"].slug, "fields": API_GOOD,
+                                    "variants": 1},
+            "/api/v1/documents": {"title": "From the API", "body": "new"}}.get(
+        path, {"body": "edited", "base_version": 1})
+    return client.post(url, json.dumps(body), content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("route", sorted(API_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_api_matrix(route, cast, objects, monkeypatch):
+    from copywriter.api.services import token_create
+
+    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: None)
+    monkeypatch.setattr("copywriter.originality.services._enqueue", lambda *a, **k: None)
+    method, path = route
+    needed, scoped = API_ROUTES[route]
+    secrets = {
+        "outsider": token_create(membership=cast.charlie_m, name="c", role="owner").secret,
+        "viewer": token_create(membership=cast.alice_m, name="v", role="viewer").secret,
+        "editor": token_create(membership=cast.bob_m, name="b", role="editor").secret,
+    }
+    before = (objects["doc"].versions.count(), Generation.objects.count())
+    none = api_call(Client(), method, path, objects, None)
+    assert none.status_code == 401, f"{route} without a token: {none.status_code}"
+    outsider = api_call(Client(), method, path, objects, secrets["outsider"])
+    if scoped:
+        assert outsider.status_code == 404, f"{route} outsider: {outsider.status_code}"
+    else:
+        assert outsider.status_code in (200, 201), f"{route} outsider: {outsider.status_code}"
+        for secret in ("Secret plan", "Own ad", "alpha"):
+            assert secret not in outsider.content.decode(), f"{route} leaked {secret!r}"
+    assert (objects["doc"].versions.count(), Generation.objects.filter(workspace=cast.ws).count()) == before
+    viewer = api_call(Client(), method, path, objects, secrets["viewer"])
+    if RANK[needed] > RANK["viewer"]:
+        assert viewer.status_code == 403, f"{route} viewer token: {viewer.status_code}"
+        assert (objects["doc"].versions.count(), Generation.objects.filter(workspace=cast.ws).count()) == before
+    else:
+        assert viewer.status_code in (200, 201, 202), f"{route} viewer token: {viewer.status_code}"
+    editor = api_call(Client(), method, path, objects, secrets["editor"])
+    assert editor.status_code in (200, 201, 202), f"{route} editor token: {editor.status_code} {editor.content[:300]}"
+    assert editor["Content-Type"].startswith("application/json")
+
+
+# --- ids of another workspace inside a form or an API body -------------------------------------
+
+def test_another_workspaces_brand_voice_as_a_tone_is_refused(cast, objects, ad_template,
+                                                             charlie_client, monkeypatch):
+    """Alice's brand voice (voice-<id>) named as the tone in Charlie's own workspace."""
+    import json
+
+    from copywriter.api.services import token_create
+
+    sent: list[int] = []
+    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: sent.append(gen.pk))
+    tone = f"voice-{objects['voice'].pk}"
+    response = charlie_client.post(reverse("catalog:detail", args=[cast.other.pk, ad_template.pk]),
+                                   {**API_GOOD, "tone": tone, "variants": 1, "length": "short"})
+    assert response.status_code == 400
+    secret = token_create(membership=cast.charlie_m, name="c", role="owner").secret
+    response = Client().post("/api/v1/generations", json.dumps(
+        {"template": ad_template.slug, "fields": API_GOOD, "tone": tone}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 400 and "tone" in response.json()["errors"]
+    assert not Generation.objects.filter(workspace=cast.other).exists() and not sent
+
+
+def test_another_workspaces_ids_in_my_workspaces_forms_change_nothing(cast, objects,
+                                                                      charlie_client):
+    """Charlie, owner of his own workspace, posts Alice's ids through his own workspace's URLs."""
+    from copywriter.documents.models import Document
+    from copywriter.workspaces.models import Membership
+
+    own = cast.other.pk
+    attempts = [
+        reverse("generation:save", args=[own, objects["gen"].pk, 0]),  # her variant into my document
+        reverse("generation:rate", args=[own, objects["gen"].pk, 0]),
+        reverse("workspaces:set_role", args=[own, cast.bob_m.pk]),
+        reverse("workspaces:remove", args=[own, cast.bob_m.pk]),
+        reverse("workspaces:revoke", args=[own, objects["inv"].pk]),
+        reverse("api:revoke", args=[own, objects["token"].pk]),
+        reverse("catalog:edit", args=[own, objects["own_template"].pk]),
+        reverse("catalog:delete", args=[own, objects["own_template"].pk]),
+        reverse("generation:voice_delete", args=[own, objects["voice"].pk]),
+        reverse("documents:untrash", args=[own, objects["trashed"].pk]),
+    ]
+    for url in attempts:
+        response = charlie_client.post(url, {"role": "viewer", "rating": 1, "yaml": "id: x"})
+        assert response.status_code == 404, url
+    response = charlie_client.get(reverse("catalog:new", args=[own]),
+                                  {"from": objects["own_template"].pk})
+    assert response.status_code == 404
+    assert not Document.objects.filter(workspace=cast.other).exists()
+    assert Membership.objects.get(pk=cast.bob_m.pk).role == "editor"
+    objects["inv"].refresh_from_db()
+    objects["token"].refresh_from_db()
+    assert objects["inv"].revoked_at is None and objects["token"].revoked_at is None
+    assert objects["gen"].results.get().rating == 0
+    objects["own_template"].refresh_from_db()
+    assert objects["own_template"].is_active and objects["own_template"].title == "Own ad"
+    report(f"cross-workspace ids in form/API bodies refused: {len(attempts) + 3} attempts")
