@@ -386,3 +386,28 @@ def test_unknown_api_path_and_wrong_method_are_json(apis):
     response = apis["editor"].client.delete("/api/v1/documents",
                                             HTTP_AUTHORIZATION=f"Bearer {apis['editor'].secret}")
     assert response.status_code == 405
+
+
+# --- SEO -----------------------------------------------------------------------------------------
+
+def test_seo_analyse_and_suggest(cast, apis):
+    from copywriter.seo.models import KeywordList
+
+    text = "# Waterproof hiking boots\n\nOur waterproof hiking boots keep feet dry on long trails."
+    report = apis["viewer"].post("/seo/analyse", {"text": text, "keywords": "hiking boots, trail"})
+    assert report.status_code == 200, report.content
+    assert {k["keyword"] for k in report.json()["keywords"]} == {"hiking boots", "trail"}
+    mine = KeywordList.objects.create(workspace=cast.ws, name="Boots", keywords=["waterproof"])
+    theirs = KeywordList.objects.create(workspace=cast.other, name="Secret", keywords=["secret"])
+    by_list = apis["editor"].post("/seo/analyse", {"text": text, "keyword_list": mine.pk}).json()
+    assert [k["keyword"] for k in by_list["keywords"]] == ["waterproof"]
+    response = apis["editor"].post("/seo/analyse", {"text": text, "keyword_list": theirs.pk})
+    assert response.status_code == 404 and "secret" not in response.content.decode()
+    bad = apis["editor"].post("/seo/analyse", {"text": text, "keywords": ["x" * 100]})
+    assert bad.status_code == 400 and "keywords" in bad.json()["errors"]
+    bad = apis["editor"].post("/seo/analyse", {"text": text, "keywords": "a", "kind": "poem"})
+    assert bad.status_code == 400 and "kind" in bad.json()["errors"]
+    suggested = apis["viewer"].post("/seo/suggest", {"text": text * 3, "brief": "dry feet", "n": 5})
+    assert suggested.status_code == 200 and suggested.json()["method"] == "yake"
+    assert 1 <= len(suggested.json()["suggestions"]) <= 5
+

@@ -79,6 +79,18 @@ WORKSPACE_URLS = {
     "bulk:row_edit": ("POST", "editor"),
     "bulk:row_regenerate": ("POST", "editor"),
     "ops:metrics": ("GET", "owner"),
+    "seo:document_panel": ("GET", "viewer"),  # analysis reads only: viewers may use it
+    "seo:document_suggest": ("GET", "viewer"),
+    "seo:document_keywords": ("POST", "editor"),
+    "seo:document_enrich": ("POST", "editor"),
+    "seo:variant_panel": ("GET", "viewer"),
+    "seo:variant_suggest": ("GET", "viewer"),
+    "seo:variant_enrich": ("POST", "editor"),
+    "seo:enrichment": ("GET", "viewer"),
+    "seo:accept": ("POST", "editor"),
+    "seo:reject": ("POST", "editor"),
+    "seo:lists": ("POST", "editor"),
+    "seo:list_delete": ("POST", "editor"),
 }
 
 
@@ -106,7 +118,7 @@ def test_every_url_is_classified():
 
 
 @pytest.fixture
-def objects(cast, ad_template):
+def objects(cast, ad_template, monkeypatch):
     doc = document_create(membership=cast.alice_m, title="Secret plan", body="alpha")
     trashed = document_create(membership=cast.alice_m, title="Old", body="beta")
     trashed.deleted_at = trashed.created_at
@@ -134,7 +146,13 @@ def objects(cast, ad_template):
     bulk.rows.update(status="done", result_text="Secret copy")
     from copywriter.api.services import token_create
     token = token_create(membership=cast.alice_m, name="Alice's CMS", role="editor").token
-    return {"token": token,
+    monkeypatch.setattr("copywriter.seo.services._enqueue_suggest", lambda key: None)
+    from copywriter.seo.models import Enrichment, KeywordList
+    enrichment = Enrichment.objects.create(workspace=cast.ws, created_by=cast.alice, document=doc,
+                                           base_number=1, source_text="alpha", keywords=["beta"],
+                                           missing=["beta"], tone="neutral", generation=gen)
+    keyword_list = KeywordList.objects.create(workspace=cast.ws, name="Boots", keywords=["boots"])
+    return {"token": token, "enrichment": enrichment, "keyword_list": keyword_list,
             "doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
             "voice": voice, "own_template": own, "check": check, "ref": ref, "bulk": bulk}
 
@@ -163,6 +181,12 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "bulk:pause": [ws, o["bulk"].pk], "bulk:resume": [ws, o["bulk"].pk],
         "bulk:cancel": [ws, o["bulk"].pk], "bulk:download": [ws, o["bulk"].pk, "csv"],
         "bulk:row_edit": [ws, o["bulk"].pk, 1], "bulk:row_regenerate": [ws, o["bulk"].pk, 1],
+        "seo:document_panel": [ws, d], "seo:document_suggest": [ws, d],
+        "seo:document_keywords": [ws, d], "seo:document_enrich": [ws, d],
+        "seo:variant_panel": [ws, g, 0], "seo:variant_suggest": [ws, g, 0],
+        "seo:variant_enrich": [ws, g, 0], "seo:enrichment": [ws, o["enrichment"].pk],
+        "seo:accept": [ws, o["enrichment"].pk], "seo:reject": [ws, o["enrichment"].pk],
+        "seo:list_delete": [ws, o["keyword_list"].pk],
     }.get(name, [ws])
     return reverse(name, args=args)
 
@@ -199,7 +223,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "documents:save", "documents:restore", "generation:retry", "originality:check",
                  "originality:check_detail", "originality:reference",
                  "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",
-                 "bulk:cancel"):
+                 "bulk:cancel", "seo:document_panel", "seo:document_enrich", "seo:variant_panel",
+                 "seo:enrichment", "seo:accept", "seo:list_delete"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
@@ -235,6 +260,8 @@ API_ROUTES = {
     ("POST", "/api/v1/documents/{document_id}/versions"): ("editor", True),
     ("POST", "/api/v1/documents/{document_id}/originality"): ("viewer", True),  # reading is enough
     ("GET", "/api/v1/originality/{check_id}"): ("viewer", True),
+    ("POST", "/api/v1/seo/analyse"): ("viewer", True),  # names our keyword list by id
+    ("POST", "/api/v1/seo/suggest"): ("viewer", False),
 }
 
 
@@ -264,7 +291,11 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
         return client.get(url, **headers)
     body = {"/api/v1/generations": {"template": o["own_template"].slug, "fields": API_GOOD,
                                     "variants": 1},
-            "/api/v1/documents": {"title": "From the API", "body": "new"}}.get(
+            "/api/v1/documents": {"title": "From the API", "body": "new"},
+            "/api/v1/seo/analyse": {"text": "Waterproof boots for long walks.",
+                                    "keyword_list": o["keyword_list"].pk},
+            "/api/v1/seo/suggest": {"text": "Waterproof hiking boots with free returns.",
+                                    "brief": "boots"}}.get(
         path, {"body": "edited", "base_version": 1})
     return client.post(url, json.dumps(body), content_type="application/json", **headers)
 

@@ -430,7 +430,57 @@ def originality_detail(request: HttpRequest, check_id: int) -> dict[str, Any]:
     return _check_out(check)
 
 
+# --- SEO ---------------------------------------------------------------------------------------
+
+seo = Router(tags=["seo"])
+
+
+def _seo_text(text: str) -> str:
+    if len(text) > settings.DOCUMENT_MAX_CHARS:
+        raise ApiError(413, f"The text is {len(text):,} characters long; the limit is "
+                            f"{settings.DOCUMENT_MAX_CHARS:,}.", errors={"text": "Too long."})
+    return text
+
+
+@seo.post("/seo/analyse", response={200: dict[str, Any], 400: s.ErrorOut, 404: s.ErrorOut,
+                                    413: s.ErrorOut},
+          summary="Keyword coverage, density, placement, meta lengths and readability of a text")
+def seo_analyse(request: HttpRequest, payload: s.SeoAnalyseIn) -> dict[str, Any]:
+    from copywriter.seo import analysis
+    from copywriter.seo.selectors import keyword_list_get
+
+    _refuse_unstorable(payload.dict())
+    text = _seo_text(payload.text)
+    raw: str | list[str] = payload.keywords
+    if payload.keyword_list is not None:  # another workspace's list is 404, like a missing one
+        raw = list(keyword_list_get(workspace_id=_member(request).workspace_id,
+                                    list_id=payload.keyword_list).keywords)
+    try:
+        keywords = analysis.parse_keywords(raw)
+    except analysis.KeywordError as exc:
+        raise ApiError(400, str(exc), errors={"keywords": str(exc)}) from None
+    if payload.kind not in analysis.KINDS:
+        raise ApiError(400, f"kind must be one of: {', '.join(analysis.KINDS)}.",
+                       errors={"kind": "Unknown kind."})
+    report = analysis.analyse(text, keywords, title=payload.title, kind=payload.kind)
+    return report.as_dict()
+
+
+@seo.post("/seo/suggest", response={200: s.SeoSuggestOut, 400: s.ErrorOut, 413: s.ErrorOut},
+          summary="Keyphrase suggestions for a text and its brief (YAKE, in the request)")
+def seo_suggest(request: HttpRequest, payload: s.SeoSuggestIn) -> dict[str, Any]:
+    from copywriter.seo import analysis
+
+    _refuse_unstorable(payload.dict())
+    text = _seo_text(payload.text)
+    # KeyBERT would load torch into the web process; the web page gets its suggestions from a
+    # worker, the API answers at once with YAKE's.
+    found = analysis.suggest_keywords(text, payload.brief, payload.n, keybert=False)
+    return {"suggestions": [item.as_dict() for item in found], "method": "yake"}
+
+
 api.add_router("", templates)
 api.add_router("", generations)
 api.add_router("", documents)
 api.add_router("", originality)
+api.add_router("", seo)

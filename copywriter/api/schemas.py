@@ -148,3 +148,25 @@ class CheckOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class SeoAnalyseIn(Schema):
+    text: str
+    keywords: list[str] | str = Field(
+        [], description="A list, or one comma/semicolon/newline-separated string")
+    keyword_list: int | None = Field(None, description="Use one of the workspace's keyword "
+                                                       "lists (by id) instead of keywords")
+    title: str = Field("", max_length=300)
+    kind: str = Field("auto", max_length=20, description="auto, plain, markdown, html, "
+                                                         "meta_title or meta_description")
+
+
+class SeoSuggestIn(Schema):
+    text: str
+    brief: str = Field("", max_length=4000)
+    n: int = Field(8, ge=1, le=20)
+
+
+class SeoSuggestOut(Schema):
+    suggestions: list[dict[str, Any]]
+    method: str
