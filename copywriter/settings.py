@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "copywriter.api.middleware.RejectNulMiddleware",
 ]
 
 ROOT_URLCONF = "copywriter.urls"

@@ -31,7 +31,7 @@ def token_create(*, membership: Membership, name: str, role: str) -> NewToken:
     """Owners and editors make tokens of at most their own role; viewers make none."""
     if not membership.can_write:
         raise PermissionDenied("Viewers cannot make API tokens; ask an owner for the editor role.")
-    name = (name or "").strip()
+    name = (name or "").replace("\x00", "").strip()  # NUL cannot be stored in PostgreSQL text
     if not name:
         raise ValidationError("Give the token a name that says where it is used.")
     if len(name) > 80:

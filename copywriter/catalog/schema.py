@@ -122,6 +122,9 @@ def validate_values(fields: tuple[Field, ...] | list[Field], values: dict[str, A
         if not isinstance(value, str):
             errors[f.name] = f"{f.label} must be text."
             continue
+        if "\x00" in value:  # PostgreSQL text cannot hold it; nobody types it
+            errors[f.name] = f"{f.label} contains a NUL character (\\0); remove it."
+            continue
         if f.type == "choice" and value not in f.choices:
             errors[f.name] = f"{f.label} must be one of: {', '.join(f.choices)}."
         elif f.max_length is not None and len(value) > f.max_length:

@@ -24,8 +24,9 @@ def _check_write(membership: Membership) -> None:
 
 
 def _clean(title: str, body: str) -> tuple[str, str]:
-    title = (title or "").strip()[:200] or "Untitled"
-    body = (body or "").replace("\r\n", "\n")
+    # NUL cannot be stored in PostgreSQL text and is never typed: drop it rather than fail.
+    title = (title or "").replace("\x00", "").strip()[:200] or "Untitled"
+    body = (body or "").replace("\r\n", "\n").replace("\x00", "")
     if len(body) > settings.DOCUMENT_MAX_CHARS:
         raise DocumentTooLarge(f"The document is {len(body):,} characters long; the limit is "
                                f"{settings.DOCUMENT_MAX_CHARS:,}. Split it into several documents.")

@@ -89,8 +89,9 @@ def _check_write(membership: Membership) -> None:
 
 
 def clean_reference(title: str, text: str, *, name: str = "") -> tuple[str, str]:
-    text = (text or "").replace("\r\n", "\n").strip()
-    title = (title or "").strip()
+    # NUL cannot be stored in PostgreSQL text and is never typed: drop it rather than fail.
+    text = (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    title = (title or "").replace("\x00", "").strip()
     if not text:
         raise OriginalityError(f"{name or 'The text'} is empty: paste some text or upload a "
                                ".txt or .md file.")
