@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("copywriter.catalog.urls")),
     path("", include("copywriter.generation.urls")),
     path("", include("copywriter.originality.urls")),
+    path("", include("copywriter.seo.urls")),
     path("", include("copywriter.api.urls")),
     path("", include("copywriter.bulk.urls")),
     path("", include("copywriter.ops.urls")),
