@@ -1,15 +1,20 @@
-"""Refuse text that cannot be stored before any view sees it."""
+"""Refuse input that no view could handle, before any view (or the CSRF check) reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.datastructures import MultiValueDict
 
-MESSAGE = ("The form held a NUL character (\\0), which text cannot contain. Nothing was saved; "
-           "go back, remove it (it usually comes from pasting binary data) and send again.")
+NUL_MESSAGE = ("The form held a NUL character (\\0), which text cannot contain. Nothing was saved; "
+               "go back, remove it (it usually comes from pasting binary data) and send again.")
+# File uploads (.txt/.md references, brand-voice samples, bulk CSV/XLSX) are checked per file by
+# their views; this bounds the whole request.
+MULTIPART_MAX_BYTES = 50_000_000
 
 
 def _has_nul(data: MultiValueDict[str, Any]) -> bool:
@@ -19,20 +24,36 @@ def _has_nul(data: MultiValueDict[str, Any]) -> bool:
     return False
 
 
-class RejectNulMiddleware:
-    """A NUL in a query string or form field answers 400 with a message: PostgreSQL cannot hold
-    it in text, and a view that stored it would fail with a server error. The JSON API checks
-    its own bodies (``copywriter.api.endpoints``) and answers in JSON."""
+class InputGuardMiddleware:
+    """413 for a form body over the limit (Django would answer a bare 400), and 400 for a NUL in
+    a query string or form field (PostgreSQL cannot hold it in text: a view storing it would
+    fail with a server error). The JSON API checks its own requests and answers in JSON."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            length = request.META.get("CONTENT_LENGTH") or "0"
+            size = int(length) if length.isdigit() else 0
+            multipart = request.content_type == "multipart/form-data"
+            limit = MULTIPART_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            too_big = limit is not None and size > limit
+            if not too_big and multipart:
+                try:  # the text fields of a multipart form count against Django's limit
+                    request.POST  # noqa: B018 - parsed here so the error can be answered
+                except RequestDataTooBig:
+                    too_big, limit = True, settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if too_big:
+                return HttpResponse(
+                    f"The form is {size:,} bytes; the limit is {limit:,} (text fields; files are "
+                    "checked one by one). Nothing was saved: go back, shorten the text or split "
+                    "it, and send again.", status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
         if request.path.startswith("/api/"):
             return None
         if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
-            return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
         return None
