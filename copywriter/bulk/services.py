@@ -288,6 +288,10 @@ def _writer(run: BulkRun) -> Membership | None:
     return m if m is not None and m.can_write else None
 
 
+QUOTA_NOTICE = ("The workspace used its daily generation quota; the remaining rows wait and "
+                "continue by themselves after midnight UTC.")
+
+
 def _top_up(run: BulkRun) -> None:
     in_flight = run.rows.filter(status=RowStatus.QUEUED).count()
     room = settings.BULK_WINDOW - in_flight
@@ -295,11 +299,10 @@ def _top_up(run: BulkRun) -> None:
         return
     quota = daily_quota_left(workspace_id=run.workspace_id)
     if quota <= 0:
-        run.notice = ("The workspace used its daily generation quota; the remaining rows wait "
-                      "and continue by themselves after midnight UTC.")
+        run.notice = QUOTA_NOTICE
         return
     rows = list(run.rows.select_for_update(skip_locked=True).filter(status=RowStatus.PENDING)
-                .order_by("index")[:min(room, quota)])
+                .order_by("index")[:room])
     if not rows:
         return
     membership = _writer(run)
@@ -311,6 +314,10 @@ def _top_up(run: BulkRun) -> None:
     template = run.template
     run.notice = ""
     for row in rows:
+        if quota <= 0:
+            run.notice = QUOTA_NOTICE
+            break
+        quota -= 1
         try:
             gen = generation_create(membership=membership, template=template, fields=row.fields,
                                     tone=run.tone, variants=1, length=run.length,
