@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
+from transformers.cache_utils import DynamicCache, DynamicLayer
 
 from copywriter.ml.lora import BASE, StackedAdapters, read_peft_adapter
 from copywriter.ml.model import load_base_model, load_tokenizer, pick_device
@@ -55,19 +56,78 @@ def chat_prompt(tokenizer: Any, user: str, system: str = SYSTEM_PROMPT) -> str:
     return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
 
+TOP_K = 64  # nucleus sampling looks at the 64 most likely tokens (sorting 49k per row per step
+#            cost more than the model's last layer; the mass beyond them is negligible at top_p<1)
+
+
 def _sample(logits: torch.Tensor, temperature: torch.Tensor, top_p: torch.Tensor,
             generator: torch.Generator | None) -> torch.Tensor:
     """Per-row temperature and nucleus sampling; temperature 0 means greedy for that row."""
+    top_logits, top_ids = logits.topk(min(TOP_K, logits.shape[-1]), dim=-1)  # sorted, descending
     greedy = temperature <= 0
     t = torch.where(greedy, torch.ones_like(temperature), temperature)
-    probs = torch.softmax(logits / t[:, None], dim=-1)
-    sorted_p, sorted_i = probs.sort(dim=-1, descending=True)
-    cum = sorted_p.cumsum(dim=-1)
-    cut = (cum - sorted_p) > top_p[:, None]
-    sorted_p = sorted_p.masked_fill(cut, 0.0)
-    choice = torch.multinomial(sorted_p / sorted_p.sum(-1, keepdim=True), 1, generator=generator)
-    sampled = sorted_i.gather(-1, choice).squeeze(-1)
-    return torch.where(greedy, logits.argmax(-1), sampled)
+    probs = torch.softmax(top_logits / t[:, None], dim=-1)
+    cum = probs.cumsum(dim=-1)
+    probs = probs.masked_fill((cum - probs) > top_p[:, None], 0.0)
+    choice = torch.multinomial(probs, 1, generator=generator)
+    sampled = top_ids.gather(-1, choice).squeeze(-1)
+    return torch.where(greedy, top_ids[:, 0], sampled)
+
+
+class _GrowingLayer(DynamicLayer):
+    """A KV-cache layer that writes into preallocated room instead of concatenating.
+
+    ``DynamicLayer`` copies the whole cache on every step (``torch.cat``); here the tensors grow
+    in chunks and each step writes one position, so a step costs the same at token 10 and 300.
+    """
+
+    CHUNK = 128
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        super().lazy_initialization(key_states, value_states)
+        self.length = 0
+        self._k = self._v = None
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        end = self.length + key_states.shape[-2]
+        if self._k is None or end > self._k.shape[-2]:
+            room = end + self.CHUNK
+            k = key_states.new_zeros(*key_states.shape[:-2], room, key_states.shape[-1])
+            v = value_states.new_zeros(*value_states.shape[:-2], room, value_states.shape[-1])
+            if self._k is not None:
+                k[..., : self.length, :] = self._k[..., : self.length, :]
+                v[..., : self.length, :] = self._v[..., : self.length, :]
+            self._k, self._v = k, v
+        self._k[..., self.length:end, :] = key_states
+        self._v[..., self.length:end, :] = value_states
+        self.length = end
+        self.keys, self.values = self._k[..., :end, :], self._v[..., :end, :]
+        return self.keys, self.values
+
+    def get_seq_length(self) -> int:
+        return self.length if self.is_initialized else 0
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self.is_initialized and self._k is not None:
+            self._k, self._v = self._k[indices], self._v[indices]
+            self.keys, self.values = self._k[..., : self.length, :], self._v[..., : self.length, :]
+
+
+def _new_cache() -> DynamicCache:
+    cache = DynamicCache()
+    cache.layer_class_to_replicate = _GrowingLayer
+    return cache
+
+
+class _Prefill(NamedTuple):
+    input_ids: torch.Tensor
+    mask: torch.Tensor
+    positions: torch.Tensor
+    cache: DynamicCache
+    prefix_mask: torch.Tensor  # ones over the reused prefix (width 0 when there is none)
 
 
 class Engine:
@@ -84,6 +144,9 @@ class Engine:
         self.stop_ids = {i for i in (self.tokenizer.eos_token_id,
                                      self.tokenizer.convert_tokens_to_ids("<|endoftext|>"))
                          if isinstance(i, int) and i >= 0}
+        self.reuse_prefix = True
+        # (system prompt, adapter) -> the shared chat prefix's K/V for every layer
+        self._prefix_kv: dict[tuple[str, str], list[tuple[torch.Tensor, torch.Tensor]]] = {}
 
     # -- adapters ------------------------------------------------------------------------------
     def set_adapters(self, paths: dict[str, Path]) -> None:
@@ -92,6 +155,7 @@ class Engine:
             return
         self.stack.load([read_peft_adapter(p, name) for name, p in paths.items()])
         self.adapter_paths = dict(paths)
+        self._prefix_kv.clear()
 
     def ensure_adapters(self, paths: dict[str, Path]) -> None:
         """Add adapters to those already stacked (workspace voices join the shipped tones)."""
@@ -105,13 +169,9 @@ class Engine:
                  progress_every: int = 8, system: str = SYSTEM_PROMPT) -> list[SeqResult]:
         if not requests:
             return []
-        tok = self.tokenizer
-        texts = [chat_prompt(tok, r.prompt, system) for r in requests]
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        input_ids = enc["input_ids"].to(self.device)
-        mask = enc["attention_mask"].to(self.device)
         n = len(requests)
-        self.stack.route([r.adapter for r in requests])
+        input_ids, mask, positions, cache, prefix_mask = self._prefill_inputs(requests, system)
+        mask = torch.cat([prefix_mask, mask], dim=-1)
         seed = requests[0].seed
         gen = None
         if seed is not None:
@@ -124,37 +184,34 @@ class Engine:
         alive = torch.arange(n, device=self.device)  # original row of each batch row
         out_ids: list[list[int]] = [[] for _ in range(n)]
         reasons = ["length"] * n
-        seen = torch.zeros(n, self.model.config.vocab_size, dtype=torch.bool, device=self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        from transformers import DynamicCache
-
-        cache = DynamicCache()
+        max_steps = int(budget.max())
+        # Tokens produced so far, one column per step: every live row has produced `step` tokens.
+        history = torch.zeros(n, max_steps, dtype=torch.long, device=self.device)
         logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                            cache=cache, use_cache=True).logits[:, -1, :].float()
+                            cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
         next_pos = positions[:, -1:] + 1
         stop = torch.tensor(sorted(self.stop_ids), device=self.device)
         no_stop = torch.tensor([r.ignore_eos for r in requests], device=self.device)
         step = 0
-        max_steps = int(budget.max())
         while alive.numel() and step < max_steps:
-            # CTRL-style repetition penalty over the tokens this row has produced so far.
-            rows_seen = seen[alive]
-            pen = penalty[alive][:, None]
-            logits = torch.where(rows_seen, torch.where(logits > 0, logits / pen, logits * pen),
-                                 logits)
-            if bool(no_stop[alive].any()):
-                logits[no_stop[alive][:, None] & torch.isin(
-                    torch.arange(logits.shape[-1], device=self.device), stop)[None, :]] = -torch.inf
+            if step:
+                # CTRL-style repetition penalty on the tokens this row has produced so far.
+                hist = history[:, :step]
+                prev = logits.gather(1, hist)
+                pen = penalty[alive][:, None]
+                logits.scatter_(1, hist, torch.where(prev > 0, prev / pen, prev * pen))
+            rows_no_stop = no_stop[alive]
+            if bool(rows_no_stop.any()):
+                logits[:, stop] = logits[:, stop].masked_fill(rows_no_stop[:, None], -torch.inf)
             nxt = _sample(logits, temperature[alive], top_p[alive], gen)
+            history[:, step] = nxt
             step += 1
             finished = torch.isin(nxt, stop) | (step >= budget[alive])
-            for j, row in enumerate(alive.tolist()):
-                token = int(nxt[j])
+            for row, token in zip(alive.tolist(), nxt.tolist(), strict=True):
                 if token in self.stop_ids:
                     reasons[row] = "stop"
                 else:
                     out_ids[row].append(token)
-            seen[alive, nxt] = True
             if on_progress is not None and (step % progress_every == 0 or bool(finished.any())):
                 on_progress(self._results(requests, out_ids, reasons, partial=True))
             if bool(finished.all()):
@@ -162,7 +219,7 @@ class Engine:
             if bool(finished.any()):
                 keep = (~finished).nonzero().squeeze(-1)
                 alive, nxt, next_pos = alive[keep], nxt[keep], next_pos[keep]
-                mask = mask[keep]
+                mask, history = mask[keep], history[keep]
                 cache.batch_select_indices(keep)
                 self.stack.select_rows(keep)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
@@ -170,6 +227,60 @@ class Engine:
                                 cache=cache, use_cache=True).logits[:, -1, :].float()
             next_pos = next_pos + 1
         return self._results(requests, out_ids, reasons, partial=False)
+
+    def _prefill_inputs(self, requests: list[SeqRequest], system: str) -> _Prefill:
+        """Token ids to prefill and a KV cache that already holds the shared chat prefix.
+
+        Every prompt starts with the same system message and chat markup (about 20 tokens); its
+        K/V depend only on the adapter, so they are computed once per adapter and reused. Rows
+        are then ``[prefix][padding][own tokens]``: the padding is masked out and positions
+        continue from the prefix, which gives the same result as prefilling each whole prompt.
+        """
+        tok = self.tokenizer
+        texts = [chat_prompt(tok, r.prompt, system) for r in requests]
+        names = [r.adapter for r in requests]
+        self.stack.route(names)
+        prefix = chat_prompt(tok, "\x00", system).split("\x00")[0]
+        prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"]
+        full = tok(texts, add_special_tokens=False)["input_ids"]
+        p = len(prefix_ids)
+        if not self.reuse_prefix or any(ids[:p] != prefix_ids or len(ids) == p for ids in full):
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            mask = enc["attention_mask"].to(self.device)
+            empty = mask[:, :0]
+            return _Prefill(enc["input_ids"].to(self.device), mask,
+                            (mask.cumsum(-1) - 1).clamp(min=0), _new_cache(), empty)
+        own = [ids[p:] for ids in full]
+        width = max(len(ids) for ids in own)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in own],
+                                 device=self.device)
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in own],
+                            device=self.device)
+        positions = p + (mask.cumsum(-1) - 1).clamp(min=0)
+        per_adapter = self._prefix_states(system, prefix_ids, sorted(set(names)))
+        cache = _new_cache()
+        for layer in range(len(per_adapter[names[0]])):
+            keys = torch.cat([per_adapter[name][layer][0] for name in names])
+            values = torch.cat([per_adapter[name][layer][1] for name in names])
+            cache.update(keys, values, layer)
+        self.stack.route(names)
+        return _Prefill(input_ids, mask, positions, cache,
+                        torch.ones(len(requests), p, dtype=mask.dtype, device=self.device))
+
+    def _prefix_states(self, system: str, prefix_ids: list[int], names: list[str]
+                       ) -> dict[str, list[tuple[torch.Tensor, torch.Tensor]]]:
+        missing = [name for name in names if (system, name) not in self._prefix_kv]
+        if missing:
+            ids = torch.tensor([prefix_ids] * len(missing), device=self.device)
+            self.stack.route(missing)
+            cache = DynamicCache()
+            self.model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
+            for row, name in enumerate(missing):
+                self._prefix_kv[(system, name)] = [
+                    (lay.keys[row:row + 1].clone(), lay.values[row:row + 1].clone())
+                    for lay in cache.layers]
+        return {name: self._prefix_kv[(system, name)] for name in names}
 
     def _results(self, requests: list[SeqRequest], out_ids: list[list[int]], reasons: list[str],
                  *, partial: bool) -> list[SeqResult]:
