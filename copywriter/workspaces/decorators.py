@@ -42,7 +42,10 @@ def workspace_member(role: str = Role.VIEWER, *,
             if not membership.has_role(needed):
                 raise PermissionDenied(f"This needs the {needed} role in {membership.workspace}.")
             request.membership = membership  # type: ignore[attr-defined]
-            request.session["workspace_id"] = membership.workspace_id
+            if request.session.get("workspace_id") != membership.workspace_id:
+                # Only on a change: assigning marks the session modified, and a modified
+                # session is an UPDATE + COMMIT on every page view (bench/web.py).
+                request.session["workspace_id"] = membership.workspace_id
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -40,14 +40,14 @@ class Command(BaseCommand):
             raise CommandError(f"No readable .txt or .md files in {folder}.")
         counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": len(skipped)}
         passages = 0
-        for f in files:
+        for n, f in enumerate(files, 1):
             before = ReferenceItem.objects.filter(workspace=ws, source_name=f.name).first()
             try:
                 item = reference_create(workspace=ws, title=title_of(f.name, f.text), text=f.text,
                                         source_name=f.name)
             except OriginalityError as exc:
                 counts["skipped"] += 1
-                self.stderr.write(f"{f.name}: skipped, {exc.message}")
+                self.stderr.write(f"[{n}/{len(files)}] {f.name}: skipped, {exc.message}")
                 continue
             if before is None:
                 state = "added"
@@ -59,7 +59,8 @@ class Command(BaseCommand):
             result = indexing.index_reference(item.pk)
             counts[state] += 1
             passages += int(result.split()[-1]) if result.startswith("indexed") else 0
-            self.stdout.write(f"{state} {f.name}: {item.title} ({result})")
+            # A long import shows where it is: [file n of all] on every line.
+            self.stdout.write(f"[{n}/{len(files)}] {state} {f.name}: {item.title} ({result})")
         where = f"workspace {ws.pk} ({ws.name})" if ws else "the global corpus"
         self.stdout.write(self.style.SUCCESS(
             f"{where}: {counts['added']} added, {counts['updated']} updated, "
