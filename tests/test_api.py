@@ -382,10 +382,10 @@ def test_openapi_schema_and_docs_page_need_no_cdn(client):
 
 def test_unknown_api_path_and_wrong_method_are_json(apis):
     response = apis["editor"].get("/nothing-here")
-    assert response.status_code == 404
+    assert response.status_code == 404 and response.json()["detail"]
     response = apis["editor"].client.delete("/api/v1/documents",
                                             HTTP_AUTHORIZATION=f"Bearer {apis['editor'].secret}")
-    assert response.status_code == 405
+    assert response.status_code == 405 and "GET" in response["Allow"] and response.json()["detail"]
 
 
 # --- SEO -----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.datastructures import MultiValueDict
 
 NUL_MESSAGE = ("The form held a NUL character (\\0), which text cannot contain. Nothing was saved; "
@@ -49,7 +49,10 @@ class InputGuardMiddleware:
                     f"The form is {size:,} bytes; the limit is {limit:,} (text fields; files are "
                     "checked one by one). Nothing was saved: go back, shorten the text or split "
                     "it, and send again.", status=413, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/") and not request.path.startswith("/api/v1/docs/"):
+            return _json_error(response)
+        return response
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
         if request.path.startswith("/api/"):
@@ -57,3 +60,20 @@ class InputGuardMiddleware:
         if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
             return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
         return None
+
+
+API_ERRORS = {404: "No such API path; see /api/v1/docs/.",
+              405: "That method is not allowed here; see the Allow header and /api/v1/docs/."}
+
+
+def _json_error(response: HttpResponse) -> HttpResponse:
+    """The API answers in JSON even where Django or ninja would not (an unknown path, a method
+    the path does not take, a server error page)."""
+    if response.status_code < 400 or response.get("Content-Type", "").startswith("application/json"):
+        return response
+    detail = API_ERRORS.get(response.status_code, response.reason_phrase or "Error")
+    replaced = JsonResponse({"detail": detail, "errors": {}}, status=response.status_code)
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if header in response:
+            replaced[header] = response[header]
+    return replaced
