@@ -27,6 +27,15 @@ def best_us(f, n: int = 30, windows: int = 15) -> float:
     return best
 
 
+def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask) -> dict:
+    return {
+        "base": lambda: linear(x),
+        "single adapter": lambda: linear(x) + (x @ A[3]) @ B[3],
+        "mixed, per-row gather": lambda: linear(x) + torch.bmm(torch.bmm(x, A[idx]), B[idx]),
+        "mixed, concatenated": lambda: linear(x) + ((x @ A_cat) * mask) @ B_cat,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=32)
@@ -49,12 +58,7 @@ def main() -> None:
         mask = torch.zeros(b, k, r)
         mask[torch.arange(b), idx - 1] = 1
         mask = mask.reshape(b, 1, -1)
-        forms = {
-            "base": lambda: linear(x),
-            "single adapter": lambda: linear(x) + (x @ A[3]) @ B[3],
-            "mixed, per-row gather": lambda: linear(x) + torch.bmm(torch.bmm(x, A[idx]), B[idx]),
-            "mixed, concatenated": lambda: linear(x) + ((x @ A_cat) * mask) @ B_cat,
-        }
+        forms = layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask)
         with torch.inference_mode():
             gathered = forms["mixed, per-row gather"]()
             concatenated = forms["mixed, concatenated"]()

@@ -86,34 +86,37 @@ class _GrowingLayer(DynamicLayer):
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         super().lazy_initialization(key_states, value_states)
         self.length = 0
-        self._k = self._v = None
+        self._k: torch.Tensor | None = None
+        self._v: torch.Tensor | None = None
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
                **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         end = self.length + key_states.shape[-2]
-        if self._k is None or end > self._k.shape[-2]:
+        k, v = self._k, self._v
+        if k is None or v is None or end > k.shape[-2]:
             room = end + self.CHUNK
-            k = key_states.new_zeros(*key_states.shape[:-2], room, key_states.shape[-1])
-            v = value_states.new_zeros(*value_states.shape[:-2], room, value_states.shape[-1])
-            if self._k is not None:
-                k[..., : self.length, :] = self._k[..., : self.length, :]
-                v[..., : self.length, :] = self._v[..., : self.length, :]
-            self._k, self._v = k, v
-        self._k[..., self.length:end, :] = key_states
-        self._v[..., self.length:end, :] = value_states
+            grown_k = key_states.new_zeros(*key_states.shape[:-2], room, key_states.shape[-1])
+            grown_v = value_states.new_zeros(*value_states.shape[:-2], room,
+                                             value_states.shape[-1])
+            if k is not None and v is not None:
+                grown_k[..., : self.length, :] = k[..., : self.length, :]
+                grown_v[..., : self.length, :] = v[..., : self.length, :]
+            k, v = self._k, self._v = grown_k, grown_v
+        k[..., self.length:end, :] = key_states
+        v[..., self.length:end, :] = value_states
         self.length = end
-        self.keys, self.values = self._k[..., :end, :], self._v[..., :end, :]
-        return self.keys, self.values
+        self.keys, self.values = k[..., :end, :], v[..., :end, :]
+        return k[..., :end, :], v[..., :end, :]
 
     def get_seq_length(self) -> int:
         return self.length if self.is_initialized else 0
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        if self.is_initialized and self._k is not None:
-            self._k, self._v = self._k[indices], self._v[indices]
-            self.keys, self.values = self._k[..., : self.length, :], self._v[..., : self.length, :]
+        if self.is_initialized and self._k is not None and self._v is not None:
+            k, v = self._k, self._v = self._k[indices], self._v[indices]
+            self.keys, self.values = k[..., : self.length, :], v[..., : self.length, :]
 
 
 def _new_cache() -> DynamicCache:
@@ -277,9 +280,10 @@ class Engine:
             cache = DynamicCache()
             self.model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
             for row, name in enumerate(missing):
+                layers: list[Any] = list(cache.layers)
                 self._prefix_kv[(system, name)] = [
                     (lay.keys[row:row + 1].clone(), lay.values[row:row + 1].clone())
-                    for lay in cache.layers]
+                    for lay in layers]
         return {name: self._prefix_kv[(system, name)] for name in names}
 
     def _results(self, requests: list[SeqRequest], out_ids: list[list[int]], reasons: list[str],

@@ -66,6 +66,7 @@ class MultiLoRALinear(nn.Module):
             B_cat = self.B[r.present].reshape(-1, self.B.shape[2]).contiguous()
             self._cat = (r.version, A_cat, B_cat)
         _, A_cat, B_cat = self._cat
+        assert r.mask is not None
         return y + ((x @ A_cat) * r.mask) @ B_cat
 
 
