@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = ("Restore a file written by `manage.py backup`. Rows are matched by natural keys: "
+            "restoring into the same database again adds only what is missing, and nothing is "
+            "deleted or overwritten. Users the database lacks are created without a password "
+            "(they set one with 'Forgot password').")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="a backup.json or backup.json.gz file")
+
+    def handle(self, *args: Any, path: str, **opts: Any) -> None:
+        from copywriter.documents.backup import BackupError, read, restore
+
+        try:
+            report = restore(read(Path(path)))
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        kinds = sorted(set(report.created) | set(report.existing))
+        parts = [f"{kind}: {report.created.get(kind, 0)} added, {report.existing.get(kind, 0)} "
+                 "already there" for kind in kinds]
+        self.stdout.write("Restored " + path + ". " + "; ".join(parts) + ".")
+        if report.created.get("documents"):
+            self.stdout.write("Run `manage.py reindex_originality` so restored documents are "
+                              "compared against in originality checks.")
