@@ -200,3 +200,15 @@ def test_global_metrics_are_staff_only(jobs):
 def test_metrics_page_empty_state(cast):
     html = client_for(cast.alice).get(reverse("ops:metrics", args=[cast.ws.pk]) + "?hours=oops").content.decode()
     assert "last 24 h" in html and "&ndash;" in html
+
+
+@pytest.mark.django_db
+def test_django_error_lines_carry_the_request_id(caplog, cast):
+    """Django logs a 404/403 after the middleware chain returns: the id must still be set."""
+    caplog.handler.addFilter(RequestIdFilter())  # stamps the id when the line is emitted
+    with caplog.at_level(logging.WARNING, "django.request"):
+        response = client_for(cast.charlie).get(reverse("ops:metrics", args=[cast.ws.pk]),
+                                                HTTP_X_REQUEST_ID="probe-404")
+    assert response.status_code == 404
+    lines = [r for r in caplog.records if r.name == "django.request"]
+    assert lines and lines[-1].request_id == "probe-404"

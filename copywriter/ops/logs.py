@@ -69,19 +69,18 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _VALID_ID.match(incoming) else new_request_id()
-        token = request_id_var.set(rid)
+        # Not reset on the way out: Django logs 4xx/5xx ("django.request") after the middleware
+        # chain returns, and those lines need the id most. The next request sets its own.
+        request_id_var.set(rid)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response["X-Request-ID"] = rid
-            if not request.path.startswith("/static/"):
-                access_log.info("%s %s %s", request.method, request.path, response.status_code,
-                                extra={"method": request.method, "path": request.path,
-                                       "status": response.status_code,
-                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response["X-Request-ID"] = rid
+        if not request.path.startswith("/static/"):
+            access_log.info("%s %s %s", request.method, request.path, response.status_code,
+                            extra={"method": request.method, "path": request.path,
+                                   "status": response.status_code,
+                                   "ms": round((time.perf_counter() - started) * 1000, 1)})
+        return response
 
 
 def connect_celery_signals() -> None:
