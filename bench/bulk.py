@@ -78,6 +78,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--length", default="short")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-new-tokens", type=int, default=64,
+                        help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench_bulk.json"))
     args = parser.parse_args()
 
@@ -100,6 +102,10 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     settings.GENERATION_DAILY_QUOTA = 10**9
+    settings.GENERATION_MAX_NEW_TOKENS = args.max_new_tokens
+    # Leftovers of an interrupted bench must not be claimed by this one (or by a worker).
+    from copywriter.workspaces.models import Workspace
+    Workspace.objects.filter(name="bench bulk", memberships__user__email="bench-bulk@localhost").delete()
     spec = load_file(settings.TEMPLATES_LIB_DIR / "ecommerce" / "ecommerce-product-description.yaml")
     template = Template.objects.filter(slug=spec.id, workspace__isnull=True).first() or \
         Template.objects.create(slug=spec.id)
@@ -124,7 +130,7 @@ def main() -> None:
         "what": "bulk rows per minute: the worker's batching vs one row at a time, same process, "
                 "same path (claim, run_batch, originality review, bulk hook)",
         "template": spec.id, "length": args.length, "tone": "neutral",
-        "torch_threads": args.threads, "machine": platform.machine(),
+        "torch_threads": args.threads, "max_new_tokens": args.max_new_tokens, "machine": platform.machine(),
         "cpus": os.cpu_count(), "device": str(engine.device),
         "batched": batched, "one_at_a_time": {**single, "note": f"first {args.sample} rows"},
         "speedup_rows_per_minute": round(batched["rows_per_minute"] / single["rows_per_minute"], 2),

@@ -48,7 +48,7 @@ class BulkError(Exception):
 
 def auto_mapping(*, spec: PromptTemplate, header: list[str]) -> dict[str, int]:
     """Map each template field to the column with the same normalised name (or label)."""
-    by_name = {}
+    by_name: dict[str, int] = {}
     for i, column in enumerate(header):
         by_name.setdefault(normalise(column), i)
     mapping = {}
@@ -283,6 +283,8 @@ def _sync(run: BulkRun) -> None:
 
 
 def _writer(run: BulkRun) -> Membership | None:
+    if run.created_by_id is None:
+        return None
     m = (Membership.objects.select_related("workspace", "user")
          .filter(workspace_id=run.workspace_id, user_id=run.created_by_id).first())
     return m if m is not None and m.can_write else None

@@ -54,6 +54,7 @@ class Command(BaseCommand):
             BulkRun.objects.filter(workspace_id=membership.workspace_id, template=template,
                                    tone=o["tone"], source_hash=digest, cli_output=str(output))
             .exclude(status__in=[RunStatus.CANCELLED, RunStatus.DRAFT]).order_by("-pk").first())
+        resumed = run is not None
         if run is not None:
             self.stderr.write(f"resuming run {run.pk}: {run.done} of {run.total} rows already "
                               "written")
@@ -78,7 +79,8 @@ class Command(BaseCommand):
         if o["local"]:
             run = run_local(run_id=run.pk, on_progress=bar.show)
         else:
-            services.advance(run_id=run.pk, kick=True)
+            if resumed:  # its queued jobs may have no message left (a local run, a restart)
+                services.advance(run_id=run.pk, kick=True)
             deadline = time.monotonic() + o["timeout"]
             while True:
                 run = services.advance(run_id=run.pk)
