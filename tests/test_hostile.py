@@ -104,22 +104,28 @@ def _elements(html: str):
             yield el.tag.split("}")[-1].lower(), el
 
 
+def _count(counts: Counter, tag: str, el) -> None:
+    if tag in DANGEROUS_TAGS:
+        counts[tag] += 1
+    for name in el.attrib:
+        name = name.lower()
+        if name.startswith(("hx-", "data-hx-", "on", "style", "srcdoc", "formaction")):
+            counts[f"@{name}"] += 1
+
+
 def _shape(html: str) -> Counter:
     """What a payload could add: dangerous elements and risky attributes, counted."""
     counts: Counter = Counter()
     for tag, el in _elements(html):
-        if tag in DANGEROUS_TAGS:
-            counts[tag] += 1
-        for name in el.attrib:
-            name = name.lower()
-            if name.startswith(("hx-", "data-hx-", "on", "style", "srcdoc", "formaction")):
-                counts[f"@{name}"] += 1
+        _count(counts, tag, el)
     return counts
 
 
 def offences(html: str, baseline: Counter) -> list[str]:
     found = []
+    shape: Counter = Counter()
     for tag, el in _elements(html):
+        _count(shape, tag, el)
         if tag == "script" and (not el.get("src", "").startswith("/static/") or (el.text or "").strip()):
             found.append(f"script element {el.attrib}")
         for name, value in el.attrib.items():
@@ -134,7 +140,7 @@ def offences(html: str, baseline: Counter) -> list[str]:
                     found.append(f"<{tag} {name}={value[:60]!r}>")
                 if "evil.example" in value:
                     found.append(f"<{tag} {name}={value[:60]!r}> points at the payload's host")
-    for key, n in _shape(html).items():
+    for key, n in shape.items():
         if n > baseline.get(key, 0):
             found.append(f"{key}: {n} on the page, {baseline.get(key, 0)} with benign text")
     if settings.SECRET_KEY in html:
