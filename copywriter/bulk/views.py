@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from copywriter.core.types import MemberRequest
 from copywriter.generation.services import tone_choices
 from copywriter.generation.tones import LENGTHS
 from copywriter.workspaces.decorators import workspace_member
+
+POLL_OVERLAP_SECONDS = 10
 
 
 def _templates(ws: int) -> list[Template]:
@@ -94,7 +97,10 @@ def run_detail(request: MemberRequest, run_id: int) -> HttpResponse:
     # Loading or polling the page moves the run on too: a run whose worker died resumes here.
     run = services.advance(run_id=run.pk) or run
     now = timezone.now()
-    context = {"run": run, "progress": selectors.run_progress(run=run), "now": now.timestamp()}
+    # The next poll asks for rows changed since a little before now: a row whose transaction
+    # committed just after this read still reaches the page (sending a row twice is harmless).
+    context = {"run": run, "progress": selectors.run_progress(run=run),
+               "now": now.timestamp() - POLL_OVERLAP_SECONDS}
     if request.htmx and request.htmx.target == "bulk-progress":
         try:
             since = dt.datetime.fromtimestamp(float(request.GET.get("since", "0")), tz=dt.UTC)
@@ -169,7 +175,7 @@ def cancel(request: MemberRequest, run_id: int) -> HttpResponse:
 @require_GET
 def download(request: MemberRequest, run_id: int, fmt: str) -> HttpResponse:
     run = selectors.run_get(workspace_id=request.membership.workspace_id, run_id=run_id)
-    stem = (run.file_name.rsplit(".", 1)[0] or "bulk").replace('"', "")[:80]
+    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", run.file_name.rsplit(".", 1)[0])[:80] or "bulk"
     if fmt == "csv":
         response = HttpResponse(exports.to_csv(run), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
