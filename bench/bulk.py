@@ -115,7 +115,14 @@ def main() -> None:
     ws = workspace_create(owner=user, name="bench bulk")
     membership = Membership.objects.get(workspace=ws, user=user)
     worker_batch = runner.BATCH_SEQUENCES
-    engine = get_engine()  # load once, outside both timings
+    engine = get_engine()  # load once, outside both timings, and warm both models up
+    from copywriter.ml.embeddings import embed
+    from copywriter.ml.engine import SeqRequest
+
+    embed(["warm up the embedding model"])
+    engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1,
+                                key=(0, 0))])
+    load_before = os.getloadavg()
     try:
         print(f"model on {engine.device}; batched run of {args.rows} rows, batch {worker_batch}",
               flush=True)
@@ -132,6 +139,8 @@ def main() -> None:
         "template": spec.id, "length": args.length, "tone": "neutral",
         "torch_threads": args.threads, "max_new_tokens": args.max_new_tokens, "machine": platform.machine(),
         "cpus": os.cpu_count(), "device": str(engine.device),
+        "load_average_1_5_15": {"before": [round(x, 2) for x in load_before],
+                                "after": [round(x, 2) for x in os.getloadavg()]},
         "batched": batched, "one_at_a_time": {**single, "note": f"first {args.sample} rows"},
         "speedup_rows_per_minute": round(batched["rows_per_minute"] / single["rows_per_minute"], 2),
         "command": "python bench/bulk.py " + " ".join(sys.argv[1:]),
