@@ -504,3 +504,15 @@ def test_generate_json_has_the_originality_report(db, ad_template, tiny_everythi
                  "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert len(data["originality"]) == 1 and data["originality"][0]["verdict"]
+
+
+def test_rows_whose_job_fails_in_the_runner_are_failed_with_the_reason(cast, product_template,
+                                                                       tiny_everything):  # noqa: F811
+    """A tone without a trained adapter fails every job in the runner, before any text is
+    written: the runner's hook still records each row as failed and the run ends."""
+    run = services.bulk_run_create(membership=cast.bob_m, template=product_template, tone="bold",
+                                   file_name="c.csv", data=csv_bytes([good_row(1), good_row(2)]),
+                                   local=True)
+    run = run_local(run_id=services.bulk_run_start(membership=cast.bob_m, run=run).pk)
+    assert run.status == RunStatus.DONE and run.failed == 2 and run.done == 0
+    assert all("no trained adapter for the tone 'bold'" in r.error for r in run.rows.all())
