@@ -392,3 +392,23 @@ def test_another_workspaces_ids_in_my_workspaces_forms_change_nothing(cast, obje
     objects["own_template"].refresh_from_db()
     assert objects["own_template"].is_active and objects["own_template"].title == "Own ad"
     report(f"cross-workspace ids in form/API bodies refused: {len(attempts) + 3} attempts")
+
+
+def test_another_workspaces_template_or_keyword_list_in_my_forms_is_refused(cast, objects,
+                                                                             charlie_client):
+    """Bulk upload naming Alice's template id, the SEO panel naming Alice's keyword list id."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from copywriter.bulk.models import BulkRun
+
+    own = cast.other.pk
+    runs_before = BulkRun.objects.count()
+    csv = SimpleUploadedFile("rows.csv", b"product,benefit\nBoots,Dry\n", content_type="text/csv")
+    response = charlie_client.post(reverse("bulk:upload", args=[own]), {
+        "template": objects["own_template"].pk, "tone": "neutral", "length": "short", "file": csv})
+    assert response.status_code == 400 and "Choose a template" in response.content.decode()
+    assert BulkRun.objects.count() == runs_before
+    charlie_doc = document_create(membership=cast.charlie_m, title="Mine", body="boots")
+    response = charlie_client.get(reverse("seo:document_panel", args=[own, charlie_doc.pk]),
+                                  {"list": objects["keyword_list"].pk})
+    assert response.status_code == 404
