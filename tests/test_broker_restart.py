@@ -86,7 +86,12 @@ def tiny_env(tiny_model_dir, tmp_path):
 
 @pytest.fixture
 def make_jobs(cast, ad_template, monkeypatch):
+    from copywriter.originality.models import OriginalitySettings
+
     monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: None)
+    # The broker is under test here, not the originality review of each variant (embeddings).
+    OriginalitySettings.objects.update_or_create(workspace=cast.ws,
+                                                 defaults={"check_generations": False})
 
     def make(broker_url: str, n: int) -> list[Generation]:
         gens = [generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD,
@@ -141,6 +146,35 @@ def test_negative_control_without_persistence_the_jobs_are_lost(tmp_path, make_j
     assert Generation.objects.filter(pk__in=[g.pk for g in gens], status=Status.QUEUED).count() == JOBS
     report(f"negative control (Redis restarted without persistence): {JOBS}/{JOBS} jobs lost, "
            "as expected")
+
+
+def test_redis_restarted_under_a_running_worker_loses_nothing(tmp_path, make_jobs, tiny_env):
+    """The worker stays up while Redis goes down with jobs queued and in flight: it reconnects,
+    and every job completes once (unacknowledged ones come back after the visibility timeout)."""
+    broker = PrivateRedis(tmp_path, persistent=True).start()
+    env = {**tiny_env, "CELERY_BROKER_URL": broker.url, "CELERY_VISIBILITY_TIMEOUT": "6"}
+    worker = workers.Worker(env, tmp_path / "worker.log").start()
+    try:
+        assert workers.wait_for(lambda: "ready." in (tmp_path / "worker.log").read_text(), 120)
+        gens = make_jobs(broker.url, JOBS)
+
+        def started() -> bool:
+            return Generation.objects.filter(pk__in=[g.pk for g in gens]).exclude(
+                status=Status.QUEUED).exists()
+        assert workers.wait_for(started, 120), (tmp_path / "worker.log").read_text()[-3000:]
+        pending = Generation.objects.filter(pk__in=[g.pk for g in gens]).exclude(
+            status=Status.DONE).count()
+        broker.stop()
+        broker.start()
+        assert workers.wait_for(lambda: _all_done(gens), 240), (
+            (tmp_path / "worker.log").read_text()[-3000:])
+        for gen in Generation.objects.filter(pk__in=[g.pk for g in gens]):
+            assert gen.results.count() == 2 and gen.results.filter(finished=True).count() == 2
+    finally:
+        worker.stop()
+        broker.stop()
+    report(f"broker restart under a running worker: {JOBS}/{JOBS} jobs completed once "
+           f"({pending} not yet done when Redis stopped)")
 
 
 def test_broken_model_fails_the_job_with_inputs_kept_and_retry_runs_it(

@@ -7,6 +7,8 @@ off and shows the same kill loses the job, so these tests can fail.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from copywriter.generation.models import Generation, Status
@@ -17,7 +19,7 @@ from tests.conftest import report
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(not workers.redis_available(), reason="needs Redis on 6379")]
 GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
-TRIALS = 2
+TRIALS = int(os.environ.get("KILL_TRIALS", "2"))  # KILL_TRIALS=10 for a longer run
 
 
 @pytest.fixture
