@@ -287,3 +287,17 @@ print(json.dumps({"flesch": r.readability["flesch"], "file": str(ensure_offline_
     assert data["irregular"] == 2  # "colonel" (KER-nel): the dictionary knows, hyphenation does not
     assert 50 < data["flesch"] < 100
     assert data["yake"] > 0 and data["torch"] is False
+
+
+def test_a_rewrite_that_copies_the_instructions_ranks_last():
+    kws = ["trail running shoes"]
+    honest = analyse("Light trail running shoes for wet hills.", kws)
+    echo = "Rewrite this marketing copy so that the new version mentions: trail running shoes."
+    assert analysis.echoes_instructions(echo) and not analysis.echoes_instructions(BOOTS)
+    echoed = analyse(echo, kws)
+    assert echoed.present_share == honest.present_share == 1.0  # both "contain" the keyword ...
+    ranked = sorted([(echoed, True), (honest, False)],
+                    key=lambda p: analysis.rewrite_rank(p[0], 8, p[1]))
+    assert ranked[0][0] is honest  # ... but the echo loses
+    missing = analyse("Shoes for hills.", kws)
+    assert analysis.rewrite_rank(honest, 8) < analysis.rewrite_rank(missing, 8)

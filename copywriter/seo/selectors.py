@@ -87,6 +87,10 @@ class Candidate:
     report: analysis.SeoReport
     originality: dict[str, Any] | None
 
+    @property
+    def echoed(self) -> bool:
+        return analysis.echoes_instructions(self.text)
+
 
 @dataclass
 class EnrichmentView:
@@ -99,16 +103,10 @@ class EnrichmentView:
         return next((c for c in self.candidates if c.index == wanted), None)
 
 
-def _rank(c: Candidate, source_words: int) -> tuple[float, int, float, int]:
-    r = c.report
-    return (-(r.present_share or 0.0), int(r.stuffing), -(r.within_bounds_share or 0.0),
-            abs(r.words - source_words))
-
-
 def enrichment_view(*, enrichment: Enrichment) -> EnrichmentView:
     """The source analysed, and each finished rewrite re-analysed for the same keywords. The
-    recommended rewrite covers the most keywords, then is not stuffed, then has the most
-    keywords within their density bounds, then stays closest to the original length."""
+    recommended rewrite is chosen by ``analysis.rewrite_rank``: no copied instructions, the most
+    keywords, not stuffed, the most keywords within bounds, closest to the original length."""
     before = analysis.analyse(enrichment.source_text, enrichment.keywords,
                               title=enrichment.title, kind=enrichment.kind)
     candidates: list[Candidate] = []
@@ -119,5 +117,7 @@ def enrichment_view(*, enrichment: Enrichment) -> EnrichmentView:
                     v.index, v.text, analysis.analyse(v.text, enrichment.keywords,
                                                       title=enrichment.title,
                                                       kind=enrichment.kind), v.originality))
-    best = min(candidates, key=lambda c: _rank(c, before.words)).index if candidates else None
+    best = (min(candidates, key=lambda c: analysis.rewrite_rank(c.report, before.words,
+                                                                c.echoed)).index
+            if candidates else None)
     return EnrichmentView(before, candidates, best)
