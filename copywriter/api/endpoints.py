@@ -232,8 +232,8 @@ def _template_by_slug(workspace_id: int, slug: str) -> Template:
     """The workspace's own template with this slug, else the built-in one; 404 otherwise."""
     qs = catalog_selectors.templates_visible(workspace_id=workspace_id).filter(
         slug=slug[:80], current__isnull=False).select_related("current")
-    template = qs.order_by("workspace_id").filter(workspace_id=workspace_id).first() or \
-        qs.filter(workspace__isnull=True).first()
+    template = (qs.filter(workspace_id=workspace_id).first()
+                or qs.filter(workspace__isnull=True).first())
     if template is None:
         raise Http404
     return template
@@ -277,7 +277,7 @@ def _generation_out(gen: Generation) -> dict[str, Any]:
                   summary="Start a generation (queued; poll GET /generations/{id})")
 def generation_create(request: HttpRequest, payload: s.GenerationIn) -> Status[dict[str, Any]]:
     membership = _writer(request)
-    _refuse_unstorable(payload.dict())
+    _refuse_unstorable(payload.model_dump())
     template = _template_by_slug(membership.workspace_id, payload.template)
     gen = generation_services.generation_create(
         membership=membership, template=template, fields=payload.fields, tone=payload.tone,
@@ -344,7 +344,7 @@ def document_list(request: HttpRequest, q: str = Query("", max_length=200),
                 summary="Create a document (its version 1)")
 def document_create(request: HttpRequest, payload: s.DocumentIn) -> Status[dict[str, Any]]:
     membership = _writer(request)
-    _refuse_unstorable(payload.dict())
+    _refuse_unstorable(payload.model_dump())
     doc = document_services.document_create(membership=membership, title=payload.title,
                                             body=payload.body)
     return Status(201, _document_detail(doc))
@@ -376,7 +376,7 @@ def version_detail(request: HttpRequest, document_id: int, number: int) -> dict[
 def version_create(request: HttpRequest, document_id: int,
                    payload: s.VersionIn) -> Status[dict[str, Any]]:
     membership = _writer(request)
-    _refuse_unstorable(payload.dict())
+    _refuse_unstorable(payload.model_dump())
     doc = document_selectors.document_get(workspace_id=membership.workspace_id,
                                           document_id=document_id)
     try:
@@ -449,7 +449,7 @@ def seo_analyse(request: HttpRequest, payload: s.SeoAnalyseIn) -> dict[str, Any]
     from copywriter.seo import analysis
     from copywriter.seo.selectors import keyword_list_get
 
-    _refuse_unstorable(payload.dict())
+    _refuse_unstorable(payload.model_dump())
     text = _seo_text(payload.text)
     raw: str | list[str] = payload.keywords
     if payload.keyword_list is not None:  # another workspace's list is 404, like a missing one
@@ -471,7 +471,7 @@ def seo_analyse(request: HttpRequest, payload: s.SeoAnalyseIn) -> dict[str, Any]
 def seo_suggest(request: HttpRequest, payload: s.SeoSuggestIn) -> dict[str, Any]:
     from copywriter.seo import analysis
 
-    _refuse_unstorable(payload.dict())
+    _refuse_unstorable(payload.model_dump())
     text = _seo_text(payload.text)
     # KeyBERT would load torch into the web process; the web page gets its suggestions from a
     # worker, the API answers at once with YAKE's.
