@@ -554,14 +554,20 @@ def _key(phrase: str) -> str:
     return " ".join(stem(t.word) for t in tokens(phrase))
 
 
+def _close_lines(text: str) -> str:
+    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # Markdown heading marks
+    return re.sub(r"([^\s.!?:;])[ \t]*(\n|$)", r"\1.\2", text.strip())
+
+
 def suggest_keywords(text: str, brief: str = "", n: int = 8, *,
                      keybert: bool = True) -> list[Suggestion]:
     """Keyphrases for the brief and the copy: KeyBERT (MiniLM embeddings, MMR for diversity) and
     YAKE (statistical) ranked lists merged by stem. A phrase both agree on ranks first. Phrases
     from the brief that the copy lacks are flagged ``from_brief`` and not ``in_copy``: the related
     terms worth adding. ``keybert=False`` uses YAKE alone (no torch)."""
-    # A full stop between them: YAKE must not join the brief's last words to the copy's first.
-    source = ".\n\n".join(part.strip().rstrip(".") for part in (brief, text) if part.strip())
+    # Close every line that has no end punctuation (headings, list items, the brief) so YAKE
+    # does not join one line's last words to the next line's first.
+    source = "\n\n".join(_close_lines(part) for part in (brief, text) if part.strip())
     if len(WORD_RE.findall(source)) < 3:
         return []
     top = max(n * 2, 10)
