@@ -6,6 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # This machine keeps the CPU torch wheel on disk; elsewhere pip takes it from PyPI's CPU index.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
 export HF_HUB_OFFLINE := 1
@@ -44,6 +45,8 @@ worker: install
 	$(VENV)/bin/celery -A copywriter worker -l info -Q $${WORKER_QUEUES:-cpu,default} --concurrency $${WORKER_CONCURRENCY:-1}
 
 test: install
+	# The browser journey drives Debian's chromium (never a downloaded browser build).
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 	$(PY) manage.py prepare_model
 	$(PY) -m pytest
 

@@ -66,9 +66,22 @@ class TemplateVersion(models.Model):
     def spec(self) -> PromptTemplate:
         cached: PromptTemplate | None = getattr(self, "_spec", None)
         if cached is None:
-            cached = parse_template(self.data, source=f"template version {self.pk}")
+            # A version's content never changes (its hash is in the key), so the parsed and
+            # validated spec is kept per process: parsing the Jinja prompt was a fifth of the
+            # generate form's time (bench/web.py).
+            key = (self.pk, self.content_hash)
+            cached = _SPECS.get(key) if self.pk else None
+            if cached is None:
+                cached = parse_template(self.data, source=f"template version {self.pk}")
+                if self.pk:
+                    if len(_SPECS) >= 4096:
+                        _SPECS.clear()
+                    _SPECS[key] = cached
             self._spec = cached
         return cached
+
+
+_SPECS: dict[tuple[int, str], PromptTemplate] = {}
 
 
 class Favourite(models.Model):
