@@ -272,3 +272,9 @@ def test_enrich_refuses_with_clear_messages(bob_client, cast, doc):
     assert r.status_code == 413 and "up to 4,000 characters" in r.content.decode()
     assert 'value="vegan boots"' in r.content.decode()  # what was typed is still there
     assert not Enrichment.objects.exists() and not Generation.objects.exists()
+
+
+def test_twelve_long_missing_keywords_fit_the_enrichment_template(cast, doc):
+    keywords = [f"long keyword phrase number {i} about waterproof trail gear xx"[:80] for i in range(12)]
+    e = services.enrichment_start_document(membership=cast.bob_m, document=doc, keywords=keywords)
+    assert len(e.missing) == 12 and len(e.generation.fields["keywords"]) > 300
