@@ -278,3 +278,15 @@ def test_twelve_long_missing_keywords_fit_the_enrichment_template(cast, doc):
     keywords = [f"long keyword phrase number {i} about waterproof trail gear xx"[:80] for i in range(12)]
     e = services.enrichment_start_document(membership=cast.bob_m, document=doc, keywords=keywords)
     assert len(e.missing) == 12 and len(e.generation.fields["keywords"]) > 300
+
+
+def test_a_failed_enrichment_can_be_dismissed(bob_client, cast, doc):
+    e = services.enrichment_start_document(membership=cast.bob_m, document=doc,
+                                           keywords=["trail running shoes"])
+    Generation.objects.filter(pk=e.generation_id).update(status=Status.FAILED,
+                                                         error="no trained adapter")
+    html = _panel(bob_client, cast, doc).content.decode()
+    assert "Failed" in html and "no trained adapter" in html and "Dismiss" in html
+    assert bob_client.post(reverse("seo:reject", args=[cast.ws.pk, e.pk])).status_code == 302
+    html = _panel(bob_client, cast, doc, keywords="trail running shoes").content.decode()
+    assert "Dismiss" not in html and "Enrich: weave in" in html
