@@ -4,6 +4,7 @@ import difflib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 
 from copywriter.documents.models import Document, DocumentVersion
@@ -16,11 +17,15 @@ SORTS = {
 
 
 def documents_for_workspace(*, workspace_id: int, q: str = "", sort: str = "updated",
-                            trashed: bool = False) -> QuerySet[Document]:
+                            trashed: bool = False, excerpt_chars: int = 0) -> QuerySet[Document]:
+    """``excerpt_chars``: leave the body in the database and bring only its start as
+    ``excerpt`` (a list of 200 long documents would otherwise read megabytes)."""
     qs = Document.objects.filter(workspace_id=workspace_id, deleted_at__isnull=not trashed)
     q = q.strip()
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    if excerpt_chars:
+        qs = qs.defer("body").annotate(excerpt=Substr("body", 1, excerpt_chars))
     return qs.order_by(SORTS.get(sort, "-updated_at"), "-pk").select_related("created_by")
 
 

@@ -19,7 +19,7 @@ def document_list(request: MemberRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     sort = request.GET.get("sort", "updated")
     docs = selectors.documents_for_workspace(workspace_id=request.membership.workspace_id, q=q,
-                                             sort=sort)
+                                             sort=sort, excerpt_chars=160)
     context = {"documents": docs[:200], "q": q, "sort": sort, "sorts": selectors.SORTS}
     if request.htmx and request.htmx.target == "document-results":
         return render(request, "documents/list.html#results", context)
