@@ -212,3 +212,34 @@ def test_django_error_lines_carry_the_request_id(caplog, cast):
     assert response.status_code == 404
     lines = [r for r in caplog.records if r.name == "django.request"]
     assert lines and lines[-1].request_id == "probe-404"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_logs_with_the_request_id_of_the_request_that_enqueued_it(tmp_path):
+    """Publish as the web does during a request; the worker's JSON lines for it carry the id."""
+    if not workers.redis_available():
+        pytest.skip("no Redis at TEST_REDIS_URL")
+    workers.flush()
+    log = tmp_path / "worker.log"
+    worker = workers.Worker(workers.worker_env(LOG_FORMAT="json"), log).start()
+    try:
+        from copywriter.celery import app
+
+        token = request_id_var.set("req-from-web-7")
+        try:
+            with app.connection_for_write(workers.REDIS_URL) as conn:
+                app.send_task("bulk.resume_stalled", queue="default", connection=conn)
+        finally:
+            request_id_var.reset(token)
+
+        def job_lines():
+            return [json.loads(line) for line in log.read_text().splitlines()
+                    if line.startswith("{") and "bulk.resume_stalled" in line]
+
+        assert workers.wait_for(lambda: any("succeeded" in x["msg"] for x in job_lines()), 60), \
+            log.read_text()[-2000:]
+        done = [x for x in job_lines() if "succeeded" in x["msg"]]
+        assert done[0]["request_id"] == "req-from-web-7"
+    finally:
+        worker.stop()

@@ -95,7 +95,10 @@ def connect_celery_signals() -> None:
 
     @signals.task_prerun.connect(weak=False)
     def _set_id(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
-        rid = getattr(getattr(task, "request", None), "request_id", None) or task_id or "-"
+        request = getattr(task, "request", None)
+        # Protocol 2 puts custom headers on the request; older paths keep them in .headers.
+        rid = (getattr(request, "request_id", None)
+               or (getattr(request, "headers", None) or {}).get("request_id") or task_id or "-")
         request_id_var.set(str(rid))
 
     @signals.task_postrun.connect(weak=False)
