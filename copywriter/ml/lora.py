@@ -1,12 +1,13 @@
 """Stacked multi-adapter LoRA for serving: one batch, a different tone per row.
 
 Every target ``nn.Linear`` keeps the A and B matrices of all loaded adapters stacked along a new
-first axis (index 0 is the base model: zero weights). A mixed batch concatenates the A matrices
-of the adapters present in it side by side, ``A_cat (in, k*r)`` and ``B_cat (k*r, out)``, once
-per batch; each forward is then ``((x @ A_cat) * mask) @ B_cat`` where the per-row mask keeps
-only that row's adapter block. Two dense matmuls replace a per-row gather of weights (which
-copied every row's A and B on every step and cost 3x the base layer at batch 32, against 1.5x
-for this form: measured in bench/lora_layer.py). Adapters come from peft's saved files.
+first axis (index 0 is the base model: zero weights). In a mixed batch, decode steps (one token
+per row) use the A matrices of the adapters present concatenated side by side, ``A_cat (in,
+k*r)`` and ``B_cat (k*r, out)``, built once per batch: ``((x @ A_cat) * mask) @ B_cat`` where the
+per-row mask keeps only that row's block. Two dense matmuls replace a per-row gather of weights
+that copied every row's A and B on every step (3x the base layer at batch 32, against 1.5x for
+this form: bench/lora_layer.py). The prompt's prefill, many tokens per row, keeps the gather
+form, whose cost is spread over the row's tokens. Adapters come from peft's saved files.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class AdapterRouting:
     """
 
     single: int | None = 0
+    index: torch.Tensor | None = None  # (batch,) adapter slot of each row
     present: list[int] = field(default_factory=list)
     mask: torch.Tensor | None = None
     version: int = 0
@@ -60,13 +62,17 @@ class MultiLoRALinear(nn.Module):
             if r.single == 0:
                 return y
             return y + (x @ self.A[r.single]) @ self.B[r.single]
+        assert r.index is not None and r.mask is not None
+        if x.shape[-2] > 1:
+            # Prefill: many tokens per row, so gathering each row's A/B once is the cheap form
+            # (the concatenated one would multiply every token by all k adapters' A).
+            return y + torch.bmm(torch.bmm(x, self.A[r.index]), self.B[r.index])
         if self._cat is None or self._cat[0] != r.version:
             # (in, k*rank) and (k*rank, out) for the k adapters in this batch; scale is in B.
             A_cat = self.A[r.present].permute(1, 0, 2).reshape(self.A.shape[1], -1).contiguous()
             B_cat = self.B[r.present].reshape(-1, self.B.shape[2]).contiguous()
             self._cat = (r.version, A_cat, B_cat)
         _, A_cat, B_cat = self._cat
-        assert r.mask is not None
         return y + ((x @ A_cat) * r.mask) @ B_cat
 
 
@@ -158,7 +164,7 @@ class StackedAdapters:
         self._rows = rows
         present = sorted(set(rows) - {0})
         if len(set(rows)) == 1:
-            r.single, r.mask = rows[0], None
+            r.single, r.mask, r.index = rows[0], None, None
             return
         rank = next(iter(self.layers.values())).A.shape[2] if self.layers else 1
         weight = next(self.model.parameters())
@@ -167,5 +173,6 @@ class StackedAdapters:
             if slot:
                 mask[row, present.index(slot)] = 1
         r.single, r.mask = None, mask.reshape(len(rows), 1, -1)
+        r.index = torch.tensor(rows, dtype=torch.long, device=weight.device)
         if present != r.present:  # layers rebuild their concatenation only when the set changes
             r.present, r.version = present, r.version + 1
