@@ -278,12 +278,13 @@ def enrichment_accept(*, membership: Membership, enrichment: Enrichment,
     variant = enrichment.generation.results.filter(index=index, finished=True).first()
     if variant is None or not variant.text.strip():
         raise SeoError("Choose one of the finished rewrites.")
+    text = variant.text.strip()  # the model's leading/trailing whitespace is not copy
     with transaction.atomic():
         if enrichment.document is not None:
             assert enrichment.base_number is not None
             result = document_save(membership=membership, document_id=enrichment.document.pk,
                                    title=enrichment.title or enrichment.document.title,
-                                   body=variant.text, base_number=enrichment.base_number,
+                                   body=text, base_number=enrichment.base_number,
                                    kind=VersionKind.GENERATION)
             doc, number, conflict = result.document, result.version.number, result.conflict
             if not conflict:
@@ -293,7 +294,7 @@ def enrichment_accept(*, membership: Membership, enrichment: Enrichment,
             title = (f"{gen.template.title} with keywords "
                      f"({timezone.localtime(timezone.now()):%Y-%m-%d %H:%M})" if gen
                      else "Enriched copy")
-            doc = document_create(membership=membership, title=title, body=variant.text,
+            doc = document_create(membership=membership, title=title, body=text,
                                   kind=VersionKind.GENERATION)
             number, conflict = doc.head_number, False
             _remember(doc, enrichment, membership)
