@@ -5,7 +5,9 @@ All in one process on the same machine, each row writing exactly the same number
   - sequential: one request at a time, switching the adapter between requests (batch 1)
   - mixed-tone batches of 8 and 32 (a different tone per row, stacked LoRA)
   - single-tone batches of 8 and 32 (the same adapter on every row)
-Run: .venv/bin/python bench/generation.py [--tokens 48] [--model PATH] [--device cuda]
+Rows write 120 tokens by default: the product's shortest length setting ("short"); with fewer
+tokens the prompt's prefill, which batching cannot shrink, dominates (see --tokens 48).
+Run: .venv/bin/python bench/generation.py [--tokens 120] [--model PATH] [--device cuda]
 With --random-adapters the adapters are random LoRA weights of the real shape (speed does not
 depend on weight values): that is how the GPU figures were taken where the weights cannot travel.
 """
@@ -43,7 +45,7 @@ def random_adapters(model, root: Path, rank: int = 16) -> dict[str, Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=48)
+    parser.add_argument("--tokens", type=int, default=120)
     parser.add_argument("--model", default=None, help="model folder (default: the safetensors cache)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--random-adapters", action="store_true")
