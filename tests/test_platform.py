@@ -53,3 +53,22 @@ def test_templates_need_no_inline_script_or_style():
         if re.search(r'\sstyle="|<script>|<script(?![^>]*\ssrc=)|\shx-on[:-]|\sonclick=', text):
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders
+
+
+def test_rate_counter_survives_its_key_vanishing_between_add_and_incr(monkeypatch):
+    """A flush or eviction between add() and incr() restarts the count instead of a 500."""
+    from django.core.cache import cache
+
+    from copywriter.core.counters import bump
+
+    assert bump("t-counter", timeout=60) == 1
+    assert bump("t-counter", timeout=60) == 2
+    real_add = cache.add
+
+    def add_then_lose(key, value, timeout=None):
+        created = real_add(key, value, timeout=timeout)
+        cache.delete(key)  # what a concurrent flush does
+        return created
+
+    monkeypatch.setattr(cache, "add", add_then_lose)
+    assert bump("t-counter", timeout=60) == 1

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from copywriter.api.models import ApiToken
+from copywriter.core.counters import bump
 from copywriter.workspaces.models import ROLE_RANK, Membership, Role
 
 TOKEN_PREFIX = "cw_"
@@ -103,7 +103,6 @@ def request_allowed(*, token: ApiToken, per_minute: int) -> int:
     """0 when the token may make another request this minute, else seconds until it may."""
     now = timezone.now()
     key = f"api-rate:{token.pk}:{now:%Y%m%d%H%M}"
-    cache.add(key, 0, timeout=120)
-    if cache.incr(key) > per_minute:
+    if bump(key, timeout=120) > per_minute:
         return 60 - now.second
     return 0

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.core.counters import bump
 from copywriter.generation.models import BrandVoice, Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
 from copywriter.workspaces.models import Membership
@@ -47,16 +48,14 @@ def _check_limits(membership: Membership, *, per_minute: bool = True) -> None:
     ws = membership.workspace_id
     minute_key = f"gen-rate:{ws}:{timezone.now():%Y%m%d%H%M}"
     day_key = _day_key(ws)
-    cache.add(minute_key, 0, timeout=120)
-    cache.add(day_key, 0, timeout=2 * 86400)
     if int(cache.get(day_key, 0)) >= settings.GENERATION_DAILY_QUOTA:
         raise GenerationError(f"This workspace used its {settings.GENERATION_DAILY_QUOTA} "
                               "generations for today. The quota resets at midnight UTC.",
                               permanent=False, status=429)
-    if per_minute and cache.incr(minute_key) > settings.GENERATION_RATE_PER_MINUTE:
+    if per_minute and bump(minute_key, timeout=120) > settings.GENERATION_RATE_PER_MINUTE:
         raise GenerationError("Too many generations this minute for this workspace; wait a "
                               "minute and try again.", permanent=False, status=429)
-    cache.incr(day_key)
+    bump(day_key, timeout=2 * 86400)
 
 
 def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],

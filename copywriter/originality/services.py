@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from copywriter.core.counters import bump
 from copywriter.documents.models import Document
 from copywriter.originality.models import (
     CheckStatus,
@@ -200,8 +201,7 @@ def document_check_request(*, membership: Membership, document: Document) -> Ori
     if running is not None:
         return running
     key = f"orig-checks:{membership.workspace_id}:{timezone.now():%Y%m%d%H%M}"
-    cache.add(key, 0, timeout=120)
-    if cache.incr(key) > CHECKS_PER_MINUTE:
+    if bump(key, timeout=120) > CHECKS_PER_MINUTE:
         raise OriginalityError(f"This workspace ran {CHECKS_PER_MINUTE} originality checks this "
                                "minute; wait a minute and try again.", status=429)
     with transaction.atomic():
