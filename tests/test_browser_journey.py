@@ -141,6 +141,16 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             shots(page, "documents-empty")
             steps.append("created a workspace")
 
+            # 2b. The owner chooses to see originality flags with their evidence rather than have
+            # flagged variants rewritten automatically: on two shared CPU cores each automatic
+            # rewrite is another batch, and an SEO rewrite resembles the copy it rewrites.
+            page.get_by_role("link", name="Settings", exact=True).click()
+            page.get_by_role("link", name="Originality settings").click()
+            page.get_by_label("Rewrite a flagged variant automatically").select_option("off")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_label("Rewrite a flagged variant automatically")).to_have_value("off")
+            steps.append("set originality flags to show evidence without automatic rewrites")
+
             # 3. Search the catalog as you type; the results swap in without a reload.
             page.get_by_role("link", name="Templates", exact=True).click()
             expect(page.locator("#template-results .card").first).to_be_visible()
@@ -203,7 +213,11 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             # 7. SEO: analyse target keywords, enrich (a rewrite through the worker), accept it
             # into a new document. Without the SEO app, save the variant as it is.
             generated = page.locator("#variant-0").inner_text().strip()
-            seo = _seo_enrich_and_accept(page, shots)
+            try:
+                seo = _seo_enrich_and_accept(page, shots)
+            except AssertionError as exc:
+                log = (tmp_path / "worker.log").read_text()[-3000:]
+                raise AssertionError(f"{exc}\n--- worker log ---\n{log}") from None
             if seo:
                 steps.append(seo)
                 expect(page.get_by_text("The rewrite was saved to a new document.")).to_be_visible()
