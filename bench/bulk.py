@@ -66,10 +66,19 @@ def timed_run(membership, template, data: bytes, length: str, batch: int) -> dic
     gens = Generation.objects.filter(bulk_rows__run=run)
     tokens = sum(v.tokens for g in gens for v in g.results.all())
     sizes = sorted({g.timings.get("batch_sequences") for g in gens})
+    # One entry per batch (its rows share the timings): writing vs the originality review,
+    # whose rewrite rounds grow as a run's own earlier rows start to look alike.
+    per_batch = {(g.timings.get("batch_seconds"), g.timings.get("originality_seconds")):
+                 g.timings.get("originality_rounds", 0) for g in gens}
+    writing = sum(k[0] or 0 for k in per_batch)
+    review = sum(k[1] or 0 for k in per_batch)
+    rounds = {str(n): sum(1 for g in gens if g.timings.get("originality_rounds", 0) == n)
+              for n in sorted({g.timings.get("originality_rounds", 0) for g in gens})}
     return {"rows": run.total, "done": run.done, "failed": run.failed, "seconds": round(seconds, 1),
             "rows_per_minute": round(run.done / seconds * 60, 2), "tokens": tokens,
             "tokens_per_second": round(tokens / seconds, 1), "batch_limit": batch,
-            "batch_sizes_seen": sizes}
+            "batch_sizes_seen": sizes, "writing_seconds": round(writing, 1),
+            "originality_review_seconds": round(review, 1), "rows_by_rewrite_rounds": rounds}
 
 
 def main() -> None:
@@ -81,6 +90,8 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench_bulk.json"))
+    parser.add_argument("--phases", default="batched,single",
+                        help="which measurements to take (both by default)")
     args = parser.parse_args()
 
     import django
@@ -126,10 +137,15 @@ def main() -> None:
     try:
         print(f"model on {engine.device}; batched run of {args.rows} rows, batch {worker_batch}",
               flush=True)
-        batched = timed_run(membership, template, catalogue(args.rows), args.length, worker_batch)
-        print("batched:", batched, flush=True)
-        single = timed_run(membership, template, catalogue(args.sample), args.length, 1)
-        print("one at a time:", single, flush=True)
+        phases = args.phases.split(",")
+        batched = single = None
+        if "batched" in phases:
+            batched = timed_run(membership, template, catalogue(args.rows), args.length,
+                                worker_batch)
+            print("batched:", batched, flush=True)
+        if "single" in phases:
+            single = timed_run(membership, template, catalogue(args.sample), args.length, 1)
+            print("one at a time:", single, flush=True)
     finally:
         runner.BATCH_SEQUENCES = worker_batch
         ws.delete()
@@ -141,8 +157,10 @@ def main() -> None:
         "cpus": os.cpu_count(), "device": str(engine.device),
         "load_average_1_5_15": {"before": [round(x, 2) for x in load_before],
                                 "after": [round(x, 2) for x in os.getloadavg()]},
-        "batched": batched, "one_at_a_time": {**single, "note": f"first {args.sample} rows"},
-        "speedup_rows_per_minute": round(batched["rows_per_minute"] / single["rows_per_minute"], 2),
+        "batched": batched,
+        "one_at_a_time": {**single, "note": f"first {args.sample} rows"} if single else None,
+        "speedup_rows_per_minute": round(batched["rows_per_minute"] / single["rows_per_minute"], 2)
+        if batched and single else None,
         "command": "python bench/bulk.py " + " ".join(sys.argv[1:]),
     }
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
