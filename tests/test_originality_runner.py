@@ -173,3 +173,43 @@ def test_tiny_model_end_to_end_copy_of_an_earlier_generation_is_rewritten(
         assert v2.text != v1.text
     else:  # still flagged: stored with its evidence, pointing at the earlier generation
         assert v2.originality["match"]["source"]["generation_id"] == first.pk
+
+
+@pytest.fixture
+def enrich_template(db):
+    from django.conf import settings
+
+    from copywriter.catalog.models import Template
+    from copywriter.catalog.schema import load_file
+    from copywriter.catalog.services import _upsert
+
+    spec = load_file(settings.TEMPLATES_LIB_DIR / "seo" / "seo-keyword-enrich.yaml")
+    tpl = Template.objects.create(slug=spec.id)
+    _upsert(tpl, spec)
+    return tpl
+
+
+def test_the_requesters_own_copy_is_input_not_a_source_but_reference_texts_still_are(
+        cast, enrich_template, boots_doc):  # noqa: F811
+    """An SEO rewrite of a document matches that document: the document's text is what the
+    user gave the template, so it is not evidence. The same text as a reference still is."""
+    from copywriter.originality.services import reference_create
+
+    def rewrite() -> Generation:
+        gen = generation_create(membership=cast.bob_m, template=enrich_template, tone="neutral",
+                                variants=1, fields={"copy": CASES[0]["source"],
+                                                    "keywords": "waterproof walking boots"})
+        _, batch = runner.claim(gen.pk, "host:1")
+        runner.run_batch(batch, "host:1", engine=ScriptedEngine([CASES[0]["light"]]))
+        gen.refresh_from_db()
+        return gen
+
+    first = rewrite()
+    v = first.results.get()
+    assert v.originality["verdict"] == "original" and v.originality["regenerated"] == 0
+    Passage.objects.filter(generation=first).delete()  # only the reference can match now
+    ref = reference_create(workspace=cast.ws, title="Competitor page", text=CASES[0]["source"])
+    indexing.index_reference(ref.pk)
+    flagged = rewrite().results.get()
+    assert flagged.originality["verdict"] == "copy"
+    assert flagged.originality["match"]["source"]["title"] == "Competitor page"

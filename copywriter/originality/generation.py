@@ -77,7 +77,8 @@ def review_batch(batch: list[Any], requests: list[Any], results: list[Any], *, e
         def check(rows: list[Any]) -> list[dict[str, Any]]:
             items = [search.CheckItem(gens[r.key[0]].workspace_id, r.text,
                                       search.Exclude(generation_id=r.key[0]),
-                                      settings[gens[r.key[0]].workspace_id].thresholds)
+                                      settings[gens[r.key[0]].workspace_id].thresholds,
+                                      given="\n".join(str(v) for v in gens[r.key[0]].fields.values()))
                      for r in rows]
             return search.check_texts(items)
 

@@ -173,6 +173,15 @@ class CheckItem:
     text: str
     exclude: Exclude = Exclude()
     thresholds: T.Thresholds | None = None
+    # Text the requester supplied with this request (a template's field values). A passage of
+    # the workspace's own documents or generations that is part of it is the input, not a
+    # source the output copied (an SEO rewrite of a document matches that document). Reference
+    # texts are always compared: pasting a competitor's page into a field excuses nothing.
+    given: str = ""
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def check_texts(items: Sequence[CheckItem], *, k: int = K,
@@ -191,10 +200,13 @@ def check_texts(items: Sequence[CheckItem], *, k: int = K,
                        ef_search=ef_search)
         sources = _sources(item.workspace_id, rows)
         candidates = []
+        given = _squash(item.given)
         for r in rows:
             src = sources.get(_key(r))
             if src is None or r[9] > len(src.text):
                 continue  # trashed, deleted or re-indexed since: not evidence any more
+            if given and r[2] != SourceKind.REFERENCE and _squash(src.text[r[8]:r[9]]) in given:
+                continue
             candidates.append(Candidate(r[0], src, r[8], r[9], float(r[10])))
         thresholds = item.thresholds or thresholds_for(item.workspace_id)
         report = build_report(item.text, query, candidates, thresholds)
