@@ -51,8 +51,12 @@ def broker(url: str) -> Iterator[None]:
     from copywriter.celery import app
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps connection and producer pools in process-wide registries keyed by broker
+        # URL: closing only the app's pool left a closed one registered for an earlier test's
+        # URL ("Acquire on closed pool"); reset() closes and forgets them all.
+        from kombu import pools
+
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
