@@ -15,8 +15,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,32 +41,6 @@ def _requirements() -> str:
     if not (adapters_dir() / TONE / "adapter_model.safetensors").exists():
         return f"the trained {TONE} adapter is not in adapters/"
     return ""
-
-
-@contextmanager
-def broker(url: str) -> Iterator[None]:
-    """Point this process's Celery producer (used by the live server thread) at ``url``."""
-    from copywriter.celery import app
-
-    def reset() -> None:
-        # kombu keeps connection and producer pools in process-wide registries keyed by broker
-        # URL: closing only the app's pool left a closed one registered for an earlier test's
-        # URL ("Acquire on closed pool"); reset() closes and forgets them all.
-        from kombu import pools
-
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    old = app.conf.broker_url
-    app.conf.broker_url = url
-    reset()
-    try:
-        with override_settings(CELERY_BROKER_URL=url):
-            yield
-    finally:
-        app.conf.broker_url = old
-        reset()
 
 
 @pytest.fixture
@@ -114,7 +86,7 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
     base = live_server.url
     steps: list[str] = []
     try:
-        with broker(url), override_settings(GENERATION_MAX_NEW_TOKENS=32), sync_playwright() as pw:
+        with workers.broker(url), override_settings(GENERATION_MAX_NEW_TOKENS=32), sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             ctx = browser.new_context(viewport=DESKTOP, device_scale_factor=1)

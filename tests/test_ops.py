@@ -91,8 +91,8 @@ def test_healthz_is_200_with_a_real_worker(tmp_path):
     workers.flush()
     worker = workers.Worker(workers.worker_env(), tmp_path / "worker.log").start()
     try:
-        with override_settings(CELERY_BROKER_URL=workers.REDIS_URL, HEALTH_CACHE_SECONDS=0,
-                               HEALTH_WORKER_TIMEOUT=1.0):
+        with workers.broker(workers.REDIS_URL), override_settings(HEALTH_CACHE_SECONDS=0,
+                                                                  HEALTH_WORKER_TIMEOUT=1.0):
             assert workers.wait_for(lambda: Client().get("/healthz").status_code == 200, 60,
                                     interval=1.0), (tmp_path / "worker.log").read_text()[-2000:]
             data = Client().get("/healthz").json()

@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 import redis
 from django.db import connection
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -102,3 +104,30 @@ def publish(generation_id: int) -> None:
 
 def flush() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+@contextmanager
+def broker(url: str) -> Iterator[None]:
+    """Point this process's Celery app (producer pool, control broadcasts, Django setting) at
+    ``url``; the test process otherwise publishes to the default broker."""
+    from copywriter.celery import app
+
+    def reset() -> None:
+        # kombu keeps connection and producer pools in process-wide registries keyed by broker
+        # URL: closing only the app's pool left a closed one registered for an earlier test's
+        # URL ("Acquire on closed pool"); reset() closes and forgets them all.
+        from kombu import pools
+
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    old = app.conf.broker_url
+    app.conf.broker_url = url
+    reset()
+    try:
+        with override_settings(CELERY_BROKER_URL=url):
+            yield
+    finally:
+        app.conf.broker_url = old
+        reset()
