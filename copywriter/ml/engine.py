@@ -242,12 +242,12 @@ class Engine:
         tok = self.tokenizer
         texts = [chat_prompt(tok, r.prompt, system) for r in requests]
         names = [r.adapter for r in requests]
-        self.stack.route(names)
         prefix = chat_prompt(tok, "\x00", system).split("\x00")[0]
         prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"]
         full = tok(texts, add_special_tokens=False)["input_ids"]
         p = len(prefix_ids)
         if not self.reuse_prefix or any(ids[:p] != prefix_ids or len(ids) == p for ids in full):
+            self.stack.route(names)
             enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
             mask = enc["attention_mask"].to(self.device)
             empty = mask[:, :0]
@@ -267,7 +267,7 @@ class Engine:
             keys = torch.cat([per_adapter[name][layer][0] for name in names])
             values = torch.cat([per_adapter[name][layer][1] for name in names])
             cache.update(keys, values, layer)
-        self.stack.route(names)
+        self.stack.route(names)  # after _prefix_states, which routes the adapters it computes
         return _Prefill(input_ids, mask, positions, cache,
                         torch.ones(len(requests), p, dtype=mask.dtype, device=self.device))
 

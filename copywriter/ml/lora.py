@@ -120,7 +120,6 @@ class StackedAdapters:
                     setattr(module, child_name, wrapped)
                     self.layers[f"{name}.{child_name}" if name else child_name] = wrapped
         self.adapters: dict[str, AdapterWeights] = {}
-        self._rows: list[int] = []
 
     @property
     def names(self) -> list[str]:
@@ -156,12 +155,12 @@ class StackedAdapters:
 
     def select_rows(self, keep: torch.Tensor) -> None:
         """Follow a batch compaction (rows dropped from the KV cache)."""
-        if self.routing.single is None:
-            self._set_rows([self._rows[i] for i in keep.tolist()])
+        index = self.routing.index
+        if self.routing.single is None and index is not None:
+            self._set_rows(index[keep].tolist())
 
     def _set_rows(self, rows: list[int]) -> None:
         r = self.routing
-        self._rows = rows
         present = sorted(set(rows) - {0})
         if len(set(rows)) == 1:
             r.single, r.mask, r.index = rows[0], None, None
