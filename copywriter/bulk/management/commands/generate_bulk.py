@@ -41,6 +41,7 @@ class Command(BaseCommand):
         from copywriter.bulk.local import run_local
         from copywriter.bulk.models import BulkRun, RunStatus
         from copywriter.bulk.parsing import normalise
+        from copywriter.generation.cli import cli_target
 
         source, output = Path(o["input"]), Path(o["output"]).resolve()
         if not source.is_file():
@@ -48,7 +49,8 @@ class Command(BaseCommand):
         if output.suffix.lower() not in (".csv", ".xlsx"):
             raise CommandError("the output must end in .csv or .xlsx")
         data = source.read_bytes()
-        membership, template = self._membership_and_template(o)
+        membership, template = cli_target(template_slug=o["template"],
+                                          workspace_id=o["workspace"])
         digest = hashlib.sha256(data).hexdigest()
         run = None if o["restart"] else (
             BulkRun.objects.filter(workspace_id=membership.workspace_id, template=template,
@@ -101,28 +103,6 @@ class Command(BaseCommand):
         tmp.replace(output)
         self.stdout.write(f"{output}: {run.done} written, {run.failed} failed, {run.invalid} "
                           f"invalid, {run.skipped} skipped (run {run.pk})")
-
-    def _membership_and_template(self, o: dict[str, Any]) -> tuple[Any, Any]:
-        from copywriter.accounts.models import User
-        from copywriter.catalog.models import Template
-        from copywriter.workspaces.models import Membership, Role
-        from copywriter.workspaces.services import workspace_create
-
-        qs = Template.objects.filter(slug=o["template"], is_active=True)
-        template = (qs.filter(workspace_id=o["workspace"]).first() if o["workspace"] else None) \
-            or qs.filter(workspace__isnull=True).first()
-        if template is None:
-            raise CommandError(f"no template {o['template']!r} (run `manage.py sync_templates`?)")
-        if o["workspace"]:
-            membership = Membership.objects.filter(workspace_id=o["workspace"],
-                                                   role=Role.OWNER).first()
-            if membership is None:
-                raise CommandError(f"no workspace {o['workspace']}")
-        else:
-            user, _ = User.objects.get_or_create(email="cli@localhost")
-            membership = Membership.objects.filter(user=user).first() or Membership.objects.get(
-                workspace=workspace_create(owner=user, name="Command line"), user=user)
-        return membership, template
 
     @staticmethod
     def _mapping(items: list[str], run: Any, normalise: Any) -> dict[str, int]:

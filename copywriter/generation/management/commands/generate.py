@@ -26,13 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=600)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        from copywriter.accounts.models import User
-        from copywriter.catalog.models import Template
         from copywriter.generation import runner
+        from copywriter.generation.cli import cli_target
         from copywriter.generation.models import Generation, Status
         from copywriter.generation.services import GenerationError, generation_create
-        from copywriter.workspaces.models import Membership, Role
-        from copywriter.workspaces.services import workspace_create
 
         fields: dict[str, str] = {}
         for item in o["field"]:
@@ -40,20 +37,8 @@ class Command(BaseCommand):
             if not sep:
                 raise CommandError(f"--field takes NAME=VALUE, got {item!r}")
             fields[name.strip()] = value
-        qs = Template.objects.filter(slug=o["template"], is_active=True)
-        template = (qs.filter(workspace_id=o["workspace"]).first() if o["workspace"] else None) \
-            or qs.filter(workspace__isnull=True).first()
-        if template is None:
-            raise CommandError(f"no template {o['template']!r} (run `manage.py sync_templates`?)")
-        if o["workspace"]:
-            membership = Membership.objects.filter(workspace_id=o["workspace"],
-                                                   role=Role.OWNER).first()
-            if membership is None:
-                raise CommandError(f"no workspace {o['workspace']}")
-        else:
-            user, _ = User.objects.get_or_create(email="cli@localhost")
-            membership = Membership.objects.filter(user=user).first() or Membership.objects.get(
-                workspace=workspace_create(owner=user, name="Command line"), user=user)
+        membership, template = cli_target(template_slug=o["template"],
+                                          workspace_id=o["workspace"])
         started = time.monotonic()
         if o["local"]:
             from unittest import mock
