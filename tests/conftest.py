@@ -106,16 +106,30 @@ def builtin_templates(db):
     return report
 
 
-@pytest.fixture
-def ad_template(db):
-    """One built-in template (the Google search ad) without syncing the whole library."""
+def builtin_template(path: str):
+    """One built-in template (``category/id.yaml`` under templates_lib), stored without syncing
+    the whole library."""
     from django.conf import settings
 
     from copywriter.catalog.models import Template
     from copywriter.catalog.schema import load_file
     from copywriter.catalog.services import _upsert
 
-    spec = load_file(settings.TEMPLATES_LIB_DIR / "ads" / "google-search-ad.yaml")
+    spec = load_file(settings.TEMPLATES_LIB_DIR / path)
     tpl = Template.objects.create(slug=spec.id)
     _upsert(tpl, spec)
     return tpl
+
+
+@pytest.fixture
+def ad_template(db):
+    """The Google search ad."""
+    return builtin_template("ads/google-search-ad.yaml")
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every job the web side would hand to Celery; nothing reaches a broker."""
+    jobs: list[int] = []
+    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: jobs.append(gen.pk))
+    return jobs

@@ -42,14 +42,6 @@ def make_token(membership, role=None, name="test") -> str:
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every job the web side would hand to Celery; nothing reaches a broker."""
-    jobs: list[int] = []
-    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: jobs.append(gen.pk))
-    return jobs
-
-
-@pytest.fixture
 def apis(cast):
     return {
         "owner": Api(make_token(cast.alice_m)),

@@ -18,7 +18,7 @@ from copywriter.bulk import exports, parsing, services
 from copywriter.bulk.local import run_local
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
-from tests.conftest import report
+from tests.conftest import builtin_template, report
 from tests.test_cli import tiny_everything  # noqa: F401  (fixture)
 
 LIMITS = {"max_rows": 1000, "max_bytes": 5_000_000}
@@ -66,16 +66,7 @@ def fifty_rows() -> bytes:
 
 @pytest.fixture
 def product_template(db):
-    from django.conf import settings
-
-    from copywriter.catalog.models import Template
-    from copywriter.catalog.schema import load_file
-    from copywriter.catalog.services import _upsert
-
-    spec = load_file(settings.TEMPLATES_LIB_DIR / "ecommerce" / "ecommerce-product-description.yaml")
-    tpl = Template.objects.create(slug=spec.id)
-    _upsert(tpl, spec)
-    return tpl
+    return builtin_template("ecommerce/ecommerce-product-description.yaml")
 
 
 def make_run(cast, template, data: bytes, *, local: bool = True, start: bool = True,

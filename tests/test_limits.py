@@ -14,13 +14,6 @@ GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free 
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    jobs: list[int] = []
-    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: jobs.append(gen.pk))
-    return jobs
-
-
-@pytest.fixture
 def generate_url(cast, ad_template):
     return reverse("catalog:detail", args=[cast.ws.pk, ad_template.pk])
 

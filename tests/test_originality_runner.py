@@ -14,6 +14,7 @@ from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqResult
 from copywriter.originality import indexing
 from copywriter.originality.models import OriginalitySettings, Passage
+from tests.conftest import builtin_template
 from tests.originality_cases import CASES
 from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
 from tests.test_generation import GOOD, no_enqueue, tiny_engine  # noqa: F401 - fixtures
@@ -177,16 +178,7 @@ def test_tiny_model_end_to_end_copy_of_an_earlier_generation_is_rewritten(
 
 @pytest.fixture
 def enrich_template(db):
-    from django.conf import settings
-
-    from copywriter.catalog.models import Template
-    from copywriter.catalog.schema import load_file
-    from copywriter.catalog.services import _upsert
-
-    spec = load_file(settings.TEMPLATES_LIB_DIR / "seo" / "seo-keyword-enrich.yaml")
-    tpl = Template.objects.create(slug=spec.id)
-    _upsert(tpl, spec)
-    return tpl
+    return builtin_template("seo/seo-keyword-enrich.yaml")
 
 
 def test_the_requesters_own_copy_is_input_not_a_source_but_reference_texts_still_are(
