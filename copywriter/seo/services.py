@@ -259,6 +259,16 @@ class AcceptResult:
     conflict: bool
 
 
+def _check_open(membership: Membership, enrichment: Enrichment, action: str) -> None:
+    """A decision on a rewrite: by someone who may write, in its workspace, not yet decided."""
+    _check_write(membership, action)
+    if enrichment.workspace_id != membership.workspace_id:
+        raise Enrichment.DoesNotExist
+    if enrichment.status != EnrichmentStatus.OPEN:
+        raise SeoError(f"This rewrite was already decided ({enrichment.get_status_display()}).",
+                       status=409)
+
+
 def enrichment_accept(*, membership: Membership, enrichment: Enrichment,
                       index: int) -> AcceptResult:
     """Keep rewrite ``index``. On a document: a new version based on the version that was
@@ -267,12 +277,7 @@ def enrichment_accept(*, membership: Membership, enrichment: Enrichment,
     never changed: it is what the model wrote)."""
     from copywriter.documents.services import document_create, document_save
 
-    _check_write(membership, "accept a rewrite")
-    if enrichment.workspace_id != membership.workspace_id:
-        raise Enrichment.DoesNotExist
-    if enrichment.status != EnrichmentStatus.OPEN:
-        raise SeoError(f"This rewrite was already decided ({enrichment.get_status_display()}).",
-                       status=409)
+    _check_open(membership, enrichment, "accept a rewrite")
     if enrichment.generation.status != Status.DONE:
         raise SeoError("The rewrite is not finished yet.", status=409)
     variant = enrichment.generation.results.filter(index=index, finished=True).first()
@@ -315,12 +320,7 @@ def _remember(doc: Document, enrichment: Enrichment, membership: Membership) -> 
 
 
 def enrichment_reject(*, membership: Membership, enrichment: Enrichment) -> None:
-    _check_write(membership, "reject a rewrite")
-    if enrichment.workspace_id != membership.workspace_id:
-        raise Enrichment.DoesNotExist
-    if enrichment.status != EnrichmentStatus.OPEN:
-        raise SeoError(f"This rewrite was already decided ({enrichment.get_status_display()}).",
-                       status=409)
+    _check_open(membership, enrichment, "reject a rewrite")
     if enrichment.generation.is_active:
         from copywriter.generation.services import generation_cancel
 
