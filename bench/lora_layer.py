@@ -1,6 +1,7 @@
 """One decoder layer's seven projections at decode time (batch 32, one token per row), timed as:
-the base linears alone, one adapter for the whole batch, and a mixed batch (8 adapters) done two
-ways: a per-row gather of A/B with bmm (the first engine) and the concatenated form that
+the base linears alone, one adapter for the whole batch, and a mixed batch (8 adapters) done three
+ways: a per-row gather of A/B with bmm (the first engine), the adapters' A/B concatenated with a
+per-row mask (the second), and rows grouped by adapter with two batched matmuls, the form
 copywriter/ml/lora.py uses now. Times are the best of several windows, one thread.
 Run: .venv/bin/python bench/lora_layer.py [--batch 32] [--rank 16]
 """
@@ -27,12 +28,36 @@ def best_us(f, n: int = 30, windows: int = 15) -> float:
     return best
 
 
-def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask) -> dict:
+def grouped_layout(idx: torch.Tensor, present: list[int]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Rows grouped by adapter, padded to the largest group: (gather, scatter, group size)."""
+    members = [(idx == p).nonzero().flatten().tolist() for p in present]
+    group = max(len(m) for m in members)
+    gather: list[int] = []
+    scatter = [0] * len(idx)
+    for m in members:
+        for offset, row in enumerate(m):
+            scatter[row] = len(gather) + offset
+        gather += m + [m[0]] * (group - len(m))
+    return torch.tensor(gather), torch.tensor(scatter), group
+
+
+def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask, present) -> dict:
+    gather, scatter, group = grouped_layout(idx, present)
+    A_p, B_p = A[present].contiguous(), B[present].contiguous()
+    k, rows = len(present), x.shape[0]
+
+    def grouped():
+        xs = x.index_select(0, gather).reshape(k, group, -1)
+        delta = torch.bmm(torch.bmm(xs, A_p), B_p).reshape(k * group, 1, -1)
+        return linear(x) + delta.index_select(0, scatter)
+
+    assert rows == len(scatter)
     return {
         "base": lambda: linear(x),
         "single adapter": lambda: linear(x) + (x @ A[3]) @ B[3],
         "mixed, per-row gather": lambda: linear(x) + torch.bmm(torch.bmm(x, A[idx]), B[idx]),
         "mixed, concatenated": lambda: linear(x) + ((x @ A_cat) * mask) @ B_cat,
+        "mixed, grouped": grouped,
     }
 
 
@@ -58,11 +83,12 @@ def main() -> None:
         mask = torch.zeros(b, k, r)
         mask[torch.arange(b), idx - 1] = 1
         mask = mask.reshape(b, 1, -1)
-        forms = layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask)
+        forms = layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask, present)
         with torch.inference_mode():
             gathered = forms["mixed, per-row gather"]()
             concatenated = forms["mixed, concatenated"]()
             assert torch.allclose(gathered, concatenated, atol=1e-5)
+            assert torch.allclose(gathered, forms["mixed, grouped"](), atol=1e-5)
             for name, f in forms.items():
                 totals[name] = totals.get(name, 0.0) + best_us(f) * count
     base = totals["base"]
