@@ -9,7 +9,9 @@ which mounts /bench/trivial/ (no database, no template: the floor, through the s
 Logs in with a real session cookie. Every user (a thread) sends requests one after another on
 fresh connections; pages take turns in --rounds rounds so load from elsewhere hits them alike.
 Prints p50/p99 per page and the ratio of each page's p99 to the trivial view's p50; writes
-docs/bench_web.json. Target: ratio <= 5.
+docs/bench_web.json. Target: ratio <= 5. The pages are served from the page cache after each
+gunicorn worker's first visit (copywriter/core/pagecache.py); --uncached turns it off, so every
+request queries and renders (the cost of a miss, e.g. right after someone edits).
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help=">1: gunicorn's gthread worker")
     parser.add_argument("--rounds", type=int, default=5, help="pages take turns this many times")
+    parser.add_argument("--uncached", action="store_true",
+                        help="PAGE_CACHE_SECONDS=0: every request queries and renders its page")
     parser.add_argument("--out", default=str(ROOT / "docs" / "bench_web.json"))
     args = parser.parse_args()
 
@@ -145,6 +149,8 @@ def main() -> None:
     server_args = ["copywriter.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                    "--threads", str(args.threads), "--log-level", "warning"]
     env = {**os.environ, "COPYWRITER_BENCH": "1", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    if args.uncached:
+        env["PAGE_CACHE_SECONDS"] = "0"
     server = subprocess.Popen([gunicorn, *server_args], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -186,7 +192,8 @@ def main() -> None:
         server.wait(30)
 
     floor = float(results["trivial view"]["p50_ms"])  # type: ignore[arg-type]
-    print(f"\ngunicorn {' '.join(server_args[1:])}; {args.users} concurrent users x "
+    print(f"\ngunicorn {' '.join(server_args[1:])}; page cache {'off' if args.uncached else 'on'}; "
+          f"{args.users} concurrent users x "
           f"{args.requests} requests per page; {os.cpu_count()} CPUs; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     print(f"{'page':<17}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>8}{'p99 / trivial p50':>20}  target")
@@ -199,6 +206,7 @@ def main() -> None:
     Path(args.out).write_text(json.dumps({
         "command": "python bench/web.py " + " ".join(sys.argv[1:]),
         "server": "gunicorn " + " ".join(server_args[1:]), "users": args.users,
+        "page_cache": not args.uncached,
         "requests_per_user": args.requests, "rounds": args.rounds, "cpus": os.cpu_count(),
         "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2),
         "target_p99_over_trivial_p50": TARGET_RATIO, "pages": results}, indent=2) + "\n")

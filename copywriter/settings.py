@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "copywriter.core.context_processors.workspace",
+                "copywriter.core.context_processors.page_cache_csrf",
             ],
         },
     }
@@ -199,8 +200,14 @@ CACHES = {
     }
 }
 
+# Rendered pages kept per process (copywriter/core/pagecache.py); 0 seconds turns it off.
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 300)
+PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 500)
+
 # --- Sessions, auth, security ----------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from the shared cache and written through to the database, which keeps
+# them when the cache is flushed or restarted.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

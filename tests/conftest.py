@@ -29,7 +29,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from copywriter.core import pagecache
+
     cache.clear()
+    pagecache.clear()
     yield
 
 

@@ -14,6 +14,7 @@ from copywriter.catalog import selectors, services
 from copywriter.catalog.forms import generate_form_class
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid
+from copywriter.core import pagecache
 from copywriter.core.types import MemberRequest
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
@@ -35,8 +36,15 @@ def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
     return templates
 
 
+def _catalog_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
+    ws, user = request.membership.workspace_id, request.user.pk
+    return [pagecache.templates(None), pagecache.templates(ws), pagecache.favourites(user),
+            pagecache.recent(user), pagecache.voices(ws)]
+
+
 @workspace_member()
 @require_GET
+@pagecache.cached_page(_catalog_scopes)
 def index(request: MemberRequest) -> HttpResponse:
     ws = request.membership.workspace_id
     q = request.GET.get("q", "")[:100]
@@ -63,6 +71,7 @@ def index(request: MemberRequest) -> HttpResponse:
 
 @workspace_member()
 @require_http_methods(["GET", "POST"])
+@pagecache.cached_page(_catalog_scopes)
 def detail(request: MemberRequest, template_id: int) -> HttpResponse:
     """Preview (fields, sample output) and the generate form; POST starts a generation."""
     ws = request.membership.workspace_id

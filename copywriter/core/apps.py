@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "copywriter.core"
     label = "core"
+
+    def ready(self) -> None:
+        from copywriter.core.pagecache import connect_invalidation
+
+        connect_invalidation()

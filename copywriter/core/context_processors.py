@@ -9,8 +9,8 @@ NAV = {"catalog": "templates", "generation": "generate", "documents": "documents
 
 
 def workspace(request: HttpRequest) -> dict[str, Any]:
-    """The current membership (set by ``workspace_member``), the switcher's list, and which
-    navigation entry is current (from the URL's namespace)."""
+    """The current membership and the switcher's list (both loaded by ``workspace_member`` in one
+    query on workspace pages), and which navigation entry is current (from the URL's namespace)."""
     membership = getattr(request, "membership", None)
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
@@ -19,7 +19,17 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
         nav = "voice"
     if user is None or not user.is_authenticated:
         return {"membership": None, "my_workspaces": [], "nav": nav}
-    from copywriter.workspaces.selectors import memberships_for_user
+    mine = getattr(request, "my_workspaces", None)
+    if mine is None:
+        from copywriter.workspaces.selectors import memberships_for_user
 
-    return {"membership": membership, "my_workspaces": memberships_for_user(user=user),
-            "nav": nav}
+        mine = memberships_for_user(user=user)
+    return {"membership": membership, "my_workspaces": mine, "nav": nav}
+
+
+def page_cache_csrf(request: HttpRequest) -> dict[str, Any]:
+    """While a page is rendered for the page cache, a placeholder stands where the CSRF token
+    goes (each response gets the requester's own): listed after Django's csrf processor."""
+    from copywriter.core.pagecache import PLACEHOLDER, rendering_for_cache
+
+    return {"csrf_token": PLACEHOLDER} if rendering_for_cache(request) else {}

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from copywriter.core import pagecache
 from copywriter.core.types import MemberRequest
 from copywriter.documents import selectors, services
 from copywriter.documents.forms import DocumentForm
@@ -13,8 +14,13 @@ from copywriter.documents.models import DocumentVersion
 from copywriter.workspaces.decorators import workspace_member
 
 
+def _document_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
+    return [pagecache.documents(request.membership.workspace_id), pagecache.PEOPLE]
+
+
 @workspace_member()
 @require_GET
+@pagecache.cached_page(_document_scopes)
 def document_list(request: MemberRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     sort = request.GET.get("sort", "updated")
@@ -48,6 +54,7 @@ def create(request: MemberRequest) -> HttpResponse:
 
 @workspace_member()
 @require_GET
+@pagecache.cached_page(_document_scopes)
 def edit(request: MemberRequest, document_id: int) -> HttpResponse:
     doc = selectors.document_get(workspace_id=request.membership.workspace_id,
                                  document_id=document_id)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from copywriter.workspaces.models import Role
-from copywriter.workspaces.selectors import membership_get
+from copywriter.workspaces.selectors import membership_and_all
 
 View = Callable[..., HttpResponse]
 
@@ -36,7 +36,10 @@ def workspace_member(role: str = Role.VIEWER, *,
                         "out. Your text is still on this page: log in again in another tab, then "
                         "come back and save.</span>", status=401)
                 return redirect_to_login(request.get_full_path())
-            membership = membership_get(user=request.user, workspace_id=ws)  # type: ignore[arg-type]
+            # One query serves the access check and the workspace switcher on the page.
+            membership, mine = membership_and_all(user=request.user,  # type: ignore[arg-type]
+                                                  workspace_id=ws)
+            request.my_workspaces = mine  # type: ignore[attr-defined]
             needed = role if request.method in ("GET", "HEAD") else max(
                 role, write_methods_need, key=lambda r: ["viewer", "editor", "owner"].index(r))
             if not membership.has_role(needed):
