@@ -301,3 +301,18 @@ def test_a_rewrite_that_copies_the_instructions_ranks_last():
     assert ranked[0][0] is honest  # ... but the echo loses
     missing = analyse("Shoes for hills.", kws)
     assert analysis.rewrite_rank(honest, 8) < analysis.rewrite_rank(missing, 8)
+
+
+def test_word_diff_rebuilds_both_texts_and_separates_a_replaced_word():
+    from copywriter.seo.selectors import word_diff
+
+    old, new = "Cheap boots for wet trails.", "Affordable waterproof boots for wet trails."
+    spans = word_diff(old, new)
+    assert "".join(s.text for s in spans if s.op in ("same", "del")) == old
+    assert "".join(s.text for s in spans if s.op in ("same", "add")) == new
+    ops = [s.op for s in spans]
+    # "Cheap" -> "Affordable waterproof": shown as two words, not "CheapAffordable"
+    assert ops[:3] == ["del", "gap", "add"]
+    # an insertion after a space needs no gap
+    assert [s.op for s in word_diff("boots for trails", "boots for wet trails")] == \
+        ["same", "add", "same"]

@@ -56,7 +56,7 @@ def open_enrichments(*, workspace_id: int, document: Document | None = None,
 
 @dataclass(frozen=True)
 class DiffSpan:
-    op: str  # "same", "add", "del"
+    op: str  # "same", "add", "del", "gap" (a space shown between a removed and an added word)
     text: str
 
 
@@ -73,6 +73,8 @@ def word_diff(old: str, new: str) -> list[DiffSpan]:
             continue
         if i2 > i1:
             out.append(DiffSpan("del", "".join(a[i1:i2])))
+            if j2 > j1 and not (a[i2 - 1].isspace() or b[j1].isspace()):
+                out.append(DiffSpan("gap", " "))  # "cheap affordable", not "cheapaffordable"
         if j2 > j1:
             out.append(DiffSpan("add", "".join(b[j1:j2])))
     return out
