@@ -73,7 +73,7 @@ def seed() -> tuple[int, int, int, str]:
     assert doc is not None
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     print(f"seeded: workspace {ws.pk}, {Template.objects.filter(workspace=None).count()} templates "
@@ -170,9 +170,10 @@ def main() -> None:
             "document list": f"/w/{ws}/documents/",
             "document editor": f"/w/{ws}/documents/{doc}/",
         }
-        for path in pages.values():  # warm every gunicorn worker's caches and connections
-            for _ in range(args.users):
-                get(port, path, cookie)
+        # Warm every gunicorn worker's caches and connections: concurrent users, so that every
+        # worker serves each page (one after another, a few workers may take all the requests).
+        for path in pages.values():
+            run_round(port, path, cookie, args.users, 3, [], [])
         load_before = os.getloadavg()
         # Pages take turns, round after round, so a burst of load from elsewhere on the
         # machine lands on all of them alike instead of on whichever page ran at that moment.

@@ -208,6 +208,7 @@ PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 500)
 # Sessions are read from the shared cache and written through to the database, which keeps
 # them when the cache is flushed or restarted.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+AUTHENTICATION_BACKENDS = ["copywriter.accounts.backends.CachedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

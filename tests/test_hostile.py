@@ -210,6 +210,10 @@ class World:
         type(self.token).objects.filter(pk=self.token.pk).update(name=p[:80])
         type(self.keywords).objects.filter(pk=self.keywords.pk).update(name=p[:80],
                                                                        keywords=[p[:80]])
+        # QuerySet.update() skips the signals that tell the page cache: forget what it kept.
+        from copywriter.core import pagecache
+
+        pagecache.clear()
 
     def pages(self, p: str) -> list[tuple[str, str, str, dict, dict]]:
         """(label, method, url, data, headers): every page and fragment showing the fields."""

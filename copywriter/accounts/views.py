@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -25,7 +26,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = services.user_create(email=form.cleaned_data["email"],
                                     password=form.cleaned_data["password"],
                                     name=form.cleaned_data["name"])
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, "Welcome! This is your workspace: invite your team from Members.")
         next_url = request.GET.get("next", "")
         if next_url.startswith("/") and not next_url.startswith("//"):

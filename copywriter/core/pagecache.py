@@ -19,6 +19,11 @@ Pages are kept per process (an LRU of ``PAGE_CACHE_ENTRIES``, each for at most
 each response gets the requester's own token. Nothing is cached for a request carrying
 one-time messages, or for a response other than 200. If the shared cache cannot be reached, the
 page is rendered as if there were no cache.
+
+The same tokens keep what every request needs before its view runs (``remembered``): the
+user's row (``accounts.backends``) and their memberships (``workspace_member``), replaced on any
+save or delete of the user, a membership or a workspace, so a removed member, a changed role or
+password counts from the next request on.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import pickle
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -51,6 +57,7 @@ _pages: OrderedDict[str, tuple[float, bytes, str]] = OrderedDict()
 _lock = threading.Lock()
 
 Scopes = Callable[..., Iterable[str]]
+T = TypeVar("T")
 
 
 def invalidate(*scopes: str) -> None:
@@ -124,6 +131,24 @@ def clear() -> None:
         _pages.clear()
 
 
+def remembered(name: str, scopes: list[str], load: Callable[[], T]) -> T:
+    """``load()``'s result, kept in this process while the tokens of ``scopes`` are unchanged
+    (the same mechanism as pages). Every call gets its own copy, so a caller may change it."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return load()
+    try:
+        key = hashlib.sha256(repr([name, scopes, _tokens(scopes)]).encode()).hexdigest()
+    except Exception:
+        log.warning("page cache unavailable; loading %s", name, exc_info=True)
+        return load()
+    hit = _get(key)
+    if hit is not None:
+        return pickle.loads(hit[0])  # noqa: S301 - bytes this process pickled itself
+    value = load()
+    _put(key, pickle.dumps(value), "pickle")
+    return value
+
+
 def _with_token(request: HttpRequest, body: bytes) -> bytes:
     return body.replace(PLACEHOLDER.encode(), get_token(request).encode())
 
@@ -193,6 +218,11 @@ def recent(user_id: int | None) -> str:
 PEOPLE = "people"  # users' display names (document authors)
 
 
+def account(user_id: int | None) -> str:
+    """A user's row and memberships (with their workspaces): what every request checks."""
+    return f"user:{user_id}:account"
+
+
 def connect_invalidation() -> None:
     """Model signals that replace scope tokens on saves and deletes (CoreConfig.ready)."""
     from django.contrib.auth import get_user_model
@@ -201,6 +231,7 @@ def connect_invalidation() -> None:
     from copywriter.catalog.models import Favourite, Template
     from copywriter.documents.models import Document
     from copywriter.generation.models import BrandVoice, Generation
+    from copywriter.workspaces.models import Membership, Workspace
 
     def on(model: Any, scopes: Callable[..., Iterable[str]]) -> None:
         def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -215,6 +246,10 @@ def connect_invalidation() -> None:
     on(BrandVoice, lambda v, **kw: [voices(v.workspace_id)])
     # Only a new generation changes "Recently used"; progress saves do not.
     on(Generation, lambda g, created=True, **kw: [recent(g.created_by_id)] if created else [])
-    # A login saves last_login only: that changes no page.
+    # A login saves last_login only: that changes no page and no access.
     on(get_user_model(), lambda u, update_fields=None, **kw:
-       [] if update_fields and set(update_fields) <= {"last_login"} else [PEOPLE])
+       [] if update_fields and set(update_fields) <= {"last_login"} else [PEOPLE, account(u.pk)])
+    on(Membership, lambda m, **kw: [account(m.user_id)])
+    on(Workspace, lambda w, **kw: [account(uid) for uid in
+                                   Membership.objects.filter(workspace_id=w.pk)
+                                   .values_list("user_id", flat=True)])

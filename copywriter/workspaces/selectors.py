@@ -14,8 +14,13 @@ def memberships_for_user(*, user: User) -> list[Membership]:
 
 def membership_and_all(*, user: User, workspace_id: int) -> tuple[Membership, list[Membership]]:
     """The caller's membership in ``workspace_id`` and all of the caller's memberships, for the
-    switcher, in one query. 404 for a non-member: they learn nothing about the workspace."""
-    mine = memberships_for_user(user=user)
+    switcher, in one query, kept per process until a membership or workspace of the user's
+    changes (``pagecache.account``). 404 for a non-member: they learn nothing about the
+    workspace."""
+    from copywriter.core import pagecache
+
+    mine = pagecache.remembered("memberships", [pagecache.account(user.pk)],
+                                lambda: memberships_for_user(user=user))
     for m in mine:
         if m.workspace_id == workspace_id:
             return m, mine
