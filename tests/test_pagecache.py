@@ -233,3 +233,41 @@ def test_access_changes_count_from_the_next_request(cast):
     cast.charlie.is_active = False
     cast.charlie.save()
     assert charlie.get(other).status_code == 302
+
+
+def test_requests_with_one_time_messages_neither_use_nor_fill_the_cache(cast, rf):
+    from django.contrib import messages
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.http import HttpResponse
+
+    renders: list[str] = []
+
+    def request(note: str = ""):
+        r = rf.get("/page/")
+        r.user, r.session = cast.alice, SessionStore()
+        r._messages = FallbackStorage(r)
+        if note:
+            messages.info(r, note)
+        return r
+
+    @pagecache.cached_page(lambda request: ["test:page"])
+    def page(request):
+        renders.append("page")
+        return HttpResponse(f"render {len(renders)}: " + " ".join(map(str, get_messages(request))))
+
+    assert page(request()).content == b"render 1: "
+    assert page(request()).content == b"render 1: "  # from the cache
+    assert page(request("Saved.")).content == b"render 2: Saved."  # not the cached page
+    assert page(request()).content == b"render 1: "  # and the page with the message was not kept
+
+    @pagecache.cached_page(lambda request: ["test:noisy"])
+    def noisy(request):  # adds its own message while rendering
+        renders.append("noisy")
+        messages.info(request, "Once.")
+        return HttpResponse(" ".join(map(str, get_messages(request))))
+
+    noisy(request())
+    noisy(request())
+    assert renders.count("noisy") == 2
