@@ -9,9 +9,14 @@ Run: .venv/bin/python bench/lora_layer.py [--batch 32] [--rank 16]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from copywriter.ml.lora import group_rows  # noqa: E402
 
 # SmolLM2-135M: hidden 576, 3 KV heads of 64, MLP 1536; (in, out, count per layer)
 PROJECTIONS = [(576, 576, 2), (576, 192, 2), (576, 1536, 2), (1536, 576, 1)]
@@ -28,21 +33,9 @@ def best_us(f, n: int = 30, windows: int = 15) -> float:
     return best
 
 
-def grouped_layout(idx: torch.Tensor, present: list[int]) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Rows grouped by adapter, padded to the largest group: (gather, scatter, group size)."""
-    members = [(idx == p).nonzero().flatten().tolist() for p in present]
-    group = max(len(m) for m in members)
-    gather: list[int] = []
-    scatter = [0] * len(idx)
-    for m in members:
-        for offset, row in enumerate(m):
-            scatter[row] = len(gather) + offset
-        gather += m + [m[0]] * (group - len(m))
-    return torch.tensor(gather), torch.tensor(scatter), group
-
-
 def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask, present) -> dict:
-    gather, scatter, group = grouped_layout(idx, present)
+    _, rows_of, slot_of, group = group_rows(idx.tolist())
+    gather, scatter = torch.tensor(rows_of), torch.tensor(slot_of)
     A_p, B_p = A[present].contiguous(), B[present].contiguous()
     k, rows = len(present), x.shape[0]
 

@@ -7,10 +7,10 @@ groups are padded with a copy of some row whose result is never read), so each l
 gather of its input rows, two batched matmuls against the ``k`` adapters' stacked A and B, and
 one gather back: ``bmm(bmm(x[groups], A[present]), B[present])[position of each row]``. That is
 one adapter's work per row plus the padding, for decode steps and the prompt's prefill alike.
-Earlier forms, kept in bench/lora_layer.py for comparison: a per-row gather of A/B (3x the base
-layer at batch 32 on one thread), and the adapters' A/B concatenated with a per-row mask, which
-multiplies every row by every adapter (1.4x, against 1.1x for the grouped form and 1.08x for a
-batch on one adapter). Adapters come from peft's saved files.
+Earlier forms, kept in bench/lora_layer.py for comparison: a per-row gather of A/B (1.7-3x the
+base layer at batch 32 on one thread), and the adapters' A/B concatenated with a per-row mask,
+which multiplies every row by every adapter (1.4x, against 1.15x for the grouped form and 1.08x
+for a batch on one adapter). Adapters come from peft's saved files.
 """
 
 from __future__ import annotations
@@ -79,6 +79,21 @@ class MultiLoRALinear(nn.Module):
         grouped = x.index_select(0, r.gather).reshape(len(r.present), r.group * tokens, -1)
         delta = torch.bmm(torch.bmm(grouped, A), B)
         return y + delta.reshape(len(r.present) * r.group, tokens, -1).index_select(0, r.scatter)
+
+
+def group_rows(rows: list[int]) -> tuple[list[int], list[int], list[int], int]:
+    """Lay out rows (each an adapter slot) as groups by slot, padded to the largest group:
+    (slots present, row of each group slot, group slot of each row, group size)."""
+    present = sorted(set(rows))
+    members = [[row for row, slot in enumerate(rows) if slot == p] for p in present]
+    group = max(len(m) for m in members)
+    gather: list[int] = []
+    scatter = [0] * len(rows)
+    for m in members:
+        for offset, row in enumerate(m):
+            scatter[row] = len(gather) + offset
+        gather += m + [m[0]] * (group - len(m))
+    return present, gather, scatter, group
 
 
 @dataclass
@@ -169,15 +184,7 @@ class StackedAdapters:
         if len(set(rows)) == 1:
             r.single, r.index, r.gather, r.scatter = rows[0], None, None, None
             return
-        present = sorted(set(rows))
-        members = [[row for row, slot in enumerate(rows) if slot == p] for p in present]
-        group = max(len(m) for m in members)
-        gather: list[int] = []
-        scatter = [0] * len(rows)
-        for m in members:
-            for offset, row in enumerate(m):
-                scatter[row] = len(gather) + offset
-            gather += m + [m[0]] * (group - len(m))
+        present, gather, scatter, group = group_rows(rows)
         device = next(self.model.parameters()).device
         r.single, r.group = None, group
         r.index = torch.tensor(rows, dtype=torch.long, device=device)
