@@ -30,12 +30,42 @@ def snapshot() -> dict:
                          for v in DocumentVersion.objects.filter(document=d).order_by("number")]}
     members = sorted((m.workspace.name, m.user.email, m.role)
                      for m in Membership.objects.select_related("workspace", "user"))
-    return {"docs": docs, "members": members}
+    from copywriter.catalog.models import Template
+    from copywriter.generation.models import BrandVoice
+    from copywriter.originality.models import ReferenceItem
+
+    templates = sorted(
+        (t.workspace.name, t.slug, t.is_active, t.title, t.created_at.isoformat(),
+         t.created_by.email if t.created_by else None, t.current.content_hash,
+         [(v.content_hash, v.data) for v in t.versions.order_by("created_at")])
+        for t in Template.objects.filter(workspace__isnull=False).select_related("workspace"))
+    voices = sorted((v.workspace.name, v.name, v.samples, v.created_at.isoformat())
+                    for v in BrandVoice.objects.select_related("workspace"))
+    refs = sorted((r.workspace.name, r.title, r.text, r.source_name, r.created_at.isoformat())
+                  for r in ReferenceItem.objects.filter(workspace__isnull=False)
+                  .select_related("workspace"))
+    return {"docs": docs, "members": members, "templates": templates, "voices": voices,
+            "refs": refs}
 
 
 @pytest.fixture
-def content(cast):
+def content(cast, ad_template):
+    from copywriter.catalog.services import template_delete, workspace_template_save
+    from copywriter.generation.models import BrandVoice
+    from copywriter.originality.models import ReferenceItem
     from copywriter.seo.models import KeywordList
+
+    data = {**ad_template.current.data, "id": "spring-ad", "title": "Spring ad"}
+    mine = workspace_template_save(membership=cast.alice_m, data=data)
+    workspace_template_save(membership=cast.bob_m, template=mine,
+                            data={**data, "title": "Spring ad, edited — 日本"})
+    gone = workspace_template_save(membership=cast.alice_m, data={**data, "id": "old-ad"})
+    template_delete(membership=cast.alice_m, template=gone)
+    BrandVoice.objects.create(workspace=cast.ws, name="Fernway voice", created_by=cast.alice,
+                              samples=[f"Sample {i}: boots for wet “trails”." for i in range(22)],
+                              status="ready", adapter_path="/somewhere/voice-1")
+    ReferenceItem.objects.create(workspace=cast.ws, title="Competitor page", created_by=cast.bob,
+                                 text=TEXTS[1], source_name="competitor.txt")
 
     for i, text in enumerate(TEXTS):
         doc = document_create(membership=cast.alice_m, title=f"Doc {i} {text[:30]}", body=text)
@@ -67,14 +97,24 @@ def test_round_trip_into_an_empty_database_and_twice_adds_nothing(cast, content,
     assert "documents: 6 added" in out.getvalue()
     after = snapshot()
     assert after == before  # every title, body and version byte for byte, with authors and times
+    assert len(after["templates"]) == 2 and len(after["templates"][1][-1]) == 2  # both versions
+    from copywriter.generation.models import BrandVoice
+
+    assert BrandVoice.objects.get().status == "draft"  # to train again: adapters are not kept
+    assert "reindex_originality" in out.getvalue() and "train them again" in out.getvalue()
     assert list(KeywordList.objects.values_list("name", "keywords")) == [("Boots", ["boots", "dry feet"])]
-    counts = (Workspace.objects.count(), Membership.objects.count(), Document.objects.count(),
-              DocumentVersion.objects.count(), User.objects.count(), KeywordList.objects.count())
+    from copywriter.catalog.models import TemplateVersion
+
+    def counts_now():
+        return (Workspace.objects.count(), Membership.objects.count(), Document.objects.count(),
+                DocumentVersion.objects.count(), User.objects.count(), KeywordList.objects.count(),
+                TemplateVersion.objects.count(), BrandVoice.objects.count())
+
+    counts = counts_now()
     out = StringIO()
     call_command("restore", str(path), stdout=out)
     assert "documents: 0 added, 6 already there" in out.getvalue()
-    assert (Workspace.objects.count(), Membership.objects.count(), Document.objects.count(),
-            DocumentVersion.objects.count(), User.objects.count(), KeywordList.objects.count()) == counts
+    assert counts_now() == counts
     assert snapshot() == before
     restored = User.objects.get(email="bob@example.com")
     assert not restored.has_usable_password()
@@ -120,3 +160,21 @@ def test_bad_backup_files_get_a_clear_error(db, tmp_path):
         call_command("restore", str(tmp_path / "z.json"))
     with pytest.raises(CommandError, match="No workspace with id 999999"):
         call_command("backup", str(tmp_path / "o.json"), "--workspace", "999999")
+
+
+def test_a_restored_template_never_takes_the_id_of_a_live_one(cast, content, tmp_path, ad_template):
+    from copywriter.catalog.models import Template
+    from copywriter.catalog.services import workspace_template_save
+
+    path = tmp_path / "b.json"
+    call_command("backup", str(path), stdout=StringIO())
+    Template.objects.filter(workspace=cast.ws, slug="spring-ad").delete()  # lost
+    live = workspace_template_save(membership=cast.alice_m, data={
+        **ad_template.current.data, "id": "spring-ad", "title": "A new spring ad"})
+    out = StringIO()
+    call_command("restore", str(path), stdout=out)
+    assert "templates: 1 added, 1 already there" in out.getvalue()
+    live.refresh_from_db()
+    assert (live.slug, live.title) == ("spring-ad", "A new spring ad")
+    restored = Template.objects.get(workspace=cast.ws, slug="spring-ad-restored")
+    assert restored.title == "Spring ad, edited \u2014 \u65e5\u672c" and restored.versions.count() == 2

@@ -1,6 +1,9 @@
-"""Backup and restore of documents with every version (conflict copies included), the keyword
-lists, and the workspaces and memberships they belong to, as one JSON file (gzip if it ends in
-``.gz``).
+"""Backup and restore of what people wrote: documents with every version (conflict copies
+included), keyword lists, the workspace's own templates with every version, brand voices'
+samples and reference texts, and the workspaces and memberships they belong to, as one JSON
+file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
+tokens (only their hashes are stored), trained voice adapters (a restored voice is a draft to
+train again) and the passages' embeddings (``manage.py reindex_originality`` rebuilds them).
 
 Rows are matched by natural keys, never by database ids, so a backup restores into an empty
 database or into the same one, and restoring it twice adds nothing the second time:
@@ -9,7 +12,9 @@ database or into the same one, and restoring it twice adds nothing the second ti
   through "Forgot password");
 - a workspace is its creation time and its creator's email (a rename keeps it the same);
 - a document is its workspace, creation time and creator; a version is its document and
-  number; a keyword list is its workspace and name.
+  number; a keyword list is its workspace and name;
+- a template, a brand voice and a reference text are their workspace, creation time and creator;
+  a template version is its template and content hash.
 
 A document that already exists gains the versions it lacks; its current text moves to the
 backup's only when the backup's head version is newer. Nothing is ever deleted or overwritten.
@@ -109,8 +114,34 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
             out_lists.append({"workspace": keys[kl.workspace_id], "name": kl.name,
                               "keywords": kl.keywords, "created_at": _iso(kl.created_at),
                               "updated_at": _iso(kl.updated_at)})
+    def key_of(workspace_id: int | None) -> str:  # null: built-in/global rows, never selected
+        assert workspace_id is not None
+        return keys[workspace_id]
+
+    Template = apps.get_model("catalog", "Template")
+    BrandVoice = apps.get_model("generation", "BrandVoice")
+    ReferenceItem = apps.get_model("originality", "ReferenceItem")
+    out_templates = [
+        {"workspace": key_of(t.workspace_id), "created_at": _iso(t.created_at),
+         "created_by": user(t.created_by), "slug": t.slug, "is_active": t.is_active,
+         "current": t.current.content_hash if t.current else None,
+         "versions": [{"content_hash": v.content_hash, "data": v.data,
+                       "created_at": _iso(v.created_at)}
+                      for v in t.versions.order_by("created_at", "pk")]}
+        for t in Template.objects.filter(workspace_id__in=keys)
+        .select_related("created_by", "current").order_by("pk")]
+    out_voices = [{"workspace": keys[v.workspace_id], "created_at": _iso(v.created_at),
+                   "created_by": user(v.created_by), "name": v.name, "samples": v.samples}
+                  for v in BrandVoice.objects.filter(workspace_id__in=keys)
+                  .select_related("created_by").order_by("pk")]
+    out_refs = [{"workspace": key_of(r.workspace_id), "created_at": _iso(r.created_at),
+                 "created_by": user(r.created_by), "title": r.title, "text": r.text,
+                 "source_name": r.source_name, "updated_at": _iso(r.updated_at)}
+                for r in ReferenceItem.objects.filter(workspace_id__in=keys)
+                .select_related("created_by").order_by("pk")]
     return {"format": FORMAT, "version": VERSION, "users": sorted(users.values(), key=lambda u: u["email"]),
-            "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists}
+            "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
+            "templates": out_templates, "voices": out_voices, "references": out_refs}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -225,3 +256,82 @@ def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
             defaults={"keywords": kl["keywords"], "created_at": _when(kl["created_at"], "list"),
                       "updated_at": _when(kl["updated_at"], "list")})
         rep.add("keyword_lists", made)
+    # Sections added after the first backups: files without them restore as before.
+    _restore_templates(data.get("templates", []), spaces, who, rep)
+    _restore_voices(data.get("voices", []), spaces, who, rep)
+    _restore_references(data.get("references", []), spaces, who, rep)
+
+
+def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+                       rep: RestoreReport) -> None:
+    from copywriter.catalog.models import Template, TemplateVersion
+    from copywriter.catalog.schema import TemplateInvalid, parse_template
+    from copywriter.catalog.services import _upsert
+
+    for t in rows:
+        ws, created_at, creator = spaces[t["workspace"]], _when(t["created_at"], "template"), \
+            who(t["created_by"])
+        tpl = Template.objects.filter(workspace=ws, created_at=created_at,
+                                      created_by=creator).first()
+        rep.add("templates", tpl is None)
+        if tpl is not None:  # known: it gains the versions it lacks, its current one stays
+            for v in t["versions"]:
+                _, made = TemplateVersion.objects.get_or_create(
+                    template=tpl, content_hash=v["content_hash"],
+                    defaults={"data": v["data"], "created_at": _when(v["created_at"], "version")})
+                rep.add("template_versions", made)
+            continue
+        slug = t["slug"]
+        if Template.objects.filter(workspace=ws, slug=slug).exists():
+            slug = f"{slug}-restored"[:80]  # the live workspace reused the id meanwhile
+        tpl = Template.objects.create(workspace=ws, slug=slug, created_at=created_at,
+                                      created_by=creator, is_active=t["is_active"])
+        current = None
+        for v in t["versions"]:
+            version = TemplateVersion.objects.create(
+                template=tpl, content_hash=v["content_hash"], data=v["data"],
+                created_at=_when(v["created_at"], "version"))
+            rep.add("template_versions", True)
+            if v["content_hash"] == t["current"]:
+                current = version
+        if current is not None:
+            try:
+                spec = parse_template(current.data, source=f"restored template {slug}")
+            except TemplateInvalid as exc:
+                raise BackupError(f"Template {slug!r} in the backup is not valid here: "
+                                  f"{'; '.join(exc.errors)}") from None
+            _upsert(tpl, spec)  # title, category, search text and current from that version
+            tpl.slug, tpl.is_active = slug, t["is_active"]
+            tpl.save(update_fields=["slug", "is_active"])
+
+
+def _restore_voices(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+                    rep: RestoreReport) -> None:
+    from copywriter.generation.models import BrandVoice
+
+    for v in rows:
+        ws, created_at, creator = spaces[v["workspace"]], _when(v["created_at"], "voice"), \
+            who(v["created_by"])
+        _, made = BrandVoice.objects.get_or_create(
+            workspace=ws, created_at=created_at, created_by=creator,
+            defaults={"name": v["name"], "samples": list(v["samples"]), "status": "draft"})
+        rep.add("voices", made)
+
+
+def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+                        rep: RestoreReport) -> None:
+    from copywriter.originality.models import ReferenceItem
+
+    for r in rows:
+        ws, created_at, creator = spaces[r["workspace"]], _when(r["created_at"], "reference"), \
+            who(r["created_by"])
+        exists = ReferenceItem.objects.filter(workspace=ws, created_at=created_at,
+                                              created_by=creator).exists()
+        rep.add("references", not exists)
+        if not exists:
+            source = r["source_name"]
+            if source and ReferenceItem.objects.filter(workspace=ws, source_name=source).exists():
+                source = ""  # the live workspace re-imported that file meanwhile: keep both
+            ReferenceItem.objects.create(workspace=ws, created_at=created_at, created_by=creator,
+                                         title=r["title"], text=r["text"], source_name=source,
+                                         updated_at=_when(r["updated_at"], "reference"))

@@ -30,4 +30,6 @@ class Command(BaseCommand):
         versions = sum(len(d["versions"]) for d in data["documents"])
         self.stdout.write(f"Wrote {path}: {len(data['workspaces'])} workspaces, "
                           f"{len(data['documents'])} documents, {versions} versions, "
-                          f"{len(data['keyword_lists'])} keyword lists, {len(data['users'])} users.")
+                          f"{len(data['keyword_lists'])} keyword lists, "
+                          f"{len(data['templates'])} templates, {len(data['voices'])} brand voices, "
+                          f"{len(data['references'])} reference texts, {len(data['users'])} users.")

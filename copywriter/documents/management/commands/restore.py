@@ -26,6 +26,9 @@ class Command(BaseCommand):
         parts = [f"{kind}: {report.created.get(kind, 0)} added, {report.existing.get(kind, 0)} "
                  "already there" for kind in kinds]
         self.stdout.write("Restored " + path + ". " + "; ".join(parts) + ".")
-        if report.created.get("documents"):
-            self.stdout.write("Run `manage.py reindex_originality` so restored documents are "
-                              "compared against in originality checks.")
+        if report.created.get("documents") or report.created.get("references"):
+            self.stdout.write("Run `manage.py reindex_originality` so restored documents and "
+                              "reference texts are compared against in originality checks.")
+        if report.created.get("voices"):
+            self.stdout.write("Restored brand voices are drafts with their samples: train them "
+                              "again from Brand voice (trained adapters are not in backups).")
