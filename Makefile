@@ -47,6 +47,8 @@ worker: install
 test: install
 	# The browser journey drives Debian's chromium (never a downloaded browser build).
 	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+	# An emoji font, so the rating buttons' emoji show in the journey's screenshots (not needed to pass).
+	fc-list 2>/dev/null | grep -qi emoji || $(SUDO) apt-get install -y --no-install-recommends fonts-noto-color-emoji || echo "no emoji font: screenshots will show boxes for emoji"
 	$(PY) manage.py prepare_model
 	$(PY) -m pytest
 
