@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from copywriter.ml.lora import group_rows  # noqa: E402
+from copywriter.ml.lora import AdapterRouting, MultiLoRALinear, group_rows  # noqa: E402
 
 # SmolLM2-135M: hidden 576, 3 KV heads of 64, MLP 1536; (in, out, count per layer)
 PROJECTIONS = [(576, 576, 2), (576, 192, 2), (576, 1536, 2), (1536, 576, 1)]
@@ -33,24 +33,19 @@ def best_us(f, n: int = 30, windows: int = 15) -> float:
     return best
 
 
-def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask, present) -> dict:
-    _, rows_of, slot_of, group = group_rows(idx.tolist())
-    gather, scatter = torch.tensor(rows_of), torch.tensor(slot_of)
-    A_p, B_p = A[present].contiguous(), B[present].contiguous()
-    k, rows = len(present), x.shape[0]
-
-    def grouped():
-        xs = x.index_select(0, gather).reshape(k, group, -1)
-        delta = torch.bmm(torch.bmm(xs, A_p), B_p).reshape(k * group, 1, -1)
-        return linear(x) + delta.index_select(0, scatter)
-
-    assert rows == len(scatter)
+def layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask) -> dict:
+    # The grouped form is the engine's own layer, routed as the engine routes a mixed batch.
+    present, gather, scatter, group = group_rows(idx.tolist())
+    routing = AdapterRouting(single=None, index=idx, present=present, group=group,
+                             gather=torch.tensor(gather), scatter=torch.tensor(scatter), version=1)
+    layer = MultiLoRALinear(linear, routing)
+    layer.A, layer.B = A, B
     return {
         "base": lambda: linear(x),
         "single adapter": lambda: linear(x) + (x @ A[3]) @ B[3],
         "mixed, per-row gather": lambda: linear(x) + torch.bmm(torch.bmm(x, A[idx]), B[idx]),
         "mixed, concatenated": lambda: linear(x) + ((x @ A_cat) * mask) @ B_cat,
-        "mixed, grouped": grouped,
+        "mixed, grouped": lambda: layer(x),
     }
 
 
@@ -76,7 +71,7 @@ def main() -> None:
         mask = torch.zeros(b, k, r)
         mask[torch.arange(b), idx - 1] = 1
         mask = mask.reshape(b, 1, -1)
-        forms = layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask, present)
+        forms = layer_forms(linear, x, A, B, idx, A_cat, B_cat, mask)
         with torch.inference_mode():
             gathered = forms["mixed, per-row gather"]()
             concatenated = forms["mixed, concatenated"]()
