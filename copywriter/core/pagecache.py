@@ -91,13 +91,18 @@ def _tokens(scopes: list[str]) -> list[str]:
     return tokens
 
 
-def _key(request: HttpRequest, scopes: list[str]) -> str:
+def _key(parts: list[Any], scopes: list[str]) -> str:
+    """What identifies an entry: ``parts`` and the current tokens of ``scopes``."""
+    scopes = sorted(scopes)
+    return hashlib.sha256(repr([*parts, scopes, _tokens(scopes)]).encode()).hexdigest()
+
+
+def _page_key(request: HttpRequest, scopes: list[str]) -> str:
     htmx = request.headers.get("HX-Request", ""), request.headers.get("HX-Target", "")
     memberships = [(m.workspace_id, m.workspace.name, m.role)
                    for m in getattr(request, "my_workspaces", [])]
-    parts = [request.get_full_path(), htmx, request.user.pk, memberships,
-             timezone.localdate().isoformat(), sorted(scopes), _tokens(sorted(scopes))]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return _key([request.get_full_path(), htmx, request.user.pk, memberships,
+                 timezone.localdate().isoformat()], scopes)
 
 
 def rendering_for_cache(request: HttpRequest) -> bool:
@@ -137,7 +142,7 @@ def remembered(name: str, scopes: list[str], load: Callable[[], T]) -> T:
     if settings.PAGE_CACHE_SECONDS <= 0:
         return load()
     try:
-        key = hashlib.sha256(repr([name, scopes, _tokens(scopes)]).encode()).hexdigest()
+        key = _key([name], scopes)
     except Exception:
         log.warning("page cache unavailable; loading %s", name, exc_info=True)
         return load()
@@ -165,7 +170,7 @@ def cached_page(scopes: Scopes) -> Callable[[Callable[..., HttpResponse]], Calla
                     or len(get_messages(request))):
                 return view(request, *args, **kwargs)
             try:
-                key = _key(request, list(scopes(request, **kwargs)))
+                key = _page_key(request, list(scopes(request, **kwargs)))
             except Exception:
                 log.warning("page cache unavailable; rendering %s", request.path, exc_info=True)
                 return view(request, *args, **kwargs)
