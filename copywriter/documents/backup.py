@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +170,15 @@ def read(path: Path) -> dict[str, Any]:
     return data
 
 
+Who = Callable[[str | None], User | None]  # an email in the backup -> the restored user
+
+
+def _owned(row: dict[str, Any], what: str, spaces: dict[str, Workspace],
+           who: Who) -> tuple[Workspace, datetime, User | None]:
+    """The natural key of a row a workspace owns: its workspace, creation time and creator."""
+    return spaces[row["workspace"]], _when(row["created_at"], what), who(row["created_by"])
+
+
 @dataclass
 class RestoreReport:
     created: dict[str, int] = field(default_factory=dict)
@@ -224,8 +234,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
             rep.add("memberships", made)
 
     for d in data["documents"]:
-        ws = spaces[d["workspace"]]
-        created_at, creator = _when(d["created_at"], "document"), who(d["created_by"])
+        ws, created_at, creator = _owned(d, "document", spaces, who)
         doc = Document.objects.filter(workspace=ws, created_at=created_at, created_by=creator).first()
         rep.add("documents", doc is None)
         if doc is None:
@@ -262,38 +271,31 @@ def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
     _restore_references(data.get("references", []), spaces, who, rep)
 
 
-def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                        rep: RestoreReport) -> None:
     from copywriter.catalog.models import Template, TemplateVersion
     from copywriter.catalog.schema import TemplateInvalid, parse_template
     from copywriter.catalog.services import _upsert
 
     for t in rows:
-        ws, created_at, creator = spaces[t["workspace"]], _when(t["created_at"], "template"), \
-            who(t["created_by"])
+        ws, created_at, creator = _owned(t, "template", spaces, who)
         tpl = Template.objects.filter(workspace=ws, created_at=created_at,
                                       created_by=creator).first()
-        rep.add("templates", tpl is None)
-        if tpl is not None:  # known: it gains the versions it lacks, its current one stays
-            for v in t["versions"]:
-                _, made = TemplateVersion.objects.get_or_create(
-                    template=tpl, content_hash=v["content_hash"],
-                    defaults={"data": v["data"], "created_at": _when(v["created_at"], "version")})
-                rep.add("template_versions", made)
-            continue
+        new = tpl is None
+        rep.add("templates", new)
         slug = t["slug"]
-        if Template.objects.filter(workspace=ws, slug=slug).exists():
-            slug = f"{slug}-restored"[:80]  # the live workspace reused the id meanwhile
-        tpl = Template.objects.create(workspace=ws, slug=slug, created_at=created_at,
-                                      created_by=creator, is_active=t["is_active"])
-        current = None
-        for v in t["versions"]:
-            version = TemplateVersion.objects.create(
-                template=tpl, content_hash=v["content_hash"], data=v["data"],
-                created_at=_when(v["created_at"], "version"))
-            rep.add("template_versions", True)
-            if v["content_hash"] == t["current"]:
-                current = version
+        if tpl is None:
+            if Template.objects.filter(workspace=ws, slug=slug).exists():
+                slug = f"{slug}-restored"[:80]  # the live workspace reused the id meanwhile
+            tpl = Template.objects.create(workspace=ws, slug=slug, created_at=created_at,
+                                          created_by=creator, is_active=t["is_active"])
+        versions = {}
+        for v in t["versions"]:  # a known template gains the versions it lacks
+            versions[v["content_hash"]], made = TemplateVersion.objects.get_or_create(
+                template=tpl, content_hash=v["content_hash"],
+                defaults={"data": v["data"], "created_at": _when(v["created_at"], "version")})
+            rep.add("template_versions", made)
+        current = versions.get(t["current"]) if new else None  # a known one keeps its current
         if current is not None:
             try:
                 spec = parse_template(current.data, source=f"restored template {slug}")
@@ -305,26 +307,24 @@ def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace],
             tpl.save(update_fields=["slug", "is_active"])
 
 
-def _restore_voices(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+def _restore_voices(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                     rep: RestoreReport) -> None:
     from copywriter.generation.models import BrandVoice
 
     for v in rows:
-        ws, created_at, creator = spaces[v["workspace"]], _when(v["created_at"], "voice"), \
-            who(v["created_by"])
+        ws, created_at, creator = _owned(v, "voice", spaces, who)
         _, made = BrandVoice.objects.get_or_create(
             workspace=ws, created_at=created_at, created_by=creator,
             defaults={"name": v["name"], "samples": list(v["samples"]), "status": "draft"})
         rep.add("voices", made)
 
 
-def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Any,
+def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                         rep: RestoreReport) -> None:
     from copywriter.originality.models import ReferenceItem
 
     for r in rows:
-        ws, created_at, creator = spaces[r["workspace"]], _when(r["created_at"], "reference"), \
-            who(r["created_by"])
+        ws, created_at, creator = _owned(r, "reference", spaces, who)
         exists = ReferenceItem.objects.filter(workspace=ws, created_at=created_at,
                                               created_by=creator).exists()
         rep.add("references", not exists)
