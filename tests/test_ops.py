@@ -27,6 +27,13 @@ def _fresh_health():
     health.clear_cache()
 
 
+def _empty_test_redis() -> None:
+    """Skip without the test Redis; otherwise start from an empty one (no queued jobs)."""
+    if not workers.redis_available():
+        pytest.skip("no Redis at TEST_REDIS_URL")
+    workers.flush()
+
+
 # --- /healthz --------------------------------------------------------------------------------
 
 @pytest.mark.django_db
@@ -42,9 +49,7 @@ def test_healthz_names_the_broker_when_it_is_down():
 
 @pytest.mark.django_db
 def test_healthz_without_a_worker_is_503_naming_the_worker():
-    if not workers.redis_available():
-        pytest.skip("no Redis at TEST_REDIS_URL")
-    workers.flush()
+    _empty_test_redis()
     with override_settings(CELERY_BROKER_URL=workers.REDIS_URL, HEALTH_WORKER_TIMEOUT=0.3):
         response = Client().get("/healthz")
         quick = Client().get("/healthz?quick=1")
@@ -86,9 +91,7 @@ def test_healthz_is_cached_for_a_few_seconds(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_healthz_is_200_with_a_real_worker(tmp_path):
-    if not workers.redis_available():
-        pytest.skip("no Redis at TEST_REDIS_URL")
-    workers.flush()
+    _empty_test_redis()
     worker = workers.Worker(workers.worker_env(), tmp_path / "worker.log").start()
     try:
         with workers.broker(workers.REDIS_URL), override_settings(HEALTH_CACHE_SECONDS=0,
@@ -218,9 +221,7 @@ def test_django_error_lines_carry_the_request_id(caplog, cast):
 @pytest.mark.django_db(transaction=True)
 def test_a_job_logs_with_the_request_id_of_the_request_that_enqueued_it(tmp_path):
     """Publish as the web does during a request; the worker's JSON lines for it carry the id."""
-    if not workers.redis_available():
-        pytest.skip("no Redis at TEST_REDIS_URL")
-    workers.flush()
+    _empty_test_redis()
     log = tmp_path / "worker.log"
     worker = workers.Worker(workers.worker_env(LOG_FORMAT="json"), log).start()
     try:
