@@ -29,7 +29,9 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
 
 def page_cache_csrf(request: HttpRequest) -> dict[str, Any]:
     """While a page is rendered for the page cache, a placeholder stands where the CSRF token
-    goes (each response gets the requester's own): listed after Django's csrf processor."""
-    from copywriter.core.pagecache import PLACEHOLDER, rendering_for_cache
+    goes (each response gets the requester's own): listed after Django's csrf processor. The
+    placeholder is this render's own random one, never a fixed string a user could type."""
+    from copywriter.core.pagecache import placeholder_for
 
-    return {"csrf_token": PLACEHOLDER} if rendering_for_cache(request) else {}
+    placeholder = placeholder_for(request)
+    return {"csrf_token": placeholder} if placeholder else {}

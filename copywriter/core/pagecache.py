@@ -16,7 +16,10 @@ A cached page is found by everything it shows:
 
 Pages are kept per process (an LRU of ``PAGE_CACHE_ENTRIES``, each for at most
 ``PAGE_CACHE_SECONDS``; 0 turns the cache off) with a placeholder where the CSRF token goes:
-each response gets the requester's own token. Nothing is cached for a request carrying
+each response gets the requester's own token. The placeholder is drawn at random for each
+render and kept with the page, so it can only stand where the template put the token: text a
+user wrote (a document holding a placeholder it copied from somewhere) is never replaced, and
+so never shows a reader their token nor stores it on the next save. Nothing is cached for a request carrying
 one-time messages, or for a response other than 200. If the shared cache cannot be reached, the
 page is rendered as if there were no cache.
 
@@ -49,11 +52,14 @@ from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER = "csrf0page0cache0placeholder0token"  # [a-z0-9]: nothing escapes it in HTML
+# Every render's placeholder is this prefix and 32 random hex digits ([a-z0-9]: nothing escapes
+# it in HTML or JSON); only the prefix is fixed, so a user cannot write a placeholder.
+PLACEHOLDER = "csrf0page0cache0placeholder0token"
 _PREFIX = "page-scope:"
 _RENDERING = "_page_cache_rendering"
 
-_pages: OrderedDict[str, tuple[float, bytes, str]] = OrderedDict()
+# key -> (expires at, body, content type, the placeholder this body was rendered with)
+_pages: OrderedDict[str, tuple[float, bytes, str, str]] = OrderedDict()
 _lock = threading.Lock()
 
 Scopes = Callable[..., Iterable[str]]
@@ -107,10 +113,16 @@ def _page_key(request: HttpRequest, scopes: list[str]) -> str:
 
 def rendering_for_cache(request: HttpRequest) -> bool:
     """True while a view renders a page that will be cached (the CSRF token is a placeholder)."""
-    return bool(getattr(request, _RENDERING, False))
+    return bool(getattr(request, _RENDERING, ""))
 
 
-def _get(key: str) -> tuple[bytes, str] | None:
+def placeholder_for(request: HttpRequest) -> str:
+    """The placeholder that stands for the CSRF token in the page being rendered for the cache
+    ("" when none is)."""
+    return str(getattr(request, _RENDERING, ""))
+
+
+def _get(key: str) -> tuple[bytes, str, str] | None:
     with _lock:
         entry = _pages.get(key)
         if entry is None:
@@ -119,12 +131,13 @@ def _get(key: str) -> tuple[bytes, str] | None:
             del _pages[key]
             return None
         _pages.move_to_end(key)
-        return entry[1], entry[2]
+        return entry[1], entry[2], entry[3]
 
 
-def _put(key: str, body: bytes, content_type: str) -> None:
+def _put(key: str, body: bytes, content_type: str, placeholder: str = "") -> None:
     with _lock:
-        _pages[key] = (time.monotonic() + settings.PAGE_CACHE_SECONDS, body, content_type)
+        _pages[key] = (time.monotonic() + settings.PAGE_CACHE_SECONDS, body, content_type,
+                       placeholder)
         _pages.move_to_end(key)
         while len(_pages) > settings.PAGE_CACHE_ENTRIES:
             _pages.popitem(last=False)
@@ -154,8 +167,8 @@ def remembered(name: str, scopes: list[str], load: Callable[[], T]) -> T:
     return value
 
 
-def _with_token(request: HttpRequest, body: bytes) -> bytes:
-    return body.replace(PLACEHOLDER.encode(), get_token(request).encode())
+def _with_token(request: HttpRequest, body: bytes, placeholder: str) -> bytes:
+    return body.replace(placeholder.encode(), get_token(request).encode())
 
 
 def cached_page(scopes: Scopes) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -176,17 +189,18 @@ def cached_page(scopes: Scopes) -> Callable[[Callable[..., HttpResponse]], Calla
                 return view(request, *args, **kwargs)
             hit = _get(key)
             if hit is not None:
-                return HttpResponse(_with_token(request, hit[0]), content_type=hit[1])
-            setattr(request, _RENDERING, True)
+                return HttpResponse(_with_token(request, hit[0], hit[2]), content_type=hit[1])
+            placeholder = PLACEHOLDER + uuid.uuid4().hex
+            setattr(request, _RENDERING, placeholder)
             try:
                 response = view(request, *args, **kwargs)
             finally:
-                setattr(request, _RENDERING, False)
+                setattr(request, _RENDERING, "")
             if getattr(response, "streaming", False):
                 return response
             if response.status_code == 200 and not len(get_messages(request)):
-                _put(key, response.content, response["Content-Type"])
-            response.content = _with_token(request, response.content)
+                _put(key, response.content, response["Content-Type"], placeholder)
+            response.content = _with_token(request, response.content, placeholder)
             return response
 
         return wrapper
