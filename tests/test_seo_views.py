@@ -146,7 +146,7 @@ def test_suggestions_answer_with_yake_then_keybert_from_the_worker(alice_client,
     done = alice_client.get(url + "?poll=2", HTTP_HX_REQUEST="true").content.decode()
     assert "KeyBERT and YAKE" in done and "poll=" not in done
     assert "keybert + yake" in done or "yake + keybert" in done
-    gave_up = services.suggestions_request(text=SAAS, brief="")
+    gave_up = services.suggestions_request(workspace_id=cast.ws.pk, text=SAAS, brief="")
     assert not gave_up.complete and gave_up.suggestions  # no worker: YAKE's list still answers
     html = alice_client.get(reverse("seo:variant_panel", args=[cast.ws.pk, gen.pk, 0])).content
     assert b"Suggest keywords from the brief and the copy" in html

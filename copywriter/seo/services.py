@@ -100,8 +100,11 @@ def keyword_list_delete(*, membership: Membership, keyword_list: KeywordList) ->
 
 # --- suggestions ------------------------------------------------------------------------------
 
-def _suggest_key(text: str, brief: str) -> str:
-    return hashlib.sha256(f"{brief}\x00{text}".encode()).hexdigest()[:40]
+def _suggest_key(workspace_id: int, text: str, brief: str) -> str:
+    """Per workspace: a key shared across workspaces would let another tenant confirm an exact
+    guess of this workspace's text (its KeyBERT answer would come back at once, complete)."""
+    digest = hashlib.sha256(f"{brief}\x00{text}".encode()).hexdigest()[:40]
+    return f"{workspace_id}:{digest}"
 
 
 @dataclass
@@ -111,10 +114,12 @@ class SuggestAnswer:
     key: str
 
 
-def suggestions_request(*, text: str, brief: str = "", n: int = 8) -> SuggestAnswer:
+def suggestions_request(*, workspace_id: int, text: str, brief: str = "",
+                        n: int = 8) -> SuggestAnswer:
     """Suggestions now: the merged KeyBERT + YAKE list when a worker has computed it for this
-    text, else YAKE's (instant, no torch) while a ``seo.suggest`` task computes the merge."""
-    key = _suggest_key(text, brief)
+    text in this workspace, else YAKE's (instant, no torch) while a ``seo.suggest`` task
+    computes the merge."""
+    key = _suggest_key(workspace_id, text, brief)
     done = cache.get(f"seo-suggest-out:{key}")
     if done is not None:
         return SuggestAnswer(done, True, key)

@@ -145,7 +145,8 @@ def variant_panel(request: MemberRequest, generation_id: int, index: int) -> Htt
 
 
 def _suggest(request: MemberRequest, target: Target) -> HttpResponse:
-    answer = services.suggestions_request(text=target.text, brief=target.brief)
+    answer = services.suggestions_request(workspace_id=request.membership.workspace_id,
+                                          text=target.text, brief=target.brief)
     try:
         polls = int(request.GET.get("poll", "0"))
     except ValueError:
