@@ -39,7 +39,8 @@ run: migrate models
 
 web: install
 	$(PY) manage.py migrate --noinput
-	$(VENV)/bin/gunicorn copywriter.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-4} --access-logfile -
+	DB_POOL=1 DB_POOL_MAX_SIZE=$${WEB_THREADS:-4} $(VENV)/bin/gunicorn copywriter.wsgi --bind $(HOST):$(PORT) \
+		--worker-class gthread --workers $${WEB_CONCURRENCY:-2} --threads $${WEB_THREADS:-4} --access-logfile -
 
 worker: install
 	$(VENV)/bin/celery -A copywriter worker -l info -Q $${WORKER_QUEUES:-cpu,default} --concurrency $${WORKER_CONCURRENCY:-1}

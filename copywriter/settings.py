@@ -122,6 +122,11 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL with pgvector ------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# A connection pool per web process (``make run`` and deploy/ turn it on for the web server).
+# Off elsewhere: Celery's prefork children must not inherit a pool's threads and sockets, and
+# one-shot commands gain nothing from it.
+DB_POOL = envbool("DB_POOL")
+EMBEDDED_DATABASE = not DATABASE_URL
 if not DATABASE_URL:
     from copywriter.core.embedded import postgres_url
 
@@ -134,7 +139,14 @@ def _database_from_url(url: str) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
         raise RuntimeError(f"DATABASE_URL must be a postgresql:// URL (got {parsed.scheme!r})")
-    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    query: dict[str, object] = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    if DB_POOL:
+        # psycopg's pool, per process: a request borrows a connection and gives it back, so the
+        # connections a server holds are bounded by its processes x DB_POOL_MAX_SIZE, whatever
+        # the traffic. A request that waits longer than DB_POOL_TIMEOUT answers 503.
+        query["pool"] = {"min_size": envint("DB_POOL_MIN_SIZE", 1),
+                         "max_size": envint("DB_POOL_MAX_SIZE", 4),
+                         "timeout": envfloat("DB_POOL_TIMEOUT", 10.0)}
     host = query.pop("host", None) or unquote(parsed.hostname or "")
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -144,8 +156,8 @@ def _database_from_url(url: str) -> dict[str, object]:
         "HOST": host,
         "PORT": str(parsed.port or ""),
         "OPTIONS": query,
-        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
+        "CONN_MAX_AGE": 0 if DB_POOL else envint("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": not DB_POOL,
         "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
     }
 
@@ -155,6 +167,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache: REDIS_URL / CELERY_BROKER_URL, or the embedded Valkey ----------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+EMBEDDED_REDIS = not REDIS_URL
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if not REDIS_URL:
     from copywriter.core.embedded import valkey_url
@@ -307,6 +320,13 @@ LOGGING["formatters"] = {
 LOGGING["handlers"] = {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
                                    "filters": ["request_id"]}}
 HEALTH_CACHE_SECONDS = envfloat("HEALTH_CACHE_SECONDS", 5.0)
+# The Retry-After of a 503 answered while the database, cache or broker is out of reach.
+SERVICE_RETRY_AFTER_SECONDS = envint("SERVICE_RETRY_AFTER_SECONDS", 5)
+# `make run`'s gunicorn: processes x threads (each process pools one connection per thread), and
+# static files served by Django (deploy/ serves them from nginx instead).
+WEB_CONCURRENCY = envint("WEB_CONCURRENCY", 2)
+WEB_THREADS = envint("WEB_THREADS", 4)
+SERVE_STATIC = envbool("SERVE_STATIC")
 HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 1.0)
 # Mounts /bench/trivial/ (no database, no template), the floor bench/web.py compares against.
 COPYWRITER_BENCH = envbool("COPYWRITER_BENCH")

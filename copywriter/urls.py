@@ -1,4 +1,9 @@
-from django.urls import include, path
+from django.conf import settings
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import include, path, re_path
+
+# A database, cache or broker out of reach answers 503 + Retry-After instead of 500.
+handler500 = "copywriter.core.unavailable.server_error"
 
 urlpatterns = [
     path("accounts/", include("copywriter.accounts.urls")),
@@ -12,3 +17,6 @@ urlpatterns = [
     path("", include("copywriter.bulk.urls")),
     path("", include("copywriter.ops.urls")),
 ]
+if settings.SERVE_STATIC:
+    # `make run` has no nginx in front: gunicorn serves /static/ through the staticfiles finders.
+    urlpatterns.append(re_path(r"^static/(?P<path>.*)$", serve_static, {"insecure": True}))

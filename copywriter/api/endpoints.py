@@ -25,6 +25,7 @@ from copywriter.api import schemas as s
 from copywriter.api import services as token_services
 from copywriter.catalog import selectors as catalog_selectors
 from copywriter.catalog.models import Template
+from copywriter.core import unavailable
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents import services as document_services
 from copywriter.documents.models import Document, DocumentVersion
@@ -160,6 +161,9 @@ def _originality_error(request: HttpRequest, exc: originality_services.Originali
 
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if unavailable.is_unavailable(exc):
+        log.warning("API %s %s: a backing service is out of reach: %r", request.method, request.path, exc)
+        return unavailable.unavailable_response(request)
     log.exception("API error on %s %s", request.method, request.path)
     return _error(request, 500, "Something went wrong on our side; it was logged. Nothing you sent "
                                 "was stored unless a later read shows it.")
