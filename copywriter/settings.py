@@ -289,6 +289,23 @@ GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
 GENERATION_DAILY_QUOTA = envint("GENERATION_DAILY_QUOTA", 500)
 GENERATION_RATE_PER_MINUTE = envint("GENERATION_RATE_PER_MINUTE", 30)
 LOGIN_ATTEMPTS_PER_15_MIN = envint("LOGIN_ATTEMPTS_PER_15_MIN", 10)
+# Accounts and members (issue 18): who may guess, sign up, make workspaces and generate how much.
+# Failed logins per 15 min: per account and address (above: that pair waits, right password
+# included), per address across accounts (spraying), per account across addresses (above: only a
+# browser that logged in to the account before gets in; others reset the password by email).
+LOGIN_ADDRESS_ATTEMPTS_PER_15_MIN = envint("LOGIN_ADDRESS_ATTEMPTS_PER_15_MIN", 30)
+LOGIN_ACCOUNT_ATTEMPTS_PER_15_MIN = envint("LOGIN_ACCOUNT_ATTEMPTS_PER_15_MIN", 100)
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client; empty: none, the
+# connecting address is the client. deploy/docker-compose.yml trusts its private network (nginx).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES")
+SIGNUPS_PER_ADDRESS_PER_HOUR = envint("SIGNUPS_PER_ADDRESS_PER_HOUR", 5)
+WORKSPACES_PER_USER = envint("WORKSPACES_PER_USER", 10)
+# Generation limits also per user (across their workspaces) and for the whole deployment.
+GENERATION_USER_RATE_PER_MINUTE = envint("GENERATION_USER_RATE_PER_MINUTE",
+                                         GENERATION_RATE_PER_MINUTE)
+GENERATION_USER_DAILY_QUOTA = envint("GENERATION_USER_DAILY_QUOTA", GENERATION_DAILY_QUOTA)
+GENERATION_SITE_RATE_PER_MINUTE = envint("GENERATION_SITE_RATE_PER_MINUTE", 300)
+GENERATION_SITE_DAILY_QUOTA = envint("GENERATION_SITE_DAILY_QUOTA", 20_000)
 # Bulk runs (copywriter/bulk): file limits, rows kept in flight per run (two full worker batches
 # of GENERATION_BATCH_SEQUENCES=32), seconds without progress before queued jobs are re-published.
 BULK_MAX_ROWS = envint("BULK_MAX_ROWS", 1000)
@@ -328,6 +345,9 @@ WEB_CONCURRENCY = envint("WEB_CONCURRENCY", 2)
 WEB_THREADS = envint("WEB_THREADS", 4)
 SERVE_STATIC = envbool("SERVE_STATIC")
 HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 1.0)
+# /healthz answers anonymous callers with the status only; staff, or a request carrying this
+# token (header X-Health-Token), also get each check's detail (worker names, error text).
+HEALTH_DETAILS_TOKEN = envsecret("HEALTH_DETAILS_TOKEN")
 # Mounts /bench/trivial/ (no database, no template), the floor bench/web.py compares against.
 COPYWRITER_BENCH = envbool("COPYWRITER_BENCH")
 

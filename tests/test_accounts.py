@@ -15,19 +15,30 @@ def test_signup_creates_account_and_an_owned_workspace(db):
     client = Client()
     response = client.post(reverse("accounts:signup"),
                            {"name": "Dana", "email": "Dana@Example.com", "password": PASSWORD})
+    # The account is made by the link emailed to the address (sign-up says nothing about
+    # which addresses are registered: tests/test_account_lifecycle.py).
+    assert response.status_code == 200 and "Check your inbox" in response.content.decode()
+    assert not User.objects.filter(email="dana@example.com").exists()
+    link = re.search(r"https?://[^/]+(/accounts/signup/confirm/\S+)", mail.outbox[0].body).group(1)
+    assert client.get(link).status_code == 200
+    response = client.post(link)
     assert response.status_code == 302
     user = User.objects.get(email="dana@example.com")
+    assert user.check_password(PASSWORD) and user.first_name == "Dana"
     membership = Membership.objects.get(user=user)
     assert membership.role == Role.OWNER
-    assert client.get(reverse("workspaces:home")).status_code == 302
+    home = client.get(reverse("workspaces:home"))
+    assert home.status_code == 302 and home.url == reverse("documents:list",
+                                                           args=[membership.workspace_id])
+    assert client.post(link).status_code == 410  # one use
 
 
 def test_signup_errors_are_shown_next_to_the_field(cast):
     response = Client().post(reverse("accounts:signup"),
-                             {"name": "X", "email": "alice@example.com", "password": "123"})
+                             {"name": "X", "email": "not-an-address", "password": "123"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "An account with this email already exists" in html
+    assert "Enter a valid email address" in html
     assert "This password is too short" in html
 
 

@@ -17,7 +17,8 @@ from tests.conftest import client_for, report
 
 PUBLIC = {
     "api:docs",
-    "accounts:signup", "accounts:login", "accounts:logout", "accounts:password_reset",
+    "accounts:signup", "accounts:signup_confirm", "accounts:login", "accounts:logout",
+    "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm",
     "accounts:password_reset_complete", "workspaces:accept",
     "ops:healthz", "ops:bench_trivial",

@@ -30,6 +30,7 @@ def _url(name: str, cast, o) -> str:
     if name in WORKSPACE_URLS:
         return url_for(name, cast.ws.pk, o, cast)
     args = {"accounts:password_reset_confirm": ["MQ", "set-password"],
+            "accounts:signup_confirm": ["no-such-link"],
             "workspaces:accept": [o["inv"].token]}.get(name, [])
     return reverse(name, args=args)
 

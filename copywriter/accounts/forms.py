@@ -7,20 +7,20 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from copywriter.accounts.models import User
+from copywriter.accounts.services import reject_control_characters
 
 
 class SignupForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150)
+    name = forms.CharField(label="Your name", max_length=150,
+                           validators=[reject_control_characters])
     email = forms.EmailField(max_length=254)
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                strip=False, max_length=128)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in instead, "
-                                        "or reset your password.")
-        return email
+        # Whether the address has an account is not said here: the answer would tell anyone
+        # which addresses are registered. The emailed link (or note) says it to the owner only.
+        return str(self.cleaned_data["email"]).strip().lower()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

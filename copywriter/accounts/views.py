@@ -11,49 +11,81 @@ from django.views.decorators.http import require_http_methods
 
 from copywriter.accounts import services
 from copywriter.accounts.forms import EmailAuthenticationForm, SignupForm
+from copywriter.core.clientip import client_address
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def _local(next_url: str) -> str:
+    return next_url if next_url.startswith("/") and not next_url.startswith("//") \
+        and "\\" not in next_url else ""
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """The answer to a valid form is the same page whether or not the address has an account;
+    the email says which (a link that finishes the sign-up, or a note with the login and reset
+    links)."""
     if request.user.is_authenticated:
         return redirect("workspaces:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_create(email=form.cleaned_data["email"],
-                                    password=form.cleaned_data["password"],
-                                    name=form.cleaned_data["name"])
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        messages.success(request, "Welcome! This is your workspace: invite your team from Members.")
-        next_url = request.GET.get("next", "")
-        if next_url.startswith("/") and not next_url.startswith("//"):
-            return redirect(next_url)
-        return redirect("workspaces:home")
+        email = form.cleaned_data["email"]
+        try:
+            services.signup_start(email=email, password=form.cleaned_data["password"],
+                                  name=form.cleaned_data["name"],
+                                  next_url=_local(request.GET.get("next", "")),
+                                  address=client_address(request))
+        except services.SignupThrottled as exc:
+            form.add_error(None, str(exc))
+            return render(request, "accounts/signup.html", {"form": form}, status=429)
+        return render(request, "accounts/signup_sent.html", {"email": email})
     return render(request, "accounts/signup.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST makes the account: mail scanners that open links must not use
+    up the link."""
+    if request.method == "GET":
+        valid = services.signup_pending(token=token) is not None
+        return render(request, "accounts/signup_confirm.html", {"valid": valid},
+                      status=200 if valid else 410)
+    try:
+        user, next_url = services.signup_confirm(token=token)
+    except services.SignupUnusable as exc:
+        return render(request, "accounts/signup_confirm.html", {"valid": False,
+                                                                "reason": str(exc)}, status=410)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    messages.success(request, "Welcome! This is your workspace: invite your team from Members.")
+    return redirect(_local(next_url) or "workspaces:home")
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login plus throttling: too many failures for an email from one address -> 429."""
+    """Django's login plus throttling (``services.login_refusal``); a successful login leaves a
+    device cookie, so that this browser gets in even while others guess at the account."""
 
     form_class = EmailAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        email = str(request.POST.get("username", "")).strip().lower()
-        ip = _client_ip(request)
-        if services.login_throttled(email=email, ip=ip):
+        email = str(request.POST.get("username", "")).strip().lower()[:254]
+        cookie_name = services.device_cookie_name(email)
+        attempt = services.LoginAttempt(
+            email=email, address=client_address(request),
+            device=services.device_id(email=email, cookie=request.COOKIES.get(cookie_name)))
+        refusal = services.login_refusal(attempt=attempt)
+        if refusal:
             form = self.get_form()
             form.errors.clear()
             return render(request, self.template_name,
-                          {"form": form, "throttled": True,
+                          {"form": form, "throttled": refusal,
                            "reset_url": reverse("accounts:password_reset")}, status=429)
         response = super().post(request, *args, **kwargs)
         if request.user.is_authenticated:
-            services.login_succeeded(email=email, ip=ip)
+            services.login_succeeded(attempt=attempt)
+            response.set_cookie(cookie_name, services.device_cookie_value(email),
+                                max_age=services.DEVICE_MAX_AGE, httponly=True, samesite="Lax",
+                                secure=settings.SESSION_COOKIE_SECURE)
         else:
-            services.login_failed(email=email, ip=ip)
+            services.login_failed(attempt=attempt)
         return response

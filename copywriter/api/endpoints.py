@@ -173,7 +173,8 @@ def _generation_retry_after(request: HttpRequest) -> int:
     """Seconds to the next minute for the per-minute rate, to midnight UTC for the daily quota."""
     now = timezone.now()
     membership: Membership = request.auth  # type: ignore[attr-defined]
-    if generation_services.daily_quota_left(workspace_id=membership.workspace_id) == 0:
+    if generation_services.daily_quota_left(workspace_id=membership.workspace_id,
+                                            user_id=membership.user_id) == 0:
         midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return max(1, int((midnight - now).total_seconds()))
     return max(1, 60 - now.second)

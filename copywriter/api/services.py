@@ -106,3 +106,11 @@ def request_allowed(*, token: ApiToken, per_minute: int) -> int:
     if bump(key, timeout=120) > per_minute:
         return 60 - now.second
     return 0
+
+
+def tokens_revoke_on_membership_end(sender: object, instance: Membership, **kwargs: object) -> None:
+    """A membership's end revokes the tokens its user made in that workspace. Until now they were
+    refused only while the maker was away: on rejoining, the old tokens (secrets possibly copied
+    elsewhere, perhaps the reason for the removal) worked again. Revoked is for good."""
+    ApiToken.objects.filter(workspace_id=instance.workspace_id, created_by_id=instance.user_id,
+                            revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.catalog.schema import PromptError
 from copywriter.core.counters import bump
 from copywriter.generation.models import BrandVoice, Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
@@ -34,28 +37,82 @@ def tone_choices(*, workspace_id: int) -> list[tuple[str, str]]:
     return choices
 
 
-def _day_key(workspace_id: int) -> str:
-    return f"gen-day:{workspace_id}:{timezone.now():%Y%m%d}"
+@dataclass(frozen=True)
+class _Scope:
+    """One budget: the workspace's, its user's (across all their workspaces), the deployment's."""
+
+    key: str
+    per_minute: int
+    per_day: int
+    minute_message: str
+    day_message: str
 
 
-def daily_quota_left(*, workspace_id: int) -> int:
-    return max(0, settings.GENERATION_DAILY_QUOTA - int(cache.get(_day_key(workspace_id), 0)))
+def _scopes(*, workspace_id: int, user_id: int | None) -> list[_Scope]:
+    """Per workspace alone, free workspaces multiplied the limits (one user with 21 workspaces
+    got 6x the per-minute rate); per user and per deployment they hold however many workspaces
+    there are. The API acts as the token's maker, so it spends the same budgets."""
+    day = "The quota resets at midnight UTC."
+    scopes = [_Scope(f"{workspace_id}", settings.GENERATION_RATE_PER_MINUTE,
+                     settings.GENERATION_DAILY_QUOTA,
+                     "Too many generations this minute for this workspace; wait a minute and try "
+                     "again.",
+                     f"This workspace used its {settings.GENERATION_DAILY_QUOTA} generations for "
+                     f"today. {day}")]
+    if user_id is not None:
+        scopes.append(_Scope(f"u{user_id}", settings.GENERATION_USER_RATE_PER_MINUTE,
+                             settings.GENERATION_USER_DAILY_QUOTA,
+                             "Too many generations this minute from your account (all your "
+                             "workspaces together); wait a minute and try again.",
+                             f"Your account used its {settings.GENERATION_USER_DAILY_QUOTA} "
+                             f"generations for today, across all your workspaces. {day}"))
+    scopes.append(_Scope("site", settings.GENERATION_SITE_RATE_PER_MINUTE,
+                         settings.GENERATION_SITE_DAILY_QUOTA,
+                         "The service is at its generation limit for this minute (all users "
+                         "together); wait a minute and try again.",
+                         f"The service reached its limit of {settings.GENERATION_SITE_DAILY_QUOTA} "
+                         f"generations for today (all users together). {day}"))
+    return scopes
+
+
+def _day_key(scope: str) -> str:
+    return f"gen-day:{scope}:{timezone.now():%Y%m%d}"
+
+
+def daily_quota_left(*, workspace_id: int, user_id: int | None = None) -> int:
+    """What may still be generated today: the smallest of the workspace's, the user's (when
+    given) and the deployment's quotas."""
+    scopes = _scopes(workspace_id=workspace_id, user_id=user_id)
+    used = cache.get_many([_day_key(sc.key) for sc in scopes])
+    return max(0, min(sc.per_day - int(used.get(_day_key(sc.key), 0)) for sc in scopes))
 
 
 def _check_limits(membership: Membership, *, per_minute: bool = True) -> None:
-    """Per-workspace rate (per minute) and daily quota, counted in the shared cache. Bulk runs
-    pace themselves (a window of rows in flight), so they skip the per-minute rate only."""
-    ws = membership.workspace_id
-    minute_key = f"gen-rate:{ws}:{timezone.now():%Y%m%d%H%M}"
-    day_key = _day_key(ws)
-    if int(cache.get(day_key, 0)) >= settings.GENERATION_DAILY_QUOTA:
-        raise GenerationError(f"This workspace used its {settings.GENERATION_DAILY_QUOTA} "
-                              "generations for today. The quota resets at midnight UTC.",
-                              permanent=False, status=429)
-    if per_minute and bump(minute_key, timeout=120) > settings.GENERATION_RATE_PER_MINUTE:
-        raise GenerationError("Too many generations this minute for this workspace; wait a "
-                              "minute and try again.", permanent=False, status=429)
-    bump(day_key, timeout=2 * 86400)
+    """Rates (per minute) and daily quotas of the workspace, its user and the deployment,
+    counted in the shared cache. Bulk runs pace themselves (a window of rows in flight), so they
+    skip the per-minute rates only. A refused request spends nothing: the minute counters it
+    took are given back."""
+    scopes = _scopes(workspace_id=membership.workspace_id, user_id=membership.user_id)
+    used = cache.get_many([_day_key(sc.key) for sc in scopes])
+    for sc in scopes:
+        if int(used.get(_day_key(sc.key), 0)) >= sc.per_day:
+            raise GenerationError(sc.day_message, permanent=False, status=429)
+    if per_minute:
+        taken: list[str] = []
+        for sc in scopes:
+            key = f"gen-rate:{sc.key}:{timezone.now():%Y%m%d%H%M}"
+            taken.append(key)
+            if bump(key, timeout=120) > sc.per_minute:
+                for k in taken:
+                    _give_back(k)
+                raise GenerationError(sc.minute_message, permanent=False, status=429)
+    for sc in scopes:
+        bump(_day_key(sc.key), timeout=2 * 86400)
+
+
+def _give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        cache.decr(key)
 
 
 def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],
@@ -96,7 +153,10 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     # The template's own word range bounds the budget too (~1.6 tokens a word).
     max_tokens = min(LENGTHS[length], settings.GENERATION_MAX_NEW_TOKENS,
                      max(48, int(spec.max_words * 1.6) + 16))
-    prompt = spec.render(clean)
+    try:
+        prompt = spec.render(clean)
+    except PromptError as exc:
+        raise GenerationError(f"These values do not fit the template's prompt: {exc}.") from None
     if template.current is None:
         raise GenerationError("This template has no published version.", status=404)
     _check_limits(membership, per_minute=per_minute_limit)

@@ -35,6 +35,12 @@ class Health:
                 "checks": {name: {"ok": c.ok, "detail": c.detail, "ms": round(c.ms, 1)}
                            for name, c in self.checks.items()}}
 
+    def as_status_json(self) -> dict[str, object]:
+        """For anonymous callers: what failed, by name, without hosts or exception text."""
+        return {"status": "ok" if self.ok else "fail",
+                "failed": [name for name, c in self.checks.items() if not c.ok],
+                "checks": {name: {"ok": c.ok} for name, c in self.checks.items()}}
+
 
 def _timed(fn):  # type: ignore[no-untyped-def]
     def run() -> Check:

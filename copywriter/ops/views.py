@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -23,13 +26,24 @@ def _hours(request: HttpRequest) -> int:
     return hours if hours in WINDOWS else 24
 
 
+def _health_details_allowed(request: HttpRequest) -> bool:
+    """Worker host names and exception text help an attacker map the deployment: staff, or a
+    caller with ``HEALTH_DETAILS_TOKEN`` (monitoring), see them; anyone else the status only."""
+    if getattr(request, "user", None) is not None and request.user.is_staff:
+        return True
+    token = settings.HEALTH_DETAILS_TOKEN
+    given = request.headers.get("X-Health-Token", "")
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """No login: for load balancers and orchestrators. 200 when every check passes, else 503
     with the failed parts named. ``?quick=1``: liveness, without pinging the workers."""
     result = health_checks.health(quick=request.GET.get("quick") == "1")
-    return JsonResponse(result.as_json(), status=200 if result.ok else 503)
+    body = result.as_json() if _health_details_allowed(request) else result.as_status_json()
+    return JsonResponse(body, status=200 if result.ok else 503)
 
 
 @workspace_member(Role.OWNER)

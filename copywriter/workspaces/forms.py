@@ -1,10 +1,12 @@
 from django import forms
 
+from copywriter.accounts.services import reject_control_characters
 from copywriter.workspaces.models import Role
 
 
 class WorkspaceForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    # The name goes into invitation email subjects: a line break there fails the email.
+    name = forms.CharField(max_length=100, validators=[reject_control_characters])
 
 
 class InviteForm(forms.Form):

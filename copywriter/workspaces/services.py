@@ -1,21 +1,35 @@
 from __future__ import annotations
 
+import smtplib
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from copywriter.accounts.models import User
+from copywriter.accounts.services import reject_control_characters
 from copywriter.workspaces.models import Invitation, Membership, Role, Workspace
 
 
 def workspace_create(*, owner: User, name: str) -> Workspace:
+    """Every workspace has its own generation quota, so free workspaces would multiply it: a user
+    makes at most ``WORKSPACES_PER_USER`` (the limits per user in generation hold anyway). The
+    count is of workspaces the user made, so leaving one does not buy another."""
+    reject_control_characters(name)
     name = name.strip()[:100] or "Workspace"
     with transaction.atomic():
+        # Serialise one user's creations, so two at once cannot both pass the count.
+        User.objects.select_for_update().filter(pk=owner.pk).first()
+        made = Workspace.objects.filter(created_by=owner).count()
+        if made >= settings.WORKSPACES_PER_USER:
+            raise ValidationError(f"You have made {made} workspaces, the most one person can "
+                                  f"make here ({settings.WORKSPACES_PER_USER}). Use one of them, "
+                                  "or ask the administrator.")
         ws = Workspace.objects.create(name=name, created_by=owner)
         Membership.objects.create(workspace=ws, user=owner, role=Role.OWNER)
     return ws
@@ -24,10 +38,18 @@ def workspace_create(*, owner: User, name: str) -> Workspace:
 def workspace_rename(*, membership: Membership, name: str) -> Workspace:
     if not membership.is_owner:
         raise PermissionDenied("Only owners can rename a workspace.")
+    reject_control_characters(name)
     ws = membership.workspace
     ws.name = name.strip()[:100] or ws.name
     ws.save(update_fields=["name"])
     return ws
+
+
+def _one_line(text: str) -> str:
+    """Names stored before control characters were refused may still hold them; a header with a
+    line break is refused by Django (BadHeaderError), so the subject gets spaces instead."""
+    return " ".join("".join(" " if unicodedata.category(ch)[0] in "CZ" else ch
+                            for ch in text).split())
 
 
 def invitation_create(*, membership: Membership, email: str = "", role: str = Role.EDITOR,
@@ -43,18 +65,49 @@ def invitation_create(*, membership: Membership, email: str = "", role: str = Ro
     if email and Membership.objects.filter(workspace=membership.workspace,
                                            user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of this workspace.")
-    inv = Invitation.objects.create(workspace=membership.workspace, email=email, role=role,
-                                    created_by=membership.user,
-                                    expires_at=timezone.now() + timedelta(days=ttl))
-    if email:
-        link = settings.SITE_URL.rstrip("/") + reverse("workspaces:accept", args=[inv.token])
-        send_mail(
-            subject=f"{membership.user.display_name} invited you to {membership.workspace.name}",
-            message=(f"You have been invited to join the workspace \"{membership.workspace.name}\" "
-                     f"on copywriter as {inv.get_role_display()}.\n\nAccept: {link}\n\n"
-                     f"The invitation expires on {inv.expires_at:%Y-%m-%d}."),
-            from_email=None, recipient_list=[email])
+    # The row and its email stand or fall together: the email is sent inside the transaction,
+    # so a refused header or a mail server that is down leaves no invitation behind.
+    with transaction.atomic():
+        inv = Invitation.objects.create(workspace=membership.workspace, email=email, role=role,
+                                        created_by=membership.user,
+                                        expires_at=timezone.now() + timedelta(days=ttl))
+        if email:
+            _send_invitation(inv, inviter=membership.user)
     return inv
+
+
+def _send_invitation(inv: Invitation, *, inviter: User) -> None:
+    link = settings.SITE_URL.rstrip("/") + reverse("workspaces:accept", args=[inv.token])
+    workspace = _one_line(inv.workspace.name)
+    try:
+        send_mail(
+            subject=f"{_one_line(inviter.display_name)} invited you to {workspace}"[:200],
+            message=(f"You have been invited to join the workspace \"{workspace}\" on copywriter "
+                     f"as {inv.get_role_display()}.\n\nAccept: {link}\n\n"
+                     f"The invitation expires on {inv.expires_at:%Y-%m-%d}."),
+            from_email=None, recipient_list=[inv.email])
+    except (BadHeaderError, OSError, smtplib.SMTPException) as exc:
+        raise ValidationError(f"The invitation email to {inv.email} could not be sent "
+                              f"({exc.__class__.__name__}); no invitation was made. Try again "
+                              "later, or make a shareable link instead.") from exc
+
+
+def invitations_of_creator_revoke(*, workspace_id: int, user_id: int) -> int:
+    """An invitation speaks for its creator: when the creator leaves, is removed or stops being
+    an owner, their open invitations die with that authority (otherwise a removed owner could
+    walk back in as owner through a link they made)."""
+    return Invitation.objects.filter(workspace_id=workspace_id, created_by_id=user_id,
+                                     revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def invitation_usable(inv: Invitation) -> bool:
+    """Not revoked, not expired, not used up, and its creator is still an owner here (checked
+    again at use: rows made before creators' invitations were revoked on demotion, and any path
+    that changes a membership without these services)."""
+    if not inv.usable() or inv.created_by_id is None:
+        return False
+    return Membership.objects.filter(workspace_id=inv.workspace_id, user_id=inv.created_by_id,
+                                     role=Role.OWNER, user__is_active=True).exists()
 
 
 def invitation_revoke(*, membership: Membership, invitation_id: int) -> None:
@@ -71,7 +124,7 @@ class InvitationUnusable(Exception):
 def invitation_accept(*, token: str, user: User) -> Membership:
     with transaction.atomic():
         inv = Invitation.objects.select_for_update().filter(token=token).first()
-        if inv is None or not inv.usable():
+        if inv is None or not invitation_usable(inv):
             raise InvitationUnusable("This invitation has expired or was revoked. "
                                      "Ask the workspace owner for a new one.")
         if inv.email and inv.email.lower() != user.email.lower():
@@ -100,8 +153,11 @@ def member_set_role(*, membership: Membership, member_id: int, role: str) -> Mem
         if target.role == Role.OWNER and role != Role.OWNER and _owner_count(target.workspace) <= 1:
             raise ValidationError("A workspace needs at least one owner. Make someone else an "
                                   "owner first.")
+        demoted = target.role == Role.OWNER and role != Role.OWNER
         target.role = role
         target.save(update_fields=["role"])
+        if demoted:
+            invitations_of_creator_revoke(workspace_id=target.workspace_id, user_id=target.user_id)
     return target
 
 
@@ -114,6 +170,7 @@ def member_remove(*, membership: Membership, member_id: int) -> None:
         if target.role == Role.OWNER and _owner_count(target.workspace) <= 1:
             raise ValidationError("You cannot remove the last owner.")
         target.delete()
+        invitations_of_creator_revoke(workspace_id=target.workspace_id, user_id=target.user_id)
 
 
 def workspace_leave(*, membership: Membership) -> None:
@@ -122,3 +179,5 @@ def workspace_leave(*, membership: Membership) -> None:
             raise ValidationError("You are the last owner: make someone else an owner before you "
                                   "leave, or the workspace would be orphaned.")
         membership.delete()
+        invitations_of_creator_revoke(workspace_id=membership.workspace_id,
+                                      user_id=membership.user_id)

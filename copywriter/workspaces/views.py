@@ -30,11 +30,16 @@ def home(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ws = services.workspace_create(owner=request.user,  # type: ignore[arg-type]
-                                       name=form.cleaned_data["name"])
+        try:
+            ws = services.workspace_create(owner=request.user,  # type: ignore[arg-type]
+                                           name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(request, "workspaces/create.html", {"form": form}, status=400)
         messages.success(request, f"Created {ws.name}.")
         return redirect("documents:list", ws=ws.pk)
-    return render(request, "workspaces/create.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workspaces/create.html", {"form": form}, status=status)
 
 
 @workspace_member()
@@ -128,14 +133,15 @@ def settings_view(request: MemberRequest) -> HttpResponse:
         services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
         messages.success(request, "Saved.")
         return redirect("workspaces:settings", ws=request.membership.workspace_id)
-    return render(request, "workspaces/settings.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "workspaces/settings.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
     """Anyone with the link sees what they are joining; joining needs an account."""
     inv = Invitation.objects.select_related("workspace").filter(token=token).first()
-    if inv is None or not inv.usable():
+    if inv is None or not services.invitation_usable(inv):
         return render(request, "workspaces/accept.html", {"invalid": True}, status=410)
     if not request.user.is_authenticated:
         return render(request, "workspaces/accept.html", {"invitation": inv})
