@@ -8,8 +8,8 @@ train again) and the passages' embeddings (``manage.py reindex_originality`` reb
 Rows are matched by natural keys, never by database ids, so a backup restores into an empty
 database or into the same one, and restoring it twice adds nothing the second time:
 
-- a user is their email; missing users are created with no usable password (they set one
-  through "Forgot password");
+- a user is their email; missing users are created with no usable password, marked as
+  restored so that "Forgot password" serves them (``accounts.restored``);
 - a workspace is its creation time and its creator's email (a rename keeps it the same);
 - a document is its workspace, creation time and creator; a version is its document and
   number; a keyword list is its workspace and name;
@@ -18,24 +18,40 @@ database or into the same one, and restoring it twice adds nothing the second ti
 
 A document that already exists gains the versions it lacks; its current text moves to the
 backup's only when the backup's head version is newer. Nothing is ever deleted or overwritten.
+
+A backup file is input like any other: whoever wrote it may not be who restores it. So
+``read`` inflates and parses at most ``RESTORE_MAX_BYTES`` and refuses nesting deeper than a
+backup has, and ``validate`` checks every row against the web's own limits (field lengths,
+``DOCUMENT_MAX_CHARS``, keyword, brand-voice and reference-text limits, template schema, roles,
+emails, no NUL or control characters in one-line fields) before anything is written; a file
+that fails is refused whole with the place of each problem. Memberships are how people reach a
+workspace, so a file cannot hand them out: a workspace that already exists gains no members,
+and an account that already exists joins a workspace only when the operator names its email
+(``restore --add-existing-member EMAIL``); otherwise the workspace's owner invites them, and
+the report lists each membership left out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from django.apps import apps
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, transaction
 from django.utils.dateparse import parse_datetime
 
 from copywriter.accounts.models import User
-from copywriter.documents.models import Document, DocumentVersion
+from copywriter.accounts.restored import mark_restored_without_password
+from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.workspaces.models import Membership, Role, Workspace
 
 FORMAT = "copywriter-backup"
@@ -152,15 +168,30 @@ def write(data: dict[str, Any], path: Path) -> None:
         fh.write(text)
 
 
-def read(path: Path) -> dict[str, Any]:
+def _read_capped(path: Path, limit: int) -> bytes:
+    """The file's (inflated) bytes, reading at most ``limit`` + 1 of them: a small .gz cannot
+    grow into gigabytes in memory."""
     opener: Any = gzip.open if path.name.endswith(".gz") else open
+    fh: IO[bytes]
+    with opener(path, "rb") as fh:
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        inflated = " once inflated" if path.name.endswith(".gz") else ""
+        raise BackupError(f"{path}: more than {limit:,} bytes{inflated}"
+                          f"; the limit is RESTORE_MAX_BYTES ({limit:,}). Split the backup with "
+                          "`manage.py backup --workspace ID`, or raise the limit for this run.")
+    return raw
+
+
+def read(path: Path, *, max_bytes: int | None = None) -> dict[str, Any]:
+    limit = settings.RESTORE_MAX_BYTES if max_bytes is None else max_bytes
     try:
-        fh: IO[str]
-        with opener(path, "rt", encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = json.loads(_read_capped(path, limit).decode("utf-8"))
     except FileNotFoundError:
         raise BackupError(f"{path}: no such file.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise BackupError(f"{path}: not a readable backup (nested too deeply).") from None
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BackupError(f"{path}: not a readable backup ({exc}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BackupError(f"{path}: not a copywriter backup.")
@@ -168,6 +199,250 @@ def read(path: Path) -> dict[str, Any]:
         raise BackupError(f"{path}: backup format version {data.get('version')!r}; this copywriter "
                           f"reads version {VERSION}.")
     return data
+
+
+# --- validation: the web's limits, before anything is written ---------------------------------
+
+MAX_PROBLEMS = 20  # listed in the refusal; one is enough to refuse the file
+MAX_NESTING = 32  # a template's data is the deepest part of a backup: a few levels
+_ONE_LINE_BAD = {chr(c) for c in range(32)} | {"\x7f"}
+
+
+class _Problems(Exception):
+    pass
+
+
+class _Check:
+    """Collects ``where: what`` problems; stops collecting after ``MAX_PROBLEMS``."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def bad(self, where: str, what: str) -> None:
+        self.problems.append(f"{where}: {what}")
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise _Problems
+
+    def rows(self, data: dict[str, Any], name: str, *, where: str = "",
+             required: bool = True) -> list[dict[str, Any]]:
+        rows = data.get(name, None if required else [])
+        where = f"{where}.{name}" if where else name
+        if not isinstance(rows, list):
+            self.bad(where, "missing or not a list")
+            return []
+        good = []
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                good.append(row)
+            else:
+                self.bad(f"{where}[{i}]", "not an object")
+        return good
+
+    def text(self, row: dict[str, Any], key: str, where: str, *, limit: int, one_line: bool = False,
+             empty: bool = True, optional: bool = False) -> str | None:
+        value = row.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            self.bad(f"{where}.{key}", "missing or not a string")
+            return None
+        if "\x00" in value:
+            self.bad(f"{where}.{key}", "holds a NUL character, which the database cannot store")
+        elif one_line and _ONE_LINE_BAD & set(value):  # keys and addresses, never typed text
+            self.bad(f"{where}.{key}", "holds a line break or control character")
+        if len(value) > limit:
+            self.bad(f"{where}.{key}", f"{len(value):,} characters; the limit is {limit:,}")
+        if not empty and not value.strip():
+            self.bad(f"{where}.{key}", "is empty")
+        return value
+
+    def when(self, row: dict[str, Any], key: str, where: str, *, optional: bool = False) -> None:
+        value = row.get(key)
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or len(value) > 40 or parse_datetime_safe(value) is None:
+            self.bad(f"{where}.{key}", f"{str(value)[:40]!r} is not a date and time")
+
+    def number(self, row: dict[str, Any], key: str, where: str, *, optional: bool = False) -> None:
+        value = row.get(key)
+        if value is None and optional:
+            return
+        if type(value) is not int or not 1 <= value <= 2**31 - 1:
+            self.bad(f"{where}.{key}", f"{str(value)[:40]!r} is not a positive whole number")
+
+    def person(self, row: dict[str, Any], key: str, where: str, emails: set[str]) -> None:
+        value = row.get(key)
+        if value is not None and value not in emails:
+            self.bad(f"{where}.{key}", f"{str(value)[:80]!r} is not one of the backup's users")
+
+    def workspace(self, row: dict[str, Any], where: str, keys: set[str]) -> None:
+        if row.get("workspace") not in keys:
+            self.bad(f"{where}.workspace", "not one of the backup's workspaces")
+
+
+def parse_datetime_safe(value: str) -> datetime | None:
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests, walked without recursion (so a deep one cannot crash it)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_NESTING:
+            return level
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def validate(data: dict[str, Any]) -> None:
+    """Refuse (``BackupError``, listing where and what) a backup any row of which the web would
+    refuse; nothing is written before this passes."""
+    check = _Check()
+    with contextlib.suppress(_Problems):  # enough problems listed
+        _validate(data, check)
+    if check.problems:
+        more = " (and maybe more)" if len(check.problems) >= MAX_PROBLEMS else ""
+        raise BackupError("The backup is damaged or breaks this copywriter's limits, so it was "
+                          f"not restored; nothing was written. Problems{more}:\n- "
+                          + "\n- ".join(check.problems))
+
+
+def _validate(data: dict[str, Any], check: _Check) -> None:
+    from copywriter.catalog.schema import TemplateInvalid, parse_template
+    from copywriter.generation.voices import MAX_CHARS as VOICE_SAMPLE_MAX
+    from copywriter.generation.voices import MAX_SAMPLES as VOICE_MAX_SAMPLES
+    from copywriter.originality.services import REFERENCE_MAX_CHARS
+
+    doc_max = settings.DOCUMENT_MAX_CHARS
+    emails: set[str] = set()
+    for i, u in enumerate(check.rows(data, "users")):
+        where = f"users[{i}]"
+        email = check.text(u, "email", where, limit=254, one_line=True)
+        if email is not None:
+            try:
+                validate_email(email)
+            except ValidationError:
+                check.bad(f"{where}.email", f"{email[:80]!r} is not an email address")
+            if email.lower() in {e.lower() for e in emails}:
+                check.bad(f"{where}.email", "appears twice")
+            emails.add(email)
+        for name in ("first_name", "last_name"):
+            check.text(u, name, where, limit=150, optional=True)
+
+    keys: set[str] = set()
+    for i, w in enumerate(check.rows(data, "workspaces")):
+        where = f"workspaces[{i}]"
+        key = check.text(w, "key", where, limit=400, one_line=True)
+        if key is not None:
+            keys.add(key)
+        check.text(w, "name", where, limit=100, empty=False)
+        check.when(w, "created_at", where)
+        check.person(w, "created_by", where, emails)
+        for j, m in enumerate(check.rows(w, "members", where=where)):
+            mwhere = f"{where}.members[{j}]"
+            check.person(m, "user", mwhere, emails)
+            if m.get("role") not in Role.values:
+                check.bad(f"{mwhere}.role", f"{str(m.get('role'))[:20]!r} is not a role")
+            check.when(m, "created_at", mwhere)
+
+    for i, d in enumerate(check.rows(data, "documents")):
+        where = f"documents[{i}]"
+        check.workspace(d, where, keys)
+        check.when(d, "created_at", where)
+        check.when(d, "updated_at", where)
+        check.when(d, "deleted_at", where, optional=True)
+        check.person(d, "created_by", where, emails)
+        check.text(d, "title", where, limit=200)
+        check.text(d, "body", where, limit=doc_max)
+        check.number(d, "head_number", where)
+        for j, v in enumerate(check.rows(d, "versions", where=where)):
+            vwhere = f"{where}.versions[{j}]"
+            check.number(v, "number", vwhere)
+            check.number(v, "based_on", vwhere, optional=True)
+            if v.get("kind") not in VersionKind.values:
+                check.bad(f"{vwhere}.kind", f"{str(v.get('kind'))[:20]!r} is not a version kind")
+            check.text(v, "title", vwhere, limit=200)
+            check.text(v, "body", vwhere, limit=doc_max)
+            check.person(v, "author", vwhere, emails)
+            check.when(v, "created_at", vwhere)
+
+    from copywriter.seo.analysis import KeywordError, parse_keywords
+    from copywriter.seo.services import LIST_NAME_MAX
+
+    for i, kl in enumerate(check.rows(data, "keyword_lists", required=False)):
+        where = f"keyword_lists[{i}]"
+        check.workspace(kl, where, keys)
+        check.text(kl, "name", where, limit=LIST_NAME_MAX, empty=False)
+        check.when(kl, "created_at", where)
+        check.when(kl, "updated_at", where)
+        words = kl.get("keywords")
+        if not isinstance(words, list) or not all(isinstance(k, str) for k in words):
+            check.bad(f"{where}.keywords", "not a list of strings")
+        else:
+            try:  # the same parser as the web's keyword fields
+                parse_keywords(words)
+            except KeywordError as exc:
+                check.bad(f"{where}.keywords", str(exc))
+
+    for i, t in enumerate(check.rows(data, "templates", required=False)):
+        where = f"templates[{i}]"
+        check.workspace(t, where, keys)
+        check.when(t, "created_at", where)
+        check.person(t, "created_by", where, emails)
+        slug = check.text(t, "slug", where, limit=80, one_line=True, empty=False)
+        if type(t.get("is_active")) is not bool:
+            check.bad(f"{where}.is_active", "not true or false")
+        hashes = set()
+        for j, v in enumerate(check.rows(t, "versions", where=where)):
+            vwhere = f"{where}.versions[{j}]"
+            content_hash = check.text(v, "content_hash", vwhere, limit=64, one_line=True)
+            hashes.add(content_hash)
+            check.when(v, "created_at", vwhere)
+            if not isinstance(v.get("data"), dict) or _depth(v["data"]) > MAX_NESTING:
+                check.bad(f"{vwhere}.data", "not a template (an object, at most "
+                                            f"{MAX_NESTING} levels deep)")
+                continue
+            try:  # the same schema as the template editor and templates_lib/
+                parse_template(v["data"], source=f"restored template {slug}")
+            except TemplateInvalid as exc:
+                check.bad(f"{vwhere}.data", "; ".join(exc.errors)[:500])
+        if t.get("current") is not None and t.get("current") not in hashes:
+            check.bad(f"{where}.current", "not one of the template's versions")
+
+    for i, v in enumerate(check.rows(data, "voices", required=False)):
+        where = f"voices[{i}]"
+        check.workspace(v, where, keys)
+        check.when(v, "created_at", where)
+        check.person(v, "created_by", where, emails)
+        check.text(v, "name", where, limit=80, empty=False)
+        samples = v.get("samples")
+        if not isinstance(samples, list) or not all(isinstance(s, str) for s in samples):
+            check.bad(f"{where}.samples", "not a list of strings")
+            continue
+        if len(samples) > VOICE_MAX_SAMPLES:
+            check.bad(f"{where}.samples", f"{len(samples)} samples; the limit is "
+                                          f"{VOICE_MAX_SAMPLES}")
+        for j, sample in enumerate(samples):
+            check.text({"sample": sample}, "sample", f"{where}.samples[{j}]",
+                       limit=VOICE_SAMPLE_MAX)
+
+    for i, r in enumerate(check.rows(data, "references", required=False)):
+        where = f"references[{i}]"
+        check.workspace(r, where, keys)
+        check.when(r, "created_at", where)
+        check.when(r, "updated_at", where)
+        check.person(r, "created_by", where, emails)
+        check.text(r, "title", where, limit=200)
+        check.text(r, "text", where, limit=REFERENCE_MAX_CHARS)
+        check.text(r, "source_name", where, limit=300)
 
 
 Who = Callable[[str | None], User | None]  # an email in the backup -> the restored user
@@ -183,33 +458,41 @@ def _owned(row: dict[str, Any], what: str, spaces: dict[str, Workspace],
 class RestoreReport:
     created: dict[str, int] = field(default_factory=dict)
     existing: dict[str, int] = field(default_factory=dict)
+    # (email, workspace name, role) of memberships the file asked for and the restore left out
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, kind: str, created: bool) -> None:
         target = self.created if created else self.existing
         target[kind] = target.get(kind, 0) + 1
 
 
-def restore(data: dict[str, Any]) -> RestoreReport:
-    """All or nothing: one transaction."""
+def restore(data: dict[str, Any], *, add_existing_members: Collection[str] = ()) -> RestoreReport:
+    """All or nothing: ``validate`` first, then one transaction. ``add_existing_members``: emails
+    of accounts that already exist which the operator lets the file make members."""
+    validate(data)
     rep = RestoreReport()
+    vouched = {e.strip().lower() for e in add_existing_members}
     try:
         with transaction.atomic():
-            _restore(data, rep)
-    except (KeyError, TypeError, ValueError) as exc:
+            _restore(data, rep, vouched)
+    except (KeyError, TypeError, ValueError, DatabaseError) as exc:
+        # validate() should have refused the file; this keeps any gap a message, not a traceback
         raise BackupError(f"The backup is damaged: {exc.__class__.__name__}: {exc}") from None
     return rep
 
 
-def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
+def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> None:
     users: dict[str, User] = {}
+    made_here: set[int] = set()  # users this restore created
     for u in data["users"]:
         existing = User.objects.filter(email__iexact=u["email"]).first()
         rep.add("users", existing is None)
         if existing is None:
-            existing = User(email=u["email"], first_name=u.get("first_name", ""),
-                            last_name=u.get("last_name", ""))
-            existing.set_unusable_password()
+            existing = User(email=u["email"].strip().lower(), first_name=u.get("first_name") or "",
+                            last_name=u.get("last_name") or "")
+            mark_restored_without_password(existing)
             existing.save()
+            made_here.add(existing.pk)
         users[u["email"]] = existing
 
     def who(email: str | None) -> User | None:
@@ -220,7 +503,8 @@ def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
         created_at, creator = _when(w["created_at"], "workspace"), who(w["created_by"])
         ws = next((c for c in Workspace.objects.filter(created_at=created_at)
                    if workspace_key(c) == w["key"]), None)
-        rep.add("workspaces", ws is None)
+        new_workspace = ws is None
+        rep.add("workspaces", new_workspace)
         if ws is None:
             ws = Workspace.objects.create(name=w["name"], created_at=created_at, created_by=creator)
         spaces[w["key"]] = ws
@@ -228,10 +512,20 @@ def _restore(data: dict[str, Any], rep: RestoreReport) -> None:
             member = who(m["user"])
             if member is None:
                 continue
-            _, made = Membership.objects.get_or_create(
-                workspace=ws, user=member,
-                defaults={"role": Role(m["role"]), "created_at": _when(m["created_at"], "membership")})
-            rep.add("memberships", made)
+            if Membership.objects.filter(workspace=ws, user=member).exists():
+                rep.add("memberships", False)
+                continue
+            # A live workspace's members change only through its owners, and an account that
+            # exists joins a workspace by accepting an invitation, unless the operator vouches
+            # for it by name. Otherwise a file could plant its author in someone's workspace,
+            # or put someone's account in a workspace they never asked to join.
+            if not ((new_workspace and member.pk in made_here)
+                    or member.email.lower() in vouched):
+                rep.left_out.append((member.email, ws.name, m["role"]))
+                continue
+            Membership.objects.create(workspace=ws, user=member, role=Role(m["role"]),
+                                      created_at=_when(m["created_at"], "membership"))
+            rep.add("memberships", True)
 
     for d in data["documents"]:
         ws, created_at, creator = _owned(d, "document", spaces, who)
