@@ -37,7 +37,7 @@ def test_signup_errors_are_shown_next_to_the_field(cast):
     response = Client().post(reverse("accounts:signup"),
                              {"name": "X", "email": "not-an-address", "password": "123"})
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a valid email address" in html
     assert "This password is too short" in html
 

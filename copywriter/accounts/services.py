@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,18 +19,19 @@ from django.utils import timezone
 from copywriter.accounts.models import User
 from copywriter.core.counters import bump
 
-# Bidirectional overrides and isolates reorder what is shown ("gnp.exe"); zero-width joiners,
-# which emoji sequences need, stay allowed.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                           "\u2066\u2067\u2068\u2069")
+# C0 and C1 controls (category Cc), the line and paragraph separators (Zl, Zp), and the
+# bidirectional marks, overrides and isolates that reorder what is shown ("gnp.exe"). Zero-width
+# joiners, which emoji sequences need, stay allowed. One regex: a 1 MB name is checked in
+# milliseconds.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e"
+                      "\u2066-\u2069]")
 
 
 def reject_control_characters(value: str) -> None:
     """Names end up in email headers and page titles: a line break there breaks the header
     (Django refuses to send it, BadHeaderError) and other control characters hide or reorder
     text. Tabs included."""
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS
-           for ch in value):
+    if _CONTROL.search(value):
         raise ValidationError("Names cannot contain line breaks, tabs or other control "
                               "characters; type the name on one line.")
 

@@ -38,7 +38,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
             return render(request, "accounts/signup.html", {"form": form}, status=429)
         return render(request, "accounts/signup_sent.html", {"email": email})
-    return render(request, "accounts/signup.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

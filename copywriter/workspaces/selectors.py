@@ -39,4 +39,5 @@ def open_invitations(*, workspace_id: int) -> QuerySet[Invitation]:
 
     return Invitation.objects.filter(
         Q(accepted_at__isnull=True) | Q(email=""), workspace_id=workspace_id,
-        revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at")
+        revoked_at__isnull=True, expires_at__gt=timezone.now()).select_related(
+        "created_by").order_by("-created_at")

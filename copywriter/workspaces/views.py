@@ -42,37 +42,41 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, "workspaces/create.html", {"form": form}, status=status)
 
 
-@workspace_member()
-def members(request: MemberRequest) -> HttpResponse:
+def _members_page(request: MemberRequest, *, invite_form: InviteForm | None = None,
+                  status: int = 200) -> HttpResponse:
     ws_id = request.membership.workspace_id
     return render(request, "workspaces/members.html", {
         "members": selectors.members_of(workspace_id=ws_id),
         "invitations": selectors.open_invitations(workspace_id=ws_id),
-        "invite_form": InviteForm(),
+        "invite_form": invite_form or InviteForm(),
         "roles": Role.choices,
-    })
+    }, status=status)
+
+
+@workspace_member()
+def members(request: MemberRequest) -> HttpResponse:
+    return _members_page(request)
 
 
 @workspace_member(Role.OWNER)
 @require_POST
 def invite(request: MemberRequest) -> HttpResponse:
+    """A refused invitation answers 400 with the form as typed and the reason; nothing stored."""
     form = InviteForm(request.POST)
-    if form.is_valid():
-        try:
-            inv = services.invitation_create(membership=request.membership,
-                                             email=form.cleaned_data["email"] or "",
-                                             role=form.cleaned_data["role"],
-                                             ttl_days=form.cleaned_data["days"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            if inv.email:
-                messages.success(request, f"Invitation sent to {inv.email}.")
-            else:
-                messages.success(request, "Shareable link created: copy it from the list below.")
+    if not form.is_valid():
+        return _members_page(request, invite_form=form, status=400)
+    try:
+        inv = services.invitation_create(membership=request.membership,
+                                         email=form.cleaned_data["email"] or "",
+                                         role=form.cleaned_data["role"],
+                                         ttl_days=form.cleaned_data["days"])
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _members_page(request, invite_form=form, status=400)
+    if inv.email:
+        messages.success(request, f"Invitation sent to {inv.email}.")
     else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(str(e) for e in errors))
+        messages.success(request, "Shareable link created: copy it from the list below.")
     return redirect("workspaces:members", ws=request.membership.workspace_id)
 
 
