@@ -1,0 +1,109 @@
+"""Which queued generations a worker takes next.
+
+Interactive jobs (the web form, the API, SEO enrichment) come before bulk rows; bulk rows fill
+the capacity that interactive work leaves, up to a share of the batch, so a request that arrives
+while a 400-row run is in flight finds a free row at the next step. Within each class, workspaces
+take turns (round-robin, the workspace with the fewest rows already in the batch first, then the
+one waiting longest), so no team's burst starves another's.
+
+Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease naming this process,
+exactly as ``generation.runner.claim`` does for one job: several workers on several machines
+share the queue without taking the same row twice, and a dead worker's rows go back after its
+lease.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from copywriter.bulk.models import BulkRow
+from copywriter.generation.models import Generation, Status
+from copywriter.generation.runner import LEASE_SECONDS
+
+INTERACTIVE, BULK = "interactive", "bulk"
+
+
+@dataclass
+class Capacity:
+    """Free sequences (variant rows) in the running batch, per class of work."""
+
+    total: int  # sequences the batch may hold
+    bulk_share: float  # at most this share of ``total`` for bulk rows
+    running: dict[str, int] = field(default_factory=dict)  # class -> sequences in the batch
+    by_workspace: dict[int, int] = field(default_factory=dict)  # workspace -> sequences
+
+    def free(self, kind: str) -> int:
+        used = sum(self.running.values())
+        left = self.total - used
+        if kind == BULK:
+            left = min(left, int(self.total * self.bulk_share) - self.running.get(BULK, 0))
+        return max(0, left)
+
+
+def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int]) -> list[Generation]:
+    """Interleave workspaces: each turn takes the oldest row of the workspace with the fewest
+    sequences in the batch so far (ties: the one whose oldest row waited longest)."""
+    queues: dict[int, list[Generation]] = defaultdict(list)
+    for row in rows:  # arrive oldest first
+        queues[row.workspace_id].append(row)
+    load = dict(by_workspace)
+    order: list[Generation] = []
+    while queues:
+        ws = min(queues, key=lambda w: (load.get(w, 0), queues[w][0].created_at))
+        row = queues[ws].pop(0)
+        order.append(row)
+        load[ws] = load.get(ws, 0) + row.variants
+        if not queues[ws]:
+            del queues[ws]
+    return order
+
+
+def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = None,
+          candidates: int = 64, fifo: bool = False) -> list[tuple[Generation, str]]:
+    """Claim queued rows that fit ``capacity``: (generation, class) in admission order.
+
+    ``first_id``: the job whose task message started this worker; it is taken first if it is
+    still queued (its class's share permitting), so redelivery keeps its meaning.
+    ``fifo``: the static scheduler's order (arrival order, no classes, no turns), kept for the
+    serving bench's baseline."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=LEASE_SECONDS)
+    taken: list[tuple[Generation, str]] = []
+    is_bulk = Exists(BulkRow.objects.filter(generation_id=OuterRef("pk")))
+    with transaction.atomic():
+        base = (Generation.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Status.QUEUED, queue=queue))
+        for only in ((None,) if fifo else (INTERACTIVE, BULK)):
+            rows = base.annotate(is_bulk=is_bulk)
+            if only is not None:
+                if capacity.free(only) <= 0:
+                    continue
+                rows = rows.filter(is_bulk=(only == BULK))
+            picked = list(rows.order_by("created_at")[:candidates])
+            head = [g for g in picked if g.pk == first_id]
+            rest = [g for g in picked if g.pk != first_id]
+            ordered = head + (rest if fifo else _round_robin(rest, capacity.by_workspace))
+            for gen in ordered:
+                kind = BULK if gen.is_bulk else INTERACTIVE  # type: ignore[attr-defined]
+                limit = capacity.free(INTERACTIVE) if fifo else capacity.free(kind)
+                if gen.variants > limit:
+                    # A row that does not fit waits; a smaller one behind it may still fit.
+                    continue
+                taken.append((gen, kind))
+                capacity.running[kind] = capacity.running.get(kind, 0) + gen.variants
+                capacity.by_workspace[gen.workspace_id] = (
+                    capacity.by_workspace.get(gen.workspace_id, 0) + gen.variants)
+        for gen, _ in taken:
+            gen.status, gen.claimed_by, gen.lease_until = Status.RUNNING, me, lease
+            gen.attempts += 1
+            gen.started_at = gen.started_at or now
+        Generation.objects.bulk_update([g for g, _ in taken],
+                                       ["status", "claimed_by", "lease_until", "attempts", "started_at"])
+    return taken

@@ -1,0 +1,130 @@
+"""Which queued rows a worker takes: interactive before bulk, bulk within its share, workspaces in
+turns; the static scheduler's arrival order for the bench's baseline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from copywriter.bulk.models import BulkRow, BulkRun
+from copywriter.generation.models import Generation, Status
+from copywriter.generation.services import generation_create
+from copywriter.pipeline import scheduler
+
+FIELDS = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
+
+
+@pytest.fixture
+def make(cast, ad_template, sent):
+    """make(membership, bulk=False, variants=1): a queued generation, created in order."""
+    clock = [timezone.now() - timedelta(hours=1)]
+
+    def _make(membership, *, bulk: bool = False, variants: int = 1) -> Generation:
+        gen = generation_create(membership=membership, template=ad_template, fields=FIELDS,
+                                tone="neutral", variants=variants, per_minute_limit=False)
+        clock[0] += timedelta(seconds=1)
+        Generation.objects.filter(pk=gen.pk).update(created_at=clock[0])
+        if bulk:
+            run = BulkRun.objects.create(workspace_id=membership.workspace_id, template=ad_template,
+                                         template_version_id=ad_template.current_id, tone="neutral",
+                                         file_name="rows.csv", file_format="csv")
+            BulkRow.objects.create(run=run, index=1, generation=gen)
+        return Generation.objects.get(pk=gen.pk)
+
+    return _make
+
+
+def _claim(capacity, **kw):
+    return scheduler.claim(me="host:1", queue="cpu", capacity=capacity, **kw)
+
+
+def test_interactive_rows_go_before_older_bulk_rows(cast, make):
+    bulk = [make(cast.bob_m, bulk=True) for _ in range(6)]
+    mine = make(cast.alice_m)
+    taken = _claim(scheduler.Capacity(total=4, bulk_share=0.75))
+    assert [g.pk for g, _ in taken] == [mine.pk, bulk[0].pk, bulk[1].pk, bulk[2].pk]
+    assert [kind for _, kind in taken] == ["interactive", "bulk", "bulk", "bulk"]
+    assert all(g.status == Status.RUNNING and g.claimed_by == "host:1" for g, _ in taken)
+
+
+def test_bulk_rows_never_take_the_share_kept_for_interactive_work(cast, make):
+    for _ in range(10):
+        make(cast.bob_m, bulk=True)
+    capacity = scheduler.Capacity(total=8, bulk_share=0.75)
+    taken = _claim(capacity)
+    assert len(taken) == 6  # 8 x 0.75
+    assert Generation.objects.filter(status=Status.QUEUED).count() == 4
+    # A request that arrives now still finds room in the running batch.
+    late = make(cast.alice_m)
+    assert [g.pk for g, _ in _claim(capacity)] == [late.pk]
+    assert capacity.free("interactive") == 1 and capacity.free("bulk") == 0
+
+
+def test_workspaces_take_turns(cast, make):
+    """Alice's burst of five arrived first; Charlie's one row still goes second."""
+    burst = [make(cast.alice_m) for _ in range(5)]
+    other = make(cast.charlie_m)
+    taken = _claim(scheduler.Capacity(total=3, bulk_share=0.75))
+    assert [g.pk for g, _ in taken] == [burst[0].pk, other.pk, burst[1].pk]
+
+
+def test_a_workspace_with_rows_in_the_batch_waits_for_the_others(cast, make):
+    make(cast.alice_m)
+    other = make(cast.charlie_m)
+    capacity = scheduler.Capacity(total=3, bulk_share=0.75, by_workspace={cast.ws.pk: 2})
+    assert [g.pk for g, _ in _claim(capacity)][0] == other.pk
+
+
+def test_the_job_whose_message_arrived_is_taken_first(cast, make):
+    older = make(cast.alice_m)
+    newer = make(cast.alice_m)
+    taken = _claim(scheduler.Capacity(total=1, bulk_share=0.75), first_id=newer.pk)
+    assert [g.pk for g, _ in taken] == [newer.pk]
+    assert Generation.objects.get(pk=older.pk).status == Status.QUEUED
+
+
+def test_a_row_too_big_for_the_room_left_waits_while_smaller_ones_go(cast, make):
+    big = make(cast.alice_m, variants=3)
+    small = make(cast.alice_m, variants=1)
+    taken = _claim(scheduler.Capacity(total=2, bulk_share=0.75))
+    assert [g.pk for g, _ in taken] == [small.pk]
+    assert Generation.objects.get(pk=big.pk).status == Status.QUEUED
+
+
+def test_the_static_scheduler_takes_rows_in_arrival_order(cast, make):
+    """The bench's baseline: no classes, no turns (bulk rows first because they came first)."""
+    bulk = [make(cast.bob_m, bulk=True) for _ in range(3)]
+    mine = make(cast.alice_m)
+    taken = _claim(scheduler.Capacity(total=3, bulk_share=0.75), fifo=True)
+    assert [g.pk for g, _ in taken] == [b.pk for b in bulk]
+    assert Generation.objects.get(pk=mine.pk).status == Status.QUEUED
+
+
+def test_rows_locked_by_another_worker_are_skipped(cast, make, transactional_db):
+    """Two workers claiming at once never take the same row (SKIP LOCKED)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    rows = [make(cast.alice_m) for _ in range(4)]
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            list(Generation.objects.select_for_update().filter(pk__in=[rows[0].pk, rows[1].pk]))
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert locked.wait(10)
+    try:
+        taken = _claim(scheduler.Capacity(total=4, bulk_share=0.75))
+    finally:
+        release.set()
+        t.join(10)
+    assert [g.pk for g, _ in taken] == [rows[2].pk, rows[3].pk]
