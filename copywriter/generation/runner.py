@@ -225,3 +225,85 @@ def release(batch: list[Generation], me: str, error: str, *, final: bool) -> Non
             Generation.objects.filter(pk=gen.pk, claimed_by=me).update(
                 status=Status.QUEUED, claimed_by="", lease_until=None)
     bulk_rows_finished([g.pk for g in batch])
+
+
+# --- the rows' rules for the worker pipeline (copywriter/pipeline calls these) ----------------
+
+def prepare(generation_id: int, me: str) -> Outcome:
+    """What a delivered job message means now: done (nothing to do), wait (a live worker holds
+    it), or go. A row held by a dead worker, or whose lease ran out, goes back to the queue so
+    that the scheduler claims it again (a killed worker loses nothing)."""
+    now = timezone.now()
+    with transaction.atomic():
+        gen = (Generation.objects.select_for_update(skip_locked=True)
+               .filter(pk=generation_id).first())
+        if gen is None:
+            exists = Generation.objects.filter(pk=generation_id).exists()
+            return Outcome(done=not exists, wait_seconds=2.0)
+        if gen.status in (Status.DONE, Status.FAILED, Status.CANCELLED):
+            return Outcome(done=True)
+        if gen.status == Status.RUNNING:
+            if (gen.lease_until and gen.lease_until > now and gen.claimed_by != me
+                    and not _claimer_dead(gen.claimed_by)):
+                wait = (gen.lease_until - now).total_seconds()
+                return Outcome(done=False, wait_seconds=max(1.0, min(wait, 30.0)))
+            if gen.attempts >= MAX_ATTEMPTS:
+                fail(gen.pk, "The writer stopped while writing this, too many times. Retry it.",
+                     permanent=False)
+                return Outcome(done=True)
+            gen.status, gen.claimed_by, gen.lease_until = Status.QUEUED, "", None
+            gen.save(update_fields=["status", "claimed_by", "lease_until"])
+    return Outcome(done=False)
+
+
+@dataclass
+class Written:
+    index: int
+    text: str
+    tokens: int
+    finish_reason: str
+
+
+def write_partial(gens: set[int], texts: dict[tuple[int, int], tuple[str, int]], me: str) -> set[int]:
+    """Extend the leases of the generations ``gens`` this worker holds and store their growing
+    texts ((generation, variant) -> (text, tokens)). Returns the generations still held: one
+    cancelled meanwhile, or taken over after a lease ran out, is not."""
+    with transaction.atomic():
+        live = set(Generation.objects.filter(pk__in=gens, claimed_by=me, status=Status.RUNNING)
+                   .values_list("pk", flat=True))
+        Generation.objects.filter(pk__in=live).update(
+            lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+        variants = list(Variant.objects.filter(generation_id__in=live))
+        changed = []
+        for v in variants:
+            got = texts.get((v.generation_id, v.index))
+            if got is not None and (v.text, v.tokens) != got:
+                v.text, v.tokens, v.updated_at = got[0], got[1], timezone.now()
+                changed.append(v)
+        Variant.objects.bulk_update(changed, ["text", "tokens", "updated_at"])
+    return live
+
+
+def finish(pk: int, rows: list[Written], me: str, timings: dict[str, Any], *,
+           reports: dict[int, dict[str, Any]]) -> bool:
+    """Store a generation's variants whole (a re-run after a kill never duplicates them), with
+    each review stage's report. False when the row is no longer ours (cancelled, taken over)."""
+    with transaction.atomic():
+        gen = Generation.objects.select_for_update().get(pk=pk)
+        if gen.status != Status.RUNNING or gen.claimed_by != me:
+            return False
+        Variant.objects.filter(generation=gen).delete()
+        Variant.objects.bulk_create([
+            Variant(generation=gen, index=r.index, text=r.text, tokens=r.tokens, finished=True,
+                    finish_reason=r.finish_reason,
+                    originality=reports.get(r.index, {}).get("originality"))
+            for r in sorted(rows, key=lambda r: r.index)])
+        gen.status, gen.finished_at, gen.lease_until = Status.DONE, timezone.now(), None
+        gen.timings = {**gen.timings, **timings}
+        gen.error = ""
+        gen.save(update_fields=["status", "finished_at", "lease_until", "timings", "error"])
+    return True
+
+
+def fail(pk: int, message: str, *, permanent: bool) -> None:
+    _fail(pk, message, permanent=permanent)
