@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,13 +55,15 @@ class Job:
 
 class Pipeline:
     def __init__(self, *, me: str, queue: str, engine: Any, stages: list[Stage],
-                 capacity: int, bulk_share: float, max_seconds: float, static: bool = False):
+                 capacity: int, bulk_share: float, max_seconds: float, static: bool = False,
+                 on_store: Callable[[list[int]], None] | None = None):
         """``static``: the scheduler before continuous batching, kept as the serving bench's
         baseline (``GENERATION_SCHEDULER=static``): claim a batch in arrival order, decode it to
         the end, review it, rewrite flagged variants in extra rounds, store, and only then look
         at the queue again."""
         self.me, self.queue, self.engine, self.stages = me, queue, engine, stages
         self.static = static
+        self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share)
         self.max_seconds = max_seconds
@@ -88,9 +91,9 @@ class Pipeline:
                 if claiming and now - last_claim >= CLAIM_EVERY and (idle or not self.static):
                     self._admit(None)
                     last_claim = now
-                if not self.session.live and not self.session.pending:
-                    if not claiming or not self._admit(None):
-                        break
+                if (not self.session.live and not self.session.pending
+                        and (not claiming or not self._admit(None))):
+                    break
                 finished = self.session.step()
                 self.steps += 1
                 now = time.monotonic()
@@ -226,9 +229,10 @@ class Pipeline:
                 reports[index] = report
             now = time.monotonic()
             queued = (job.gen.started_at - job.gen.created_at).total_seconds() if job.gen.started_at else 0.0
-            timings = {"scheduler": "continuous", "class": job.kind,
+            first = (job.first_token_at or now) - job.claimed_at
+            timings = {"scheduler": "static" if self.static else "continuous", "class": job.kind,
                        "queue_seconds": round(queued, 2),
-                       "first_token_seconds": round(queued + ((job.first_token_at or now) - job.claimed_at), 2),
+                       "first_token_seconds": round(queued + first, 2),
                        "done_seconds": round(queued + now - job.claimed_at, 2),
                        "tokens": job.tokens, "review_seconds": round(job.review_seconds, 2),
                        "rewrites": sum(len(a) - 1 for a in job.attempts.values())}
@@ -238,6 +242,8 @@ class Pipeline:
         for stage in self.stages:
             stage.finished(stored)
         generations_finished(generation_ids=pks)
+        if self.on_store is not None and pks:
+            self.on_store(pks)
         return len(stored)
 
     def _drop(self, pk: int) -> None:

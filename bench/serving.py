@@ -1,0 +1,201 @@
+"""Serving a team at once: the static scheduler against continuous batching, in one run.
+
+A bulk run of --rows catalogue rows is in flight while interactive requests (3 variants each,
+random tones) arrive at random intervals (exponential, mean --every seconds) from --workspaces
+other workspaces. Each scheduler gets the same load in turn, in this one process, through the
+worker's own path (``copywriter.pipeline.local``: scheduler, engine session, originality review,
+storing, bulk bookkeeping); only the scheduler differs:
+
+- static: claim up to GENERATION_BATCH_SEQUENCES sequences in arrival order, decode them to the
+  end, review, rewrite flagged ones in extra rounds, then look at the queue again;
+- continuous: interactive first, bulk within its share, rows join and leave between steps.
+
+Reports interactive time to first token and to done (p50/p95, from the request's creation),
+bulk rows/min and tokens/s, and the new scheduler's figures as ratios of the static one's.
+Targets on this CPU: interactive p95 time to first token under bulk load <= 3 s; bulk
+throughput >= 0.9x the static scheduler's.
+
+    .venv/bin/python bench/serving.py [--rows 200] [--every 6] [--device cpu|cuda]
+
+Writes docs/bench_serving.json. Uses the configured database (bench workspaces, removed after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "copywriter.settings")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bulk import catalogue  # noqa: E402  (bench/bulk.py: the same catalogue file)
+
+TONES = ["neutral", "professional", "friendly", "witty", "persuasive", "bold"]
+BRIEFS = [{"product": "Brightpath online maths tutoring",
+           "benefit": "Certified teachers, flexible evening slots, first lesson free"},
+          {"product": "Fernway hiking boots", "benefit": "Waterproof leather, 2-year warranty"},
+          {"product": "Kettle & Leaf loose tea", "benefit": "Single-estate teas, free UK delivery"}]
+
+
+def pct(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2)
+
+
+def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_template, ad_template,
+          rows: int, every: float, seed: int) -> dict:
+    from django.db import connection
+
+    from copywriter.bulk import services
+    from copywriter.generation.models import Generation
+    from copywriter.generation.services import generation_create
+    from copywriter.pipeline.local import run_bulk, run_queued
+
+    rnd = random.Random(seed)
+    run = services.bulk_run_create(membership=bulk_member, template=bulk_template, tone="neutral",
+                                   file_name=f"serving-{name}.csv", data=catalogue(rows),
+                                   length="short", local=True)
+    interactive: list[int] = []
+    stop = threading.Event()
+
+    def arrivals() -> None:
+        try:
+            while not stop.wait(rnd.expovariate(1 / every)):
+                member = rnd.choice(members)
+                gen = generation_create(membership=member, template=ad_template,
+                                        fields=rnd.choice(BRIEFS), tone=rnd.choice(TONES),
+                                        variants=3, length="short", per_minute_limit=False,
+                                        enqueue_job=False)
+                interactive.append(gen.pk)
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    services.bulk_run_start(membership=bulk_member, run=run)
+    thread = threading.Thread(target=arrivals, daemon=True)
+    thread.start()
+    run = run_bulk(run_id=run.pk, engine=engine, static=static)
+    bulk_seconds = time.monotonic() - started
+    stop.set()
+    thread.join()
+    run_queued(engine=engine, static=static)  # what arrived last
+    wall = time.monotonic() - started
+    gens = list(Generation.objects.filter(pk__in=interactive))
+    ttft = [g.timings["first_token_seconds"] for g in gens if "first_token_seconds" in g.timings]
+    done = [g.timings["done_seconds"] for g in gens if "done_seconds" in g.timings]
+    bulk_gens = Generation.objects.filter(bulk_rows__run=run)
+    tokens = sum(v.tokens for g in [*gens, *bulk_gens] for v in g.results.all())
+    rewrites = sum(g.timings.get("rewrites", 0) for g in bulk_gens)
+    return {"scheduler": name, "bulk_rows": run.total, "bulk_done": run.done,
+            "bulk_seconds": round(bulk_seconds, 1),
+            "bulk_rows_per_minute": round(run.done / bulk_seconds * 60, 2),
+            "interactive_requests": len(gens), "interactive_stored": len(done),
+            "ttft_p50_s": pct(ttft, 50), "ttft_p95_s": pct(ttft, 95),
+            "done_p50_s": pct(done, 50), "done_p95_s": pct(done, 95),
+            "tokens": tokens, "tokens_per_second": round(tokens / wall, 1),
+            "bulk_rewrites": rewrites, "wall_seconds": round(wall, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--every", type=float, default=6.0, help="mean seconds between requests")
+    parser.add_argument("--workspaces", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: as the worker picks)")
+    parser.add_argument("--max-new-tokens", type=int, default=64,
+                        help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
+    parser.add_argument("--schedulers", default="static,continuous")
+    parser.add_argument("--json", default=str(ROOT / "docs" / "bench_serving.json"))
+    args = parser.parse_args()
+    if args.device:
+        os.environ["COPYWRITER_DEVICE"] = args.device
+
+    import django
+    import torch
+
+    torch.set_num_threads(args.threads)
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from copywriter.accounts.models import User
+    from copywriter.catalog.models import Template
+    from copywriter.catalog.schema import load_file
+    from copywriter.catalog.services import _upsert
+    from copywriter.ml.engine import SeqRequest, get_engine
+    from copywriter.workspaces.models import Membership, Workspace
+    from copywriter.workspaces.services import workspace_create
+
+    call_command("migrate", verbosity=0)
+    settings.GENERATION_DAILY_QUOTA = 10**9
+    settings.GENERATION_MAX_NEW_TOKENS = args.max_new_tokens
+    Workspace.objects.filter(name__startswith="bench serving").delete()  # an interrupted run's
+
+    def template(path: str) -> Template:
+        spec = load_file(settings.TEMPLATES_LIB_DIR / path)
+        tpl = Template.objects.filter(slug=spec.id, workspace__isnull=True).first() or \
+            Template.objects.create(slug=spec.id)
+        _upsert(tpl, spec)
+        tpl.refresh_from_db()
+        return tpl
+
+    bulk_template = template("ecommerce/ecommerce-product-description.yaml")
+    ad_template = template("ads/google-search-ad.yaml")
+    user, _ = User.objects.get_or_create(email="bench-serving@localhost")
+    spaces = [workspace_create(owner=user, name=f"bench serving {i}") for i in range(args.workspaces + 1)]
+    members = [Membership.objects.get(workspace=ws, user=user) for ws in spaces]
+    engine = get_engine()
+    engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1, key=(0, 0))])
+    load_before = os.getloadavg()
+    results = {}
+    try:
+        for i, name in enumerate(args.schedulers.split(",")):
+            results[name] = phase(name, static=name == "static", engine=engine,
+                                  bulk_member=members[0], members=members[1:],
+                                  bulk_template=bulk_template, ad_template=ad_template,
+                                  rows=args.rows, every=args.every, seed=1000 + i)
+            print(json.dumps(results[name]), flush=True)
+    finally:
+        for ws in spaces:
+            ws.delete()
+    load_after = os.getloadavg()
+    print(f"\n{args.rows}-row bulk run + interactive requests every ~{args.every:.0f} s from "
+          f"{args.workspaces} workspaces; {engine.device}, {args.threads} torch threads; load "
+          f"average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
+    cols = ["ttft_p50_s", "ttft_p95_s", "done_p50_s", "done_p95_s", "bulk_rows_per_minute",
+            "tokens_per_second", "bulk_rewrites", "interactive_requests"]
+    print(f"{'scheduler':<12}" + "".join(f"{c:>22}" for c in cols))
+    for name, r in results.items():
+        print(f"{name:<12}" + "".join(f"{str(r[c]):>22}" for c in cols))
+    ratios = {}
+    if "static" in results and "continuous" in results:
+        old, new = results["static"], results["continuous"]
+        ratios = {"bulk_rows_per_minute": round(new["bulk_rows_per_minute"] / old["bulk_rows_per_minute"], 2),
+                  "tokens_per_second": round(new["tokens_per_second"] / old["tokens_per_second"], 2)}
+        print(f"\ncontinuous / static: bulk rows/min {ratios['bulk_rows_per_minute']}x (target >= 0.9), "
+              f"tokens/s {ratios['tokens_per_second']}x; interactive p95 time to first token "
+              f"{new['ttft_p95_s']} s (target <= 3 s) against {old['ttft_p95_s']} s")
+    Path(args.json).write_text(json.dumps({
+        "command": "python bench/serving.py " + " ".join(sys.argv[1:]), "device": str(engine.device),
+        "torch_threads": args.threads, "cpus": os.cpu_count(), "max_new_tokens": args.max_new_tokens,
+        "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2),
+        "results": results, "continuous_over_static": ratios}, indent=2) + "\n")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
