@@ -191,3 +191,127 @@ def test_reusing_the_shared_prompt_prefix_changes_nothing(engine):
     assert engine._prefix_kv, "the prefix states were not stored"
     assert [r.token_ids for r in plain] == [r.token_ids for r in reused]
     assert [r.token_ids for r in reused] == [r.token_ids for r in again]
+
+
+# -- continuous batching: rows join and leave a running Session -------------------------------
+
+def _greedy(prompt, adapter, n, key, *, ignore_eos=True):
+    return SeqRequest(prompt=prompt, adapter=adapter, max_new_tokens=n, temperature=0.0,
+                      ignore_eos=ignore_eos, key=key)
+
+
+def _run_session(session, schedule):
+    """Add each step's rows before that step; step until nothing is live, queued or scheduled.
+    Returns {key: (result, step it finished at)}."""
+    schedule = dict(schedule)
+    finished = {}
+    step = 0
+    while schedule or session.live or session.pending:
+        if step in schedule:
+            session.add(schedule.pop(step))
+        for result in session.step():
+            finished[result.key] = (result, step)
+        step += 1
+    return finished
+
+
+def test_rows_joining_at_different_steps_write_what_each_writes_alone(engine):
+    schedule = {
+        0: [_greedy("Write a tagline for a bakery.", "witty", 14, "a"),
+            _greedy("A slogan for socks.", BASE, 9, "b", ignore_eos=False)],
+        # joins a batch whose cache is wider than its own prompt: its states are padded
+        3: [_greedy("Tea.", "bold", 12, "c"),
+            _greedy("Describe a lamp.", "witty", 10, "d")],
+        # a long prompt, wider than the running rows: they are the ones padded now
+        5: [_greedy("Write three long sentences about a mountain cabin with a wood stove, a "
+                    "lake view and a small library of old travel books.", "bold", 8, "e")],
+    }
+    requests = {r.key: r for rows in schedule.values() for r in rows}
+    session = engine.session()
+    session.add(schedule.pop(0))
+    assert session.pending == 2 and session.live == 0
+    assert session.step() == [] and session.live == 2
+    assert sorted(session.started) == ["a", "b"]
+    assert all(r.tokens == 1 and r.finish_reason == "" for r in session.partial())
+    together = _run_session(session, {step - 1: rows for step, rows in schedule.items()})
+    assert set(together) == set(requests)
+    for key, request in requests.items():
+        assert together[key][0].token_ids == engine.generate([request])[0].token_ids, key
+
+
+def test_a_row_leaves_when_it_finishes_and_a_later_row_still_writes_what_it_writes_alone(engine):
+    short = _greedy("Write a tagline for a bakery.", "witty", 3, "short")
+    long = _greedy("Describe a hiking boot in detail.", "bold", 24, "long")
+    late = _greedy("A slogan for socks.", BASE, 10, "late")
+    later = _greedy("Name a coffee shop.", "witty", 6, "later")
+    session = engine.session()
+    session.add([short, long])
+    for _ in range(2):
+        assert session.step() == []
+    done = session.step()  # the third token: the short row's budget
+    assert [r.key for r in done] == ["short"] and done[0].finish_reason == "length"
+    assert session.live == 1
+    together = _run_session(session, {3: [late], 6: [later]})
+    assert together["late"][1] == 3 + late.max_new_tokens - 1  # left the step it finished
+    for request, result in [(short, done[0])] + [(r, together[r.key][0])
+                                                 for r in (long, late, later)]:
+        assert result.token_ids == engine.generate([request])[0].token_ids, request.key
+
+
+def test_cancel_drops_live_and_queued_rows_and_the_others_are_unchanged(engine):
+    keep = [_greedy("Write a tagline for a bakery.", "witty", 12, "keep1"),
+            _greedy("Describe a lamp.", BASE, 10, "keep2")]
+    gone = _greedy("A slogan for socks.", "bold", 12, "gone")
+    session = engine.session()
+    session.add([keep[0], gone, keep[1]])
+    session.step()
+    session.step()
+    session.add([_greedy("Tea.", "witty", 5, "queued")])
+    session.cancel({"gone", "queued"})
+    assert session.live == 2 and session.pending == 0
+    assert sorted(r.key for r in session.partial()) == ["keep1", "keep2"]
+    together = _run_session(session, {})
+    assert set(together) == {"keep1", "keep2"}
+    for request in keep:
+        assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids
+
+
+def test_cache_width_stays_bounded_as_rows_come_and_go(engine):
+    """A new row every other step, each living a few steps: some row is always live, so without
+    dropping the columns nobody attends to any more the cache would widen at every step."""
+    from copywriter.ml.engine import chat_prompt
+
+    prompts = ["Tea.", "Write a tagline for a bakery.", "Describe a hiking boot in detail."]
+    rows = [_greedy(prompts[i % 3], ("witty", BASE, "bold")[i % 3], 4 + i % 3, i)
+            for i in range(40)]
+    session = engine.session()
+    results, widest = {}, 0
+    for step in range(2 * len(rows) + 8):
+        if step % 2 == 0 and step // 2 < len(rows):
+            session.add([rows[step // 2]])
+        results.update({r.key: r for r in session.step()})
+        widest = max(widest, session.width)
+    assert session.live == 0 and len(results) == len(rows)
+    longest = max(len(engine.tokenizer(chat_prompt(engine.tokenizer, p),
+                                       add_special_tokens=False)["input_ids"]) for p in prompts)
+    assert widest <= longest + max(r.max_new_tokens for r in rows)
+    for row in rows[-3:]:
+        assert results[row.key].token_ids == engine.generate([row])[0].token_ids, row.key
+
+
+def test_a_seeded_row_samples_the_same_text_alone_and_joining_a_batch(engine):
+    def sampled(key, seed, adapter="witty"):
+        return SeqRequest(prompt="Name a coffee shop.", adapter=adapter, max_new_tokens=16,
+                          temperature=1.0, top_p=0.95, seed=seed, ignore_eos=True, key=key)
+
+    row = sampled("row", 7)
+    alone = engine.generate([row])[0].token_ids
+    assert alone != engine.generate([sampled("row", 8)])[0].token_ids
+    session = engine.session()
+    together = _run_session(session, {
+        0: [sampled("x", 1, BASE), _greedy("Describe a lamp.", "bold", 20, "y"), sampled("z", 7)],
+        3: [row, sampled("w", 9, "bold")]})
+    assert together["row"][0].token_ids == alone
+    # and in a plain batch behind another row (the batch used to share its first row's seed)
+    batch = engine.generate([sampled("w", 9, "bold"), row])
+    assert batch[1].token_ids == alone

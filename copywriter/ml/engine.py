@@ -1,8 +1,11 @@
 """Batched, mixed-adapter text generation with per-row sampling and streaming callbacks.
 
 A hand-written decode loop (rather than ``model.generate``) because every row carries its own
-adapter, sampling settings and token budget, finished rows are dropped from the batch as it runs,
-and the caller gets partial texts while tokens come (the browser shows them).
+adapter, sampling settings and token budget, and the caller gets partial texts while tokens come
+(the browser shows them). Batching is continuous (iteration-level, as vLLM, TGI and LoRAX do):
+a ``Session`` admits new rows at any step boundary (their own prefill forward, then their K/V
+joined to the running batch, right-aligned and masked) and drops each row the step it finishes,
+so nobody waits for the slowest row of a batch. ``Engine.generate`` is one session run to the end.
 """
 
 from __future__ import annotations
@@ -61,16 +64,22 @@ TOP_K = 64  # nucleus sampling looks at the 64 most likely tokens (sorting 49k p
 
 
 def _sample(logits: torch.Tensor, temperature: torch.Tensor, top_p: torch.Tensor,
-            generator: torch.Generator | None) -> torch.Tensor:
-    """Per-row temperature and nucleus sampling; temperature 0 means greedy for that row."""
+            uniform: torch.Tensor) -> torch.Tensor:
+    """Per-row temperature and nucleus sampling; temperature 0 means greedy for that row.
+
+    ``uniform`` (rows,) in [0, 1) is each row's own draw for this token (inverse-CDF sampling),
+    so what a row writes depends on its seed only, not on which rows share its batch.
+    """
     top_logits, top_ids = logits.topk(min(TOP_K, logits.shape[-1]), dim=-1)  # sorted, descending
     greedy = temperature <= 0
     t = torch.where(greedy, torch.ones_like(temperature), temperature)
     probs = torch.softmax(top_logits / t[:, None], dim=-1)
     cum = probs.cumsum(dim=-1)
     probs = probs.masked_fill((cum - probs) > top_p[:, None], 0.0)
-    choice = torch.multinomial(probs, 1, generator=generator)
-    sampled = top_ids.gather(-1, choice).squeeze(-1)
+    cum = probs.cumsum(dim=-1)
+    # the first token whose cumulative mass passes the draw (never one of zero mass)
+    choice = (cum <= (uniform * cum[:, -1])[:, None]).sum(dim=-1).clamp(max=cum.shape[-1] - 1)
+    sampled = top_ids.gather(-1, choice[:, None]).squeeze(-1)
     return torch.where(greedy, top_ids[:, 0], sampled)
 
 
@@ -117,6 +126,38 @@ class _GrowingLayer(DynamicLayer):
         if self.is_initialized and self._k is not None and self._v is not None:
             k, v = self._k, self._v = self._k[indices], self._v[indices]
             self.keys, self.values = k[..., : self.length, :], v[..., : self.length, :]
+
+    def join(self, other: _GrowingLayer) -> None:
+        """Append ``other``'s rows after these, both right-aligned to the longer of the two.
+
+        The columns left of a row's own states hold zeros that the caller masks out; positions
+        travel separately (``position_ids``), so moving a row's states right changes nothing.
+        One copy of both caches: it happens when rows join, never in the steady state.
+        """
+        assert self._k is not None and self._v is not None
+        assert other._k is not None and other._v is not None
+        width = max(self.length, other.length)
+        room = width + self.CHUNK
+        self._k = _right_aligned(self._k, self.length, other._k, other.length, width, room)
+        self._v = _right_aligned(self._v, self.length, other._v, other.length, width, room)
+        self.length = width
+        self.keys, self.values = self._k[..., :width, :], self._v[..., :width, :]
+
+    def trim_front(self, columns: int) -> None:
+        """Forget the first ``columns`` positions (masked for every row): a view, no copy."""
+        if self._k is None or self._v is None or columns <= 0:
+            return
+        self._k, self._v = self._k[..., columns:, :], self._v[..., columns:, :]
+        self.length -= columns
+        self.keys, self.values = self._k[..., : self.length, :], self._v[..., : self.length, :]
+
+
+def _right_aligned(a: torch.Tensor, a_len: int, b: torch.Tensor, b_len: int, width: int,
+                   room: int) -> torch.Tensor:
+    out = a.new_zeros(a.shape[0] + b.shape[0], *a.shape[1:-2], room, a.shape[-1])
+    out[: a.shape[0], ..., width - a_len: width, :] = a[..., :a_len, :]
+    out[a.shape[0]:, ..., width - b_len: width, :] = b[..., :b_len, :]
+    return out
 
 
 def _new_cache() -> DynamicCache:
@@ -167,69 +208,33 @@ class Engine:
             self.set_adapters({**self.adapter_paths, **missing})
 
     # -- generation ----------------------------------------------------------------------------
+    def session(self, *, system: str = SYSTEM_PROMPT) -> Session:
+        """A continuously batched decode loop: ``add`` rows at any time, ``step`` until empty.
+
+        One engine can serve several sessions in turn (each routes its own rows before its
+        forwards), but a session belongs to one thread.
+        """
+        return Session(self, system=system)
+
     @torch.inference_mode()
     def generate(self, requests: list[SeqRequest], *, on_progress: Progress | None = None,
                  progress_every: int = 8, system: str = SYSTEM_PROMPT) -> list[SeqResult]:
+        """All ``requests`` as one batch, to the end; results in the order of ``requests``.
+
+        ``on_progress`` gets every row's result so far (finished or not) every
+        ``progress_every`` steps and at each step where a row finishes.
+        """
         if not requests:
             return []
-        n = len(requests)
-        input_ids, mask, positions, cache, prefix_mask = self._prefill_inputs(requests, system)
-        mask = torch.cat([prefix_mask, mask], dim=-1)
-        seed = requests[0].seed
-        gen = None
-        if seed is not None:
-            gen = torch.Generator(device=self.device)
-            gen.manual_seed(seed)
-        temperature = torch.tensor([r.temperature for r in requests], device=self.device)
-        top_p = torch.tensor([r.top_p for r in requests], device=self.device)
-        penalty = torch.tensor([r.repetition_penalty for r in requests], device=self.device)
-        budget = torch.tensor([r.max_new_tokens for r in requests], device=self.device)
-        alive = torch.arange(n, device=self.device)  # original row of each batch row
-        out_ids: list[list[int]] = [[] for _ in range(n)]
-        reasons = ["length"] * n
-        max_steps = int(budget.max())
-        # Tokens produced so far, one column per step: every live row has produced `step` tokens.
-        history = torch.zeros(n, max_steps, dtype=torch.long, device=self.device)
-        logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                            cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
-        next_pos = positions[:, -1:] + 1
-        stop = torch.tensor(sorted(self.stop_ids), device=self.device)
-        no_stop = torch.tensor([r.ignore_eos for r in requests], device=self.device)
-        step = 0
-        while alive.numel() and step < max_steps:
-            if step:
-                # CTRL-style repetition penalty on the tokens this row has produced so far.
-                hist = history[:, :step]
-                prev = logits.gather(1, hist)
-                pen = penalty[alive][:, None]
-                logits.scatter_(1, hist, torch.where(prev > 0, prev / pen, prev * pen))
-            rows_no_stop = no_stop[alive]
-            if bool(rows_no_stop.any()):
-                logits[:, stop] = logits[:, stop].masked_fill(rows_no_stop[:, None], -torch.inf)
-            nxt = _sample(logits, temperature[alive], top_p[alive], gen)
-            history[:, step] = nxt
-            step += 1
-            finished = torch.isin(nxt, stop) | (step >= budget[alive])
-            for row, token in zip(alive.tolist(), nxt.tolist(), strict=True):
-                if token in self.stop_ids:
-                    reasons[row] = "stop"
-                else:
-                    out_ids[row].append(token)
-            if on_progress is not None and (step % progress_every == 0 or bool(finished.any())):
-                on_progress(self._results(requests, out_ids, reasons, partial=True))
-            if bool(finished.all()):
-                break
-            if bool(finished.any()):
-                keep = (~finished).nonzero().squeeze(-1)
-                alive, nxt, next_pos = alive[keep], nxt[keep], next_pos[keep]
-                mask, history = mask[keep], history[keep]
-                cache.batch_select_indices(keep)
-                self.stack.select_rows(keep)
-            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
-            logits = self.model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos,
-                                cache=cache, use_cache=True).logits[:, -1, :].float()
-            next_pos = next_pos + 1
-        return self._results(requests, out_ids, reasons, partial=False)
+        session = self.session(system=system)
+        rows = session._add(requests)
+        while session.live or session.pending:
+            finished = session._step()
+            if on_progress is not None and (finished or session.steps % progress_every == 0):
+                on_progress(self._results(requests, [r.out_ids for r in rows],
+                                          [r.reason for r in rows], partial=True))
+        return self._results(requests, [r.out_ids for r in rows], [r.reason for r in rows],
+                             partial=False)
 
     def _prefill_inputs(self, requests: list[SeqRequest], system: str) -> _Prefill:
         """Token ids to prefill and a KV cache that already holds the shared chat prefix.
@@ -297,12 +302,271 @@ class Engine:
                 for r, ids, reason in zip(requests, out_ids, reasons, strict=True)]
 
 
+@dataclass(eq=False)
+class _Row:
+    request: SeqRequest
+    out_ids: list[int] = field(default_factory=list)
+    reason: str = "length"
+
+
+def _left_pad(t: torch.Tensor, width: int) -> torch.Tensor:
+    return torch.nn.functional.pad(t, (width - t.shape[-1], 0))
+
+
+def _right_pad(t: torch.Tensor, width: int) -> torch.Tensor:
+    return torch.nn.functional.pad(t, (0, width - t.shape[-1]))
+
+
+@dataclass
+class _Batch:
+    """The live rows' decode state on the device, one row per live row, in the same order."""
+
+    cache: DynamicCache
+    mask: torch.Tensor  # (rows, cache columns): 1 over the row's own states, 0 over padding
+    positions: torch.Tensor  # (rows, 1) position of the token each row is fed next
+    logits: torch.Tensor  # (rows, vocab) next-token logits, sampled at the next step
+    # (rows, longest budget) tokens produced so far; past a row's count, copies of its first
+    # token (so one gather/scatter penalises exactly the produced tokens)
+    history: torch.Tensor
+    uniforms: torch.Tensor  # (rows, longest budget) each row's own draws, one per token
+    produced: torch.Tensor  # (rows,) tokens sampled so far
+    temperature: torch.Tensor
+    top_p: torch.Tensor
+    penalty: torch.Tensor
+    no_stop: torch.Tensor  # rows that write their whole budget (end-of-text masked out)
+
+    _PER_ROW = ("mask", "positions", "logits", "history", "uniforms", "produced", "temperature",
+                "top_p", "penalty", "no_stop")
+
+    @property
+    def width(self) -> int:
+        return int(self.mask.shape[-1])
+
+    def select(self, keep: torch.Tensor) -> None:
+        self.cache.batch_select_indices(keep)
+        for name in self._PER_ROW:
+            setattr(self, name, getattr(self, name)[keep])
+        self.trim()
+
+    def join(self, other: _Batch) -> None:
+        """Append ``other``'s rows: caches and masks right-aligned to the longer one."""
+        width = max(self.width, other.width)
+        for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True):
+            assert isinstance(mine, _GrowingLayer) and isinstance(theirs, _GrowingLayer)
+            mine.join(theirs)
+        self.mask = torch.cat([_left_pad(self.mask, width), _left_pad(other.mask, width)])
+        steps = max(self.history.shape[-1], other.history.shape[-1])
+        for name in ("history", "uniforms"):
+            setattr(self, name, torch.cat([_right_pad(getattr(self, name), steps),
+                                           _right_pad(getattr(other, name), steps)]))
+        for name in self._PER_ROW:
+            if name not in ("mask", "history", "uniforms"):
+                setattr(self, name, torch.cat([getattr(self, name), getattr(other, name)]))
+
+    def trim(self) -> None:
+        """Drop the leading columns that no row attends to (they pile up as rows come and go)."""
+        lead = int(self.mask.any(dim=0).to(torch.int8).argmax())
+        if lead:
+            for layer in self.cache.layers:
+                assert isinstance(layer, _GrowingLayer)
+                layer.trim_front(lead)
+            self.mask = self.mask[:, lead:]
+
+
+class Session:
+    """Continuous (iteration-level) batching: rows join at any step and leave when they finish.
+
+    ``add`` queues rows; each ``step`` prefills the queued rows in one forward of their own (the
+    per-adapter system-prefix K/V reused), joins them to the running batch, samples one token for
+    every live row and feeds it back in one decode forward, and returns the rows that finished.
+    A row writes the same tokens whichever rows share its batch and whenever it joined: greedy
+    rows exactly what they write alone, sampled rows by their own ``seed`` (one generator each;
+    rows without a seed draw from torch's global generator when they join).
+    """
+
+    def __init__(self, engine: Engine, *, system: str = SYSTEM_PROMPT):
+        self.engine = engine
+        self.system = system
+        self.steps = 0
+        # keys of the rows whose first token was sampled by the last step() (time to first token)
+        self.started: list[Any] = []
+        self._pending: list[_Row] = []
+        self._rows: list[_Row] = []
+        self._batch: _Batch | None = None
+        self._routed: tuple[Any, ...] | None = None
+        self._stop = torch.tensor(sorted(engine.stop_ids), device=engine.device)
+
+    @property
+    def live(self) -> int:
+        return len(self._rows)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    @property
+    def width(self) -> int:
+        """Columns of the live rows' KV cache (0 when none is live)."""
+        return self._batch.width if self._batch is not None else 0
+
+    def add(self, requests: list[SeqRequest]) -> None:
+        """Queue rows; they are prefilled and join the batch at the next ``step``.
+
+        An adapter that is not stacked is refused here (KeyError), before anything runs.
+        """
+        self._add(requests)
+
+    def _add(self, requests: list[SeqRequest]) -> list[_Row]:
+        known = set(self.engine.stack.names)
+        for r in requests:
+            if r.adapter not in known:
+                raise KeyError(r.adapter)
+        rows = [_Row(r) for r in requests]
+        self._pending += rows
+        return rows
+
+    def cancel(self, keys: set[Any]) -> None:
+        """Drop live and queued rows whose ``SeqRequest.key`` is in ``keys``; no result comes."""
+        self._pending = [row for row in self._pending if row.request.key not in keys]
+        keep = [i for i, row in enumerate(self._rows) if row.request.key not in keys]
+        if len(keep) < len(self._rows):
+            with torch.inference_mode():
+                self._keep(keep)
+
+    def partial(self) -> list[SeqResult]:
+        """The live rows' texts so far (``finish_reason`` ""; ``tokens`` counts what was written)."""
+        return [self._result(row, partial=True) for row in self._rows]
+
+    @torch.inference_mode()
+    def step(self) -> list[SeqResult]:
+        """Admit the queued rows, write one token for every live row, return the finished rows
+        (``finish_reason`` "stop" or "length"); they have left the batch."""
+        return [self._result(row, partial=False) for row in self._step()]
+
+    def _result(self, row: _Row, *, partial: bool) -> SeqResult:
+        return self.engine._results([row.request], [row.out_ids], [row.reason],
+                                    partial=partial)[0]
+
+    def _step(self) -> list[_Row]:
+        done = self._admit()
+        b = self._batch
+        if b is None:
+            self.steps += 1
+            return done
+        logits = b.logits
+        # CTRL-style repetition penalty on the tokens each row has produced so far.
+        prev = logits.gather(1, b.history)
+        pen = torch.where(b.produced > 0, b.penalty, torch.ones_like(b.penalty))[:, None]
+        logits.scatter_(1, b.history, torch.where(prev > 0, prev / pen, prev * pen))
+        if any(row.request.ignore_eos for row in self._rows):
+            logits[:, self._stop] = logits[:, self._stop].masked_fill(b.no_stop[:, None],
+                                                                      -torch.inf)
+        column = b.produced[:, None]
+        nxt = _sample(logits, b.temperature, b.top_p, b.uniforms.gather(1, column).squeeze(1))
+        b.history = torch.where(column == 0, nxt[:, None], b.history)
+        b.history.scatter_(1, column, nxt[:, None])
+        b.produced = b.produced + 1
+        self.steps += 1
+        stop_ids = self.engine.stop_ids
+        keep: list[int] = []
+        for i, (row, token) in enumerate(zip(self._rows, nxt.tolist(), strict=True)):
+            if token in stop_ids:
+                row.reason = "stop"
+            else:
+                row.out_ids.append(token)
+                if len(row.out_ids) < row.request.max_new_tokens:
+                    keep.append(i)
+        staying = set(keep)
+        finished = [row for i, row in enumerate(self._rows) if i not in staying]
+        if finished:
+            self._keep(keep)
+            if self._batch is None:
+                return done + finished
+            nxt = nxt[torch.tensor(keep, device=nxt.device)]
+        self._feed(nxt)
+        return done + finished
+
+    def _feed(self, tokens: torch.Tensor) -> None:
+        """One decode forward: every live row reads its latest token; logits for the next step."""
+        b = self._batch
+        assert b is not None
+        b.mask = torch.cat([b.mask, torch.ones_like(b.mask[:, :1])], dim=-1)
+        self._route()
+        b.logits = self.engine.model(input_ids=tokens[:, None], attention_mask=b.mask,
+                                     position_ids=b.positions, cache=b.cache,
+                                     use_cache=True).logits[:, -1, :].float()
+        b.positions = b.positions + 1
+
+    def _keep(self, keep: list[int]) -> None:
+        """Only these live rows stay (by index); the others leave the batch now."""
+        self._rows = [self._rows[i] for i in keep]
+        if not keep:
+            self._batch = None
+        elif self._batch is not None:
+            self._batch.select(torch.tensor(keep, device=self.engine.device))
+        self._routed = None
+
+    def _route(self) -> None:
+        """Route the adapters of the live rows unless the stack still has this session's routing
+        (a prefill, another session or a reload of the adapters may have changed it)."""
+        r = self.engine.stack.routing
+        done = self._routed
+        if done is None or done[0] != r.single or done[1] is not r.index or done[2] is not r.names:
+            self.engine.stack.route([row.request.adapter for row in self._rows])
+            self._routed = (r.single, r.index, r.names)
+
+    def _admit(self) -> list[_Row]:
+        """Prefill the queued rows and join them to the batch; their logits wait for sampling.
+        Rows with no budget finish at once, unrun."""
+        queued, self._pending = self._pending, []
+        done = [row for row in queued if row.request.max_new_tokens <= 0]
+        rows = [row for row in queued if row.request.max_new_tokens > 0]
+        self.started = [row.request.key for row in rows]
+        if not rows:
+            return done
+        engine, dev = self.engine, self.engine.device
+        reqs = [row.request for row in rows]
+        pre = engine._prefill_inputs(reqs, self.system)  # routes the new rows' adapters
+        self._routed = None
+        mask = torch.cat([pre.prefix_mask, pre.mask], dim=-1)
+        logits = engine.model(input_ids=pre.input_ids, attention_mask=mask,
+                              position_ids=pre.positions, cache=pre.cache, use_cache=True,
+                              logits_to_keep=1).logits[:, -1, :].float()
+        steps = max(r.max_new_tokens for r in reqs)
+        draws = []
+        for r in reqs:
+            gen = None
+            if r.seed is not None:
+                gen = torch.Generator()
+                gen.manual_seed(r.seed)
+            draws.append(_right_pad(torch.rand(r.max_new_tokens, generator=gen), steps))
+        new = _Batch(
+            cache=pre.cache, mask=mask, positions=pre.positions[:, -1:] + 1, logits=logits,
+            history=torch.zeros(len(reqs), steps, dtype=torch.long, device=dev),
+            uniforms=torch.stack(draws).to(dev),
+            produced=torch.zeros(len(reqs), dtype=torch.long, device=dev),
+            temperature=torch.tensor([r.temperature for r in reqs], device=dev),
+            top_p=torch.tensor([r.top_p for r in reqs], device=dev),
+            penalty=torch.tensor([r.repetition_penalty for r in reqs], device=dev),
+            no_stop=torch.tensor([r.ignore_eos for r in reqs], device=dev))
+        if self._batch is None:
+            self._batch = new
+        else:
+            self._batch.join(new)
+        self._rows += rows
+        return done
+
+
 @functools.lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The worker's engine, loaded on first use and kept for the life of the process."""
     started = time.monotonic()
     torch.set_num_threads(int(os.environ.get("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)))
     engine = Engine(os.environ.get("COPYWRITER_MODEL_PATH") or None)
+    from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8
+
+    if int8_wanted(os.environ.get("COPYWRITER_INT8"), engine.device):
+        quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)
     from copywriter.ml.paths import adapters_dir
 
     # "name.tmp" folders are adapters being written by a training run right now.
