@@ -33,6 +33,15 @@ MOBILE = {"width": 390, "height": 844}
 TONE = "witty"
 
 
+def _signup_link(email: str) -> str:
+    """The confirmation link in the last sign-up email to ``email`` (the live server runs in
+    this process, so its mail lands in django.core.mail.outbox)."""
+    from django.core import mail
+
+    body = next(m.body for m in reversed(mail.outbox) if m.to == [email])
+    return re.search(r"/accounts/signup/confirm/\S+/", body).group(0)  # SITE_URL is not the live server
+
+
 def _requirements() -> str:
     if not Path(CHROMIUM).exists():
         return "Debian's chromium is not installed (make test installs it)"
@@ -104,6 +113,11 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             page.get_by_label("Email").fill("mara@example.com")
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign up").click()
+            # The account is made from the link mailed to the address (sign-up does not say
+            # which addresses are registered).
+            expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+            page.goto(base + _signup_link("mara@example.com"))
+            page.get_by_role("button", name="Create my account").click()
             expect(page.get_by_text("Welcome!")).to_be_visible()
             steps.append("signed up")
 
@@ -231,6 +245,9 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             sam.get_by_label("Email").fill("sam@example.com")
             sam.get_by_label("Password").fill(PASSWORD)
             sam.get_by_role("button", name="Sign up").click()
+            expect(sam.get_by_role("heading", name="Check your inbox")).to_be_visible()
+            sam.goto(base + _signup_link("sam@example.com"))
+            sam.get_by_role("button", name="Create my account").click()
             sam.get_by_role("button", name="Join workspace").click()
             expect(sam.get_by_text("You joined Fernway launch.")).to_be_visible()
             sam.get_by_role("link", name="Documents", exact=True).click()

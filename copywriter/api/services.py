@@ -77,6 +77,10 @@ def token_authenticate(*, secret: str) -> tuple[ApiToken, Membership]:
              .filter(secret_hash=hash_secret(secret)).first())
     if token is None:
         raise TokenRefused("Unknown API token.")
+    if token.revoked_at is not None and token.revoked_by_id is None:
+        # Revoked by tokens_revoke_on_membership_end, not by a person.
+        raise TokenRefused("The person who made this API token is no longer a member of the "
+                           "workspace (or left and came back): it was revoked. Make a new token.")
     if token.revoked_at is not None:
         raise TokenRefused("This API token was revoked.")
     member = Membership.objects.filter(workspace_id=token.workspace_id,
