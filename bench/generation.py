@@ -19,8 +19,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+if TYPE_CHECKING:
+    from copywriter.ml.engine import Engine, SeqRequest
 
 TONES = ["professional", "friendly", "witty", "persuasive", "luxurious", "bold", "empathetic",
          "informative"]
@@ -43,6 +47,65 @@ def random_adapters(model, root: Path, rank: int = 16) -> dict[str, Path]:
     return out
 
 
+def load_briefs() -> list[str]:
+    """The tone corpus's instructions (one per brief), the prompts every generation bench uses."""
+    from copywriter.ml.tonedata import load_corpus
+
+    return [e.instruction for e in load_corpus() if e.tone == "professional"]
+
+
+def build_engine(*, model: str | None = None, device: str | None = None,
+                 random_weights: bool = False) -> Engine:
+    """The worker's engine with the eight tone adapters stacked (trained, or random of the same
+    shape with ``random_weights``)."""
+    import tempfile
+
+    import torch
+
+    from copywriter.ml.engine import Engine
+    from copywriter.ml.paths import adapters_dir
+
+    if device is None or device == "cpu":
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    if random_weights:
+        from copywriter.ml.model import load_base_model
+
+        paths = random_adapters(load_base_model(model, device="cpu"), Path(tempfile.mkdtemp()))
+    else:
+        paths = {t: adapters_dir() / t for t in TONES}
+    engine = Engine(model, device=device)
+    engine.set_adapters(paths)
+    return engine
+
+
+def make_requests(briefs: list[str], n: int, *, tokens: int, adapters: list[str]
+                  ) -> list[SeqRequest]:
+    """``n`` rows cycling through ``briefs`` and ``adapters``, each writing exactly ``tokens``."""
+    from copywriter.ml.engine import SeqRequest
+
+    return [SeqRequest(prompt=briefs[i % len(briefs)], adapter=adapters[i % len(adapters)],
+                       max_new_tokens=tokens, ignore_eos=True, seed=i, key=i)
+            for i in range(n)]
+
+
+def tokens_per_second(engine: Engine, reqs: list[SeqRequest], batch: int, *, runs: int = 2
+                      ) -> float:
+    """Generated tokens per second over all of ``reqs`` in batches of ``batch``, the best of
+    ``runs`` (the machine is shared and noisy)."""
+    import torch
+
+    best = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        tokens = 0
+        for i in range(0, len(reqs), batch):
+            tokens += sum(r.tokens for r in engine.generate(reqs[i:i + batch]))
+        if engine.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best.append(tokens / (time.perf_counter() - start))
+    return max(best)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=120)
@@ -54,44 +117,16 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    import tempfile
-
-    import torch
-
-    from copywriter.ml.engine import Engine, SeqRequest
-    from copywriter.ml.paths import adapters_dir
-    from copywriter.ml.tonedata import load_corpus
-
-    if args.device is None or args.device == "cpu":
-        torch.set_num_threads(max(1, torch.get_num_threads()))
-    if args.random_adapters:
-        from copywriter.ml.model import load_base_model
-
-        paths = random_adapters(load_base_model(args.model, device="cpu"), Path(tempfile.mkdtemp()))
-    else:
-        paths = {t: adapters_dir() / t for t in TONES}
-    engine = Engine(args.model, device=args.device)
-    engine.set_adapters(paths)
-    briefs = [e.instruction for e in load_corpus() if e.tone == "professional"]
+    engine = build_engine(model=args.model, device=args.device,
+                          random_weights=args.random_adapters)
+    briefs = load_briefs()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     def requests(n: int, mixed: bool) -> list[SeqRequest]:
-        return [SeqRequest(prompt=briefs[i % len(briefs)],
-                           adapter=TONES[i % len(TONES)] if mixed else TONES[0],
-                           max_new_tokens=args.tokens, ignore_eos=True, seed=i, key=i)
-                for i in range(n)]
+        return make_requests(briefs, n, tokens=args.tokens, adapters=TONES if mixed else TONES[:1])
 
     def tps(reqs: list[SeqRequest], batch: int) -> float:
-        best = []
-        for _ in range(2):  # the faster of two runs: the machine is shared and noisy
-            start = time.perf_counter()
-            tokens = 0
-            for i in range(0, len(reqs), batch):
-                tokens += sum(r.tokens for r in engine.generate(reqs[i:i + batch]))
-            if engine.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            best.append(tokens / (time.perf_counter() - start))
-        return max(best)
+        return tokens_per_second(engine, reqs, batch)
 
     engine.generate(requests(2, True))  # warm-up
     results = {"device": engine.device, "dtype": str(engine.model.dtype), "tokens": args.tokens,
