@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "copywriter.api",
     "copywriter.bulk",
     "copywriter.ops",
+    "copywriter.quality",
 ]
 
 MIDDLEWARE = [

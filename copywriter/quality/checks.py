@@ -1,0 +1,384 @@
+"""Checks on one generated variant against its brief: format, invented numbers, product name,
+facts carried, keyword, placeholders and echoed instructions.
+
+Plain Python (no Django, no torch): the eval command runs them on fresh output, and they can be
+run again on a saved run's texts. Every check is deliberately literal (string and number
+matching, no model), so a figure means the same thing from one run to the next; what each one
+counts exactly is in docs/quality.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# --- text normalisation ----------------------------------------------------------------------
+
+_DASHES = re.compile(r"[\u2010-\u2015\u2212-]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def norm(text: str) -> str:
+    """Lower case, curly quotes straight, dashes and runs of white space as one space, '&' as
+    'and': "Ember & Oak" matches "ember and oak", "40-hour" matches "40 hour"."""
+    text = text.translate(_QUOTES).lower().replace("&", " and ")
+    text = _DASHES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def contains(text: str, phrase: str) -> bool:
+    """Whole-word, normalised containment of ``phrase`` in ``text``; a plural "s"/"es" on the
+    last word counts ("hot tub" is in "hot tubs")."""
+    p = norm(phrase)
+    if not p:
+        return False
+    return re.search(r"(?<![\w])" + re.escape(p) + r"(?:e?s)?(?![\w])", norm(text)) is not None
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+(?:['’][^\W_]+)*", text)
+
+
+# --- format rules ----------------------------------------------------------------------------
+
+FORMATS_PATH = Path(__file__).resolve().parents[2] / "data" / "quality" / "formats.yaml"
+
+_LIST_MARKER = re.compile(r"^(?:[-*•·]|\d{1,2}[.)])\s+")
+_SECTION_LABEL = re.compile(r"^[A-Za-z][A-Za-z'’ ]{0,30}:$")  # "Headlines:" "Callouts:"
+
+
+@dataclass
+class FormatResult:
+    ok: bool | None  # None: no rules for this template
+    failures: list[str] = field(default_factory=list)
+    items: dict[str, list[str]] = field(default_factory=dict)  # slot name -> items read
+
+
+def load_formats(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((path or FORMATS_PATH).read_text()) or {}
+    return dict(data.get("templates") or {})
+
+
+def rules_for(template_id: str, *, formats: Mapping[str, Any],
+              template_output: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """A template's own ``output.slots`` when it has them (the schema issue 14 adds: name,
+    count or min/max, max_chars/min_chars), else its entry in formats.yaml, else None."""
+    slots = (template_output or {}).get("slots")
+    if slots:
+        return {"kind": "slot", "slots": list(slots)}
+    rules = formats.get(template_id)
+    return dict(rules) if rules else None
+
+
+def _resolve(value: Any, fields: Mapping[str, Any]) -> Any:
+    """A number in the rules, or one taken from the brief: {field: name} or {field, map}."""
+    if isinstance(value, Mapping) and "field" in value:
+        raw = fields.get(value["field"], "")
+        if "map" in value:
+            return value["map"].get(raw)
+        return int(str(raw).strip())
+    return value
+
+
+def content_lines(text: str, *, labels: Sequence[str] = ()) -> list[str]:
+    """The output's items, one per non-blank line, with list markers, bold and wrapping quotes
+    taken off, and bare section labels ("Headlines:") skipped, except the slots' own
+    ``labels``: "Primary text:" alone on a line heads the text on the next one."""
+    keep = {label.lower() for label in labels}
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = _LIST_MARKER.sub("", raw.strip()).strip()
+        line = line.strip("*_").strip()
+        if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'":
+            line = line[1:-1].strip()
+        if not line or (_SECTION_LABEL.match(line)
+                        and re.sub(r"\s*\d*\s*:$", "", line).lower() not in keep):
+            continue
+        out.append(line)
+    return out
+
+
+def _label_re(words_: Sequence[str]) -> re.Pattern[str]:
+    names = "|".join(re.escape(w) for w in words_)
+    return re.compile(rf"^(?:(?:option|version|variant|{names})s?\s*#?\d{{0,2}}|#?\d{{1,2}})"
+                      r"\s*[:.)\-–]\s+", re.IGNORECASE)
+
+
+def _slot_words(slot: Mapping[str, Any]) -> list[str]:
+    name = str(slot["name"]).replace("_", " ")
+    return [name, name.split()[-1]]
+
+
+def _count_bounds(slot: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[int, int]:
+    if "count" in slot:
+        n = int(_resolve(slot["count"], fields))
+        return n, n
+    return int(_resolve(slot.get("min", 1), fields)), int(_resolve(slot.get("max", 10**6), fields))
+
+
+def _length_failures(name: str, items: list[str], slot: Mapping[str, Any],
+                     fields: Mapping[str, Any]) -> list[str]:
+    out = []
+    most = _resolve(slot.get("max_chars"), fields)
+    least = _resolve(slot.get("min_chars"), fields)
+    pattern = slot.get("pattern")
+    for i, item in enumerate(items, 1):
+        if most is not None and len(item) > int(most):
+            out.append(f"{name} {i} has {len(item)} characters (at most {most})")
+        if least is not None and len(item) < int(least):
+            out.append(f"{name} {i} has {len(item)} characters (at least {least})")
+        if pattern and not re.search(pattern, item):
+            out.append(f"{name} {i} does not match {pattern!r}")
+    return out
+
+
+def check_slots(text: str, slots: Sequence[Mapping[str, Any]],
+                fields: Mapping[str, Any]) -> FormatResult:
+    labelled = [s for s in slots if s.get("label")]
+    lines = content_lines(text, labels=[str(s["label"]) for s in labelled])
+    result = FormatResult(ok=True)
+    plain = [s for s in slots if not s.get("label")]
+    used: set[int] = set()
+    for slot in labelled:
+        pat = re.compile(rf"^{re.escape(str(slot['label']))}\s*\d{{0,2}}\s*:\s*(.*)$", re.IGNORECASE)
+        items = []
+        for i, line in enumerate(lines):
+            m = pat.match(line)
+            if m is None or i in used:
+                continue
+            used.add(i)
+            value = m.group(1).strip().strip("*").strip()
+            if not value and i + 1 < len(lines) and i + 1 not in used:
+                # The label alone on its line, its text on the next one.
+                value = lines[i + 1]
+                used.add(i + 1)
+            items.append(value)
+        result.items[str(slot["name"])] = items
+        low, high = _count_bounds(slot, fields)
+        if not low <= len(items) <= high:
+            want = str(low) if low == high else f"{low}-{high}"
+            result.failures.append(f'{len(items)} "{slot["label"]}:" line(s), expected {want}')
+        result.failures += _length_failures(str(slot["name"]), items, slot, fields)
+    rest = [line for i, line in enumerate(lines) if i not in used]
+    if labelled and not plain and rest:
+        result.failures.append(f"{len(rest)} line(s) outside the labelled parts: {rest[0][:60]!r}")
+    if plain:
+        label = _label_re([w for s in plain for w in _slot_words(s)])
+        rest = [label.sub("", line).strip() for line in rest]
+        bounds = [_count_bounds(s, fields) for s in plain]
+        fixed = sum(low for low, _ in bounds[:-1])
+        low_total = fixed + bounds[-1][0]
+        high_total = fixed + bounds[-1][1]
+        if any(low != high for low, high in bounds[:-1]):
+            raise ValueError("only the last slot of a sequence may have a variable count")
+        if not low_total <= len(rest) <= high_total:
+            parts = " + ".join(f"{lo if lo == hi else f'{lo}-{hi}'} {s['name']}"
+                               for s, (lo, hi) in zip(plain, bounds, strict=True))
+            result.failures.append(f"{len(rest)} line(s), expected {parts}")
+        pos = 0
+        for slot, (low, high) in zip(plain, bounds, strict=True):
+            take = low if slot is not plain[-1] else min(high, max(len(rest) - pos, 0))
+            items = rest[pos:pos + take]
+            pos += take
+            result.items[str(slot["name"])] = items
+            result.failures += _length_failures(str(slot["name"]), items, slot, fields)
+    result.ok = not result.failures
+    return result
+
+
+def check_format(text: str, rules: Mapping[str, Any] | None,
+                 fields: Mapping[str, Any]) -> FormatResult:
+    """Every rule of the template: slots (count, order, labels, lengths) for slot templates;
+    word range, required and forbidden parts for long-form ones."""
+    if not rules:
+        return FormatResult(ok=None)
+    result = (check_slots(text, rules["slots"], fields) if rules.get("slots")
+              else FormatResult(ok=True))
+    if rules.get("words"):
+        bounds = _resolve(rules["words"], fields) or {}
+        n = len(words(text))
+        if "min" in bounds and n < int(bounds["min"]):
+            result.failures.append(f"{n} words (at least {bounds['min']})")
+        if "max" in bounds and n > int(bounds["max"]):
+            result.failures.append(f"{n} words (at most {bounds['max']})")
+    for part in rules.get("require") or []:
+        if not re.search(part["pattern"], text):
+            result.failures.append(f"missing: {part['name']}")
+    for part in rules.get("forbid") or []:
+        if re.search(part["pattern"], text):
+            result.failures.append(f"has: {part['name']}")
+    result.ok = not result.failures
+    return result
+
+
+# --- numbers not in the brief ----------------------------------------------------------------
+
+_UNITS = {"", "k", "m", "bn", "kg", "g", "km", "cm", "mm", "ml", "l", "s", "h", "hr", "hrs",
+          "min", "mins", "st", "nd", "rd", "th", "x", "p", "mph", "lm", "gb", "tb", "mb",
+          "ft", "oz", "lb", "lbs", "yr", "yrs", "am", "pm", "c", "f", "w", "kw", "kwh"}
+_MULTIPLIER = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
+_NUMBER = re.compile(r"(?<![\w.,])[$£€#]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([a-zA-Z]*)")
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+          "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+          "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "million": 1_000_000,
+          "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+          "eighth": 8, "ninth": 9, "tenth": 10, "dozen": 12, "half": 50}
+# "one" and ordinals like "second" are ordinary words ("one of our", "a second look"); they
+# count only before a unit: "one hour", "second floor" are claims.
+_UNIT_WORDS = r"(?:minute|hour|day|week|month|year|percent|pound|dollar|euro|floor|bedroom|" \
+              r"bathroom|room|star|mile|metre|meter|kilo|gram|litre|liter|seat|cover|person|people)s?"
+_AMBIGUOUS = {"one": 1, "second": 2, "half": 50}
+_SPELLED = re.compile(r"\b(" + "|".join(sorted({*_SMALL, "one"}, key=len, reverse=True))
+                      + r")(?:[\s-]+(" + _UNIT_WORDS + r"))?\b", re.IGNORECASE)
+# Structure, not claims: list numbering, "Headline 2:", time codes and a script's beat ranges.
+_STRUCTURE = re.compile(
+    r"(?im)^\s*\d{1,2}[.)]\s|\b(?:option|version|variant|headline|description|title|bullet|"
+    r"post|line|beat|scene|slide|step|tip|part|subject line|preheader|subtitle|callout)s?\s*#?\d{1,2}\b"
+    r"|\b\d{1,2}:\d{2}\b|\b\d{1,3}\s*(?:s|sec|secs|seconds)?\s*[-–]\s*\d{1,3}\s*(?:s|sec|secs|seconds)\b")
+
+
+def _values(text: str) -> list[tuple[str, set[float]]]:
+    """Each number stated in ``text`` with the values it may stand for."""
+    out: list[tuple[str, set[float]]] = []
+    masked = _STRUCTURE.sub(lambda m: " " * len(m.group(0)), text)
+    for m in _NUMBER.finditer(masked):
+        whole, frac, unit = m.group(1), m.group(2), m.group(3).lower()
+        if unit not in _UNITS:
+            continue  # an identifier such as "3D" or "B2B", not a quantity
+        value = float(whole.replace(",", "") + (f".{frac}" if frac else ""))
+        vals = {value}
+        if unit in _MULTIPLIER:
+            vals.add(value * _MULTIPLIER[unit])
+        out.append((m.group(0), vals))
+    for m in _SPELLED.finditer(masked):
+        word, unit = m.group(1).lower(), m.group(2)
+        if word in _AMBIGUOUS and not unit:
+            continue
+        value = float(_AMBIGUOUS.get(word, _SMALL.get(word, 0)))
+        out.append((m.group(0), {value}))
+    return out
+
+
+def invented_numbers(text: str, *, brief: str) -> list[str]:
+    """Numbers, prices, percentages and durations the variant states (in digits or words: "four
+    hours") whose value appears nowhere in the brief. Matched by value, not unit: "35 pounds" in
+    the brief covers "£35"; a "40-hour" claim next to a brief's "40%" goes unnoticed."""
+    allowed: set[float] = set()
+    for _, vals in _values(brief):
+        allowed |= vals
+    return [raw.strip() for raw, vals in _values(text) if not vals & allowed]
+
+
+# --- product, facts, keyword -----------------------------------------------------------------
+
+def names_product(text: str, product: str | None) -> bool | None:
+    return None if not product else contains(text, product)
+
+
+def facts_carried(text: str, facts: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """Per fact: is any of its key words or numbers in the text."""
+    return [any(contains(text, term) for term in fact["any"]) for fact in facts]
+
+
+def uses_keyword(text: str, keyword: str | None) -> bool | None:
+    """The exact phrase (case, dashes and spacing aside); close variants do not count."""
+    return None if not keyword else contains(text, keyword)
+
+
+# --- placeholders ----------------------------------------------------------------------------
+
+_PLACEHOLDER_NOUNS = {
+    "name", "names", "company", "business", "brand", "product", "service", "link", "url",
+    "website", "date", "time", "phone", "number", "email", "address", "location", "city", "price",
+    "discount", "code", "cta", "title", "amount", "percentage", "x", "n", "logo", "image", "the",
+    "of", "here", "first", "last", "full", "contact", "details", "offer", "event", "day",
+}
+_PLACEHOLDER_START = re.compile(
+    r"^(insert|add|enter|your|customer|recipient|client|prospect|company|first name|last name)\b")
+_BRACKETED = re.compile(r"\[([^\[\]\n]{1,60})\]|<([^<>\n]{1,60})>|\{\{?\s*([^{}\n]{1,60}?)\s*\}?\}")
+_FILLER = re.compile(r"(?<![\w])(?:[$£€]\s?)?(?:XX+|xx+)(?:[%.,]\d*)?(?![\w])|lorem ipsum",
+                     re.IGNORECASE)
+
+
+def placeholders(text: str) -> list[str]:
+    """Blanks left for someone to fill: "[Your Name]", "[Company]", "{name}", "<insert link>",
+    "XX%". Bracketed copy that is not a blank ("[Tap the link]" as a script's on-screen text)
+    does not count."""
+    found = []
+    for m in _BRACKETED.finditer(text):
+        inner = (m.group(1) or m.group(2) or m.group(3) or "").strip()
+        low = inner.lower()
+        if m.group(3) is not None and re.fullmatch(r"[A-Za-z_][\w .]*", inner):
+            found.append(m.group(0))  # {name} / {{ name }}
+        elif _PLACEHOLDER_START.match(low) or (
+                low and set(re.findall(r"[a-z]+", low)) <= _PLACEHOLDER_NOUNS
+                and re.search(r"[a-z]", low)):
+            found.append(m.group(0))
+    found += [m.group(0) for m in _FILLER.finditer(text)]
+    return found
+
+
+# --- echoed instructions ---------------------------------------------------------------------
+
+SHINGLE = 5  # consecutive words of instruction text that count as an echo
+
+
+def _shingles(tokens: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def echoed_instructions(text: str, *, prompt: str, field_values: Sequence[str]) -> list[str]:
+    """Instruction sentences of the prompt that the output repeats: a sentence counts when
+    ``SHINGLE`` of its words in a row (outside the field values, which the copy may well
+    repeat) appear in the output in the same order."""
+    instruction = prompt
+    for value in sorted((v for v in field_values if v and str(v).strip()), key=len, reverse=True):
+        instruction = instruction.replace(str(value), "\n")
+    out_tokens = words(norm(text))
+    out_shingles = _shingles(out_tokens, SHINGLE)
+    echoed = []
+    for sentence in re.split(r"(?<=[.!?:])\s+|\n+", instruction):
+        tokens = words(norm(sentence))
+        if len(tokens) >= SHINGLE and _shingles(tokens, SHINGLE) & out_shingles:
+            echoed.append(sentence.strip())
+    return echoed
+
+
+# --- everything at once ----------------------------------------------------------------------
+
+@dataclass
+class VariantChecks:
+    format_ok: bool | None
+    format_failures: list[str]
+    invented_numbers: list[str]
+    names_product: bool | None
+    facts: list[bool]
+    keyword: bool | None
+    placeholders: list[str]
+    echoed: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_variant(text: str, *, brief: Mapping[str, Any], prompt: str,
+                  rules: Mapping[str, Any] | None) -> VariantChecks:
+    """All checks of one variant. ``brief`` is one line of data/quality/briefs.jsonl (fields,
+    product, keyword, facts); ``prompt`` the rendered prompt the model was given."""
+    fields = {k: str(v) for k, v in brief["fields"].items()}
+    fmt = check_format(text, rules, fields)
+    return VariantChecks(
+        format_ok=fmt.ok, format_failures=fmt.failures,
+        invented_numbers=invented_numbers(text, brief="\n".join(fields.values())),
+        names_product=names_product(text, brief.get("product")),
+        facts=facts_carried(text, brief.get("facts") or []),
+        keyword=uses_keyword(text, brief.get("keyword")),
+        placeholders=placeholders(text),
+        echoed=echoed_instructions(text, prompt=prompt, field_values=list(fields.values())))
