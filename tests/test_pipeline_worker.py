@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from copywriter.bulk.models import BulkRow, BulkRun
 from copywriter.generation.models import Generation, Status
+from copywriter.generation.review import Verdict
 from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqResult
 from copywriter.pipeline import worker as pipeline_worker
-from copywriter.pipeline.stages import Verdict
 from copywriter.pipeline.worker import SEED_STEP, Pipeline
 
 FIELDS = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}

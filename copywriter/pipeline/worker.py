@@ -29,8 +29,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from copywriter.bulk.services import generations_finished
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
+from copywriter.generation.review import Draft, Stage, Verdict
 from copywriter.pipeline import scheduler
-from copywriter.pipeline.stages import Draft, Stage, Verdict
 
 log = logging.getLogger(__name__)
 SEED_STEP = 7919  # a rewrite's seed: far from the seeds the first writing used

@@ -1,11 +1,13 @@
 """Review stages: checks a written variant passes through before anyone sees it.
 
+The interface lives here, beside the rows it reviews, so that the apps that own a check
+(originality today; claims and house style next) implement it without importing the worker
+pipeline above them, which runs the stages (``copywriter/pipeline/worker.py``).
+
 A stage looks at drafts (the variants that finished writing at this step), says for each
 whether to keep it or write it again, and gives a report that is stored with the variant. The
 pipeline keeps every attempt's verdict and, when a variant is out of rewrites, stores the best
-one (lowest ``rank``) with its report; nothing is dropped or shown silently. Stages live in the
-apps that own their check (originality today; claims and house style next) and satisfy this
-protocol without importing the pipeline.
+one (lowest ``rank``) with its report; nothing is dropped or shown silently.
 """
 
 from __future__ import annotations
