@@ -89,7 +89,8 @@ def test_choice_fields_and_examples_are_checked():
 
 def test_sandbox_blocks_attribute_escapes():
     data = _broken(prompt="{{ product.__class__.__mro__ }} {% if extra %}{{ extra }}{% endif %}")
-    with pytest.raises(TemplateInvalid, match="does not render"):
+    # Refused before any render since issue 18 bounded the prompt language.
+    with pytest.raises(TemplateInvalid, match=r"attribute access \(a\.b\)"):
         parse_template(data, source="demo.yaml")
 
 

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseStopPolling
 from copywriter.bulk import exports, selectors, services
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.catalog.models import Template
+from copywriter.catalog.schema import PromptError
 from copywriter.core.types import MemberRequest
 from copywriter.generation.services import tone_choices
 from copywriter.generation.tones import LENGTHS
@@ -79,7 +80,11 @@ def _mapping_context(run: BulkRun, error: str = "") -> dict[str, Any]:
     missing = services.missing_required(spec=spec, mapping=run.mapping)
     preview = []
     for row in run.rows.filter(status=RowStatus.PENDING).order_by("index")[:3]:
-        preview.append({"row": row, "prompt": spec.render(row.fields)})
+        try:
+            prompt = spec.render(row.fields)
+        except PromptError as exc:
+            prompt = f"(This row does not fit the prompt: {exc}.)"
+        preview.append({"row": row, "prompt": prompt})
     problems = list(run.rows.filter(status=RowStatus.INVALID).order_by("index")[:100])
     fields = [{"field": f, "column": run.mapping.get(f.name)} for f in spec.fields]
     return {"run": run, "fields": fields, "columns": list(enumerate(run.header)),

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import reprlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -37,6 +38,46 @@ SAMPLING_BOUNDS = {"temperature": (0.1, 1.5), "top_p": (0.1, 1.0), "repetition_p
 
 _env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
                                      keep_trailing_newline=False)
+
+# Prompts are written by anyone who signs up, and the sandbox stops escapes, not work: a loop over
+# a field, ``'x' * 300000000`` or a recursive macro cost the web worker (and every later
+# generation) unbounded time and memory. So a prompt may only use this small language, whose
+# cost is linear in the prompt and the field values: text, ``{{ field }}``, ``if/elif/else``,
+# comparisons, and filters that cannot make their input longer than a small factor.
+ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const,
+                 nodes.If, nodes.Compare, nodes.Operand, nodes.And, nodes.Or, nodes.Not,
+                 nodes.CondExpr, nodes.Filter, nodes.Test, nodes.Concat)
+ALLOWED_FILTERS = {"int", "float", "abs", "round", "length", "count", "wordcount", "lower",
+                   "upper", "title", "capitalize", "trim", "default", "d"}
+NUMERIC_FILTERS = {"int", "float", "abs", "round", "length", "count", "wordcount"}
+ALLOWED_TESTS = {"defined", "undefined", "none", "number", "string", "true", "false"}
+# What a prompt may render to: every field printed once at its longest (12 x 4,000) fits; the
+# built-ins need at most 6,200 characters with every field at its longest.
+MAX_RENDERED_CHARS = 50_000
+MAX_NESTING = 40
+
+
+MAX_YAML_DEPTH = 10  # a template is a mapping of lists of mappings: 3 levels deep
+
+
+class PromptError(ValueError):
+    """These values cannot be rendered into this prompt; the message says why."""
+
+
+class PromptTooLong(PromptError):
+    """A render went past ``MAX_RENDERED_CHARS`` (only a template stored before the limit can)."""
+
+
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 60
+_shown.maxlist = _shown.maxdict = _shown.maxtuple = _shown.maxset = 4
+_shown.maxlevel = 2
+
+
+def shown(value: Any) -> str:
+    """``repr`` of a value a user wrote, cut short (and built at bounded cost): an error message
+    that echoed it whole was how 398 bytes of YAML anchors became a 172 MB response."""
+    return _shown.repr(value)
 
 
 class TemplateInvalid(ValueError):
@@ -95,7 +136,25 @@ class PromptTemplate:
 
 
 def render_prompt(prompt: str, context: dict[str, Any]) -> str:
-    text = _env.from_string(prompt).render(**context)
+    """The prompt for these values; ``PromptError`` when they do not fit it (a comparison of
+    text with a number, a result over ``MAX_RENDERED_CHARS``)."""
+    # Streamed, so a render that would pass the cap stops there instead of building it whole.
+    parts: list[str] = []
+    size = 0
+    try:
+        for chunk in _env.from_string(prompt).generate(**context):
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise PromptTooLong(f"the prompt would be over {MAX_RENDERED_CHARS:,} characters "
+                                    "long")
+            parts.append(chunk)
+    except (UndefinedError, SecurityError, TypeError, ArithmeticError, RecursionError) as exc:
+        raise PromptError(str(exc)[:200]) from None
+    except ValueError as exc:
+        if isinstance(exc, PromptError):
+            raise
+        raise PromptError(str(exc)[:200]) from None
+    text = "".join(parts)
     # Optional blocks leave blank runs behind; keep the prompt tidy for the model.
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -140,12 +199,12 @@ def _check_field(i: int, raw: Any, errors: list[str]) -> Field | None:
         return None
     unknown = set(raw) - FIELD_KEYS
     if unknown:
-        errors.append(f"{where} has unknown keys {sorted(unknown)}")
+        errors.append(f"{where} has unknown keys {shown(sorted(map(str, unknown)))}")
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
-        errors.append(f"{where}.name must be snake_case, got {name!r}")
+        errors.append(f"{where}.name must be snake_case, got {shown(name)}")
         return None
-    where = f"field {name!r}"
+    where = f"field {shown(name)}"
     ftype = raw.get("type", "text")
     if ftype not in FIELD_TYPES:
         errors.append(f"{where}: type must be one of {FIELD_TYPES}")
@@ -235,6 +294,87 @@ def _optional_uses_outside_if(prompt: str, optional: set[str]) -> set[str]:
     return bad
 
 
+_CONSTRUCTS = {
+    "For": "{% for %} loops", "Macro": "macros", "CallBlock": "{% call %} blocks",
+    "Call": "function calls", "Set": "{% set %}", "AssignBlock": "{% set %}",
+    "With": "{% with %}", "FilterBlock": "{% filter %} blocks", "Include": "{% include %}",
+    "Import": "{% import %}", "FromImport": "{% from ... import %}", "Extends": "{% extends %}",
+    "Block": "{% block %}", "Getattr": "attribute access (a.b)", "Getitem": "indexing (a[b])",
+    "Slice": "slices", "List": "lists", "Tuple": "tuples", "Dict": "dicts",
+    "Mul": "arithmetic", "Pow": "arithmetic", "Add": "arithmetic", "Sub": "arithmetic",
+    "Div": "arithmetic", "FloorDiv": "arithmetic", "Mod": "arithmetic", "Neg": "arithmetic",
+    "Pos": "arithmetic", "ExprStmt": "{% do %}", "Scope": "{% scope %}",
+}
+
+
+def _language_errors(ast: nodes.Template) -> list[str]:
+    """What the prompt uses outside the bounded prompt language (empty when it is fine)."""
+    found: dict[str, None] = {}
+
+    def visit(node: nodes.Node, depth: int) -> None:
+        if depth > MAX_NESTING:
+            found[f"more than {MAX_NESTING} levels of nesting"] = None
+            return
+        if not isinstance(node, ALLOWED_NODES):
+            name = type(node).__name__
+            found[_CONSTRUCTS.get(name, name)] = None
+            return
+        if isinstance(node, nodes.Name) and node.ctx != "load":
+            found["assignments"] = None
+        if isinstance(node, nodes.Filter | nodes.Test):
+            allowed = ALLOWED_FILTERS if isinstance(node, nodes.Filter) else ALLOWED_TESTS
+            kind = "filter" if isinstance(node, nodes.Filter) else "test"
+            if node.name not in allowed:
+                found[f"the {shown(node.name)} {kind}"] = None
+            if (node.kwargs or node.dyn_args or node.dyn_kwargs
+                    or not all(isinstance(a, nodes.Const) for a in node.args)):
+                found[f"{kind} arguments other than plain values"] = None
+        for child in node.iter_child_nodes():
+            visit(child, depth + 1)
+
+    visit(ast, 0)
+    if not found:
+        return []
+    return ["prompts may use {{ field }}, {% if %}/{% elif %}/{% else %}, comparisons and the "
+            f"filters {', '.join(sorted(ALLOWED_FILTERS))}; this one uses "
+            + ", ".join(list(found)[:8])]
+
+
+def _worst_length(ast: nodes.Template, longest: dict[str, int]) -> int:
+    """The most characters the prompt can render to, with every field at its longest (every
+    branch counted, so an over-estimate)."""
+
+    def size(node: nodes.Node) -> int:
+        if isinstance(node, nodes.TemplateData):
+            return len(node.data)
+        if isinstance(node, nodes.Const):
+            return len(str(node.value))
+        if isinstance(node, nodes.Name):
+            return longest.get(node.name, 0)
+        if isinstance(node, nodes.Filter):
+            inner = size(node.node) if node.node is not None else 0
+            if node.name in NUMERIC_FILTERS:
+                return max(32, inner)
+            if node.name in ("default", "d"):
+                return max([inner] + [size(a) for a in node.args])
+            return 3 * inner  # case mapping can triple a character ("\ufb03".upper() == "FFI")
+        if isinstance(node, nodes.CondExpr):
+            return max(size(node.expr1), size(node.expr2) if node.expr2 is not None else 0)
+        if isinstance(node, nodes.Concat):
+            return sum(size(n) for n in node.nodes)
+        if isinstance(node, nodes.And | nodes.Or):
+            return max(size(node.left), size(node.right))
+        return 5  # a comparison or test prints True or False
+
+    return sum(size(child) for out in ast.find_all(nodes.Output) for child in out.nodes)
+
+
+def _longest_value(f: Field) -> int:
+    if f.type == "number":
+        return max(len(str(f.min)), len(str(f.max)))
+    return f.max_length or 0
+
+
 def parse_template(data: Any, *, source: str, expected_id: str | None = None,
                    expected_category: str | None = None) -> PromptTemplate:
     """Validate one template mapping; raise ``TemplateInvalid`` listing every problem."""
@@ -243,10 +383,10 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         raise TemplateInvalid(source, ["the file must hold a YAML mapping"])
     unknown = set(data) - TOP_KEYS
     if unknown:
-        errors.append(f"unknown keys {sorted(unknown)}")
+        errors.append(f"unknown keys {shown(sorted(map(str, unknown)))}")
     tid = data.get("id")
     if not isinstance(tid, str) or not ID_RE.match(tid) or len(tid) > 80:
-        errors.append(f"id must be lowercase-hyphenated, got {tid!r}")
+        errors.append(f"id must be lowercase-hyphenated, got {shown(tid)}")
     elif expected_id is not None and tid != expected_id:
         errors.append(f"id {tid!r} must equal the file name {expected_id!r}")
     for key, limit in (("title", 80), ("description", 240)):
@@ -257,7 +397,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
     if not isinstance(category, str) or not ID_RE.match(category):
         errors.append("category must be lowercase-hyphenated")
     elif expected_category is not None and category != expected_category:
-        errors.append(f"category {category!r} must equal the folder {expected_category!r}")
+        errors.append(f"category {shown(category)} must equal the folder {expected_category!r}")
     tags = data.get("tags")
     if (not isinstance(tags, list) or not 1 <= len(tags) <= 10
             or not all(isinstance(t, str) and TAG_RE.match(t) for t in tags)):
@@ -282,12 +422,31 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         errors.append("prompt must be 20..4000 characters")
         prompt = ""
     else:
+        used: set[str] | None = None
         try:
-            used = meta.find_undeclared_variables(_env.parse(prompt))
+            ast = _env.parse(prompt)
         except TemplateSyntaxError as exc:
-            errors.append(f"prompt has a Jinja syntax error on line {exc.lineno}: {exc.message}")
-            used, prompt = None, ""
-        if used is not None:
+            errors.append(f"prompt has a Jinja syntax error on line {exc.lineno}: "
+                          f"{(exc.message or '')[:200]}")
+            prompt = ""
+        except RecursionError:
+            errors.append("prompt is nested too deeply")
+            prompt = ""
+        else:
+            # Before anything compiles it: Jinja's compiler folds constants, so compiling
+            # ``'x' * 300000000`` or ``10 ** 5000`` is the attack itself.
+            language = _language_errors(ast)
+            if language:
+                errors.extend(language)
+                prompt = ""
+            else:
+                used = meta.find_undeclared_variables(ast)
+                worst = _worst_length(ast, {f.name: _longest_value(f) for f in fields})
+                if worst > MAX_RENDERED_CHARS:
+                    errors.append(f"prompt can render to {worst:,} characters with the longest "
+                                  f"field values; the limit is {MAX_RENDERED_CHARS:,}")
+                    prompt = ""
+        if used is not None and prompt:
             declared = {f.name for f in fields}
             if used - declared:
                 errors.append(f"prompt uses undeclared placeholders {sorted(used - declared)}")
@@ -334,7 +493,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
                 continue
             extra = set(sample) - {f.name for f in fields}
             if extra:
-                errors.append(f"samples[{i}] sets undeclared fields {sorted(extra)}")
+                errors.append(f"samples[{i}] sets undeclared fields {shown(sorted(map(str, extra)))}")
             values = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
                       for k, v in sample.items()}
             problems = validate_values(fields, values)
@@ -343,8 +502,8 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
             if not problems:
                 try:
                     render_prompt(prompt, {f.name: values.get(f.name, "") for f in fields})
-                except (UndefinedError, SecurityError, TypeError) as exc:
-                    errors.append(f"samples[{i}] does not render: {exc}")
+                except PromptError as exc:
+                    errors.append(f"samples[{i}] does not render: {str(exc)[:200]}")
     sample_output = data.get("sample_output", "")
     if not isinstance(sample_output, str) or not sample_output.strip():
         errors.append("sample_output must be a non-empty example of good output")
@@ -360,6 +519,31 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         sampling={k: float(v) for k, v in sampling.items()}, samples=tuple(samples),
         sample_output=sample_output.strip(), content_hash=digest, raw=data,
     )
+
+
+def load_user_yaml(text: str, *, source: str = "your template") -> Any:
+    """``yaml.safe_load`` for YAML a user typed, refusing what costs more than its size.
+
+    Anchors and aliases are refused (398 bytes of nested aliases expand to gigabytes), and so is
+    nesting deeper than ``MAX_YAML_DEPTH`` (PyYAML builds nodes recursively; 900 levels were a
+    RecursionError). The events are read first, by PyYAML's non-recursive parser.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise TemplateInvalid(source, ["YAML anchors and aliases (&name, *name) are not "
+                                               "allowed in templates; write the value out."])
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise TemplateInvalid(source, [f"the YAML is nested more than "
+                                                   f"{MAX_YAML_DEPTH} levels deep"])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TemplateInvalid(source, [f"YAML error: {str(exc)[:500]}"]) from None
 
 
 def load_file(path: Path) -> PromptTemplate:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from copywriter.catalog import selectors, services
 from copywriter.catalog.forms import generate_form_class
 from copywriter.catalog.models import Template
-from copywriter.catalog.schema import TemplateInvalid
+from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
 from copywriter.core import pagecache
 from copywriter.core.types import MemberRequest
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
@@ -186,11 +186,9 @@ def template_edit(request: MemberRequest, template_id: int | None = None) -> Htt
             errors, status = ["The template is over 20,000 characters."], 413
         else:
             try:
-                data = yaml.safe_load(text)
+                data = load_user_yaml(text)
                 saved = services.workspace_template_save(membership=request.membership, data=data,
                                                          template=template)
-            except yaml.YAMLError as exc:
-                errors, status = [f"YAML error: {exc}"], 400
             except TemplateInvalid as exc:
                 errors, status = exc.errors, 400
             except IntegrityError:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.catalog.schema import PromptError
 from copywriter.core.counters import bump
 from copywriter.generation.models import BrandVoice, Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
@@ -152,7 +153,10 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     # The template's own word range bounds the budget too (~1.6 tokens a word).
     max_tokens = min(LENGTHS[length], settings.GENERATION_MAX_NEW_TOKENS,
                      max(48, int(spec.max_words * 1.6) + 16))
-    prompt = spec.render(clean)
+    try:
+        prompt = spec.render(clean)
+    except PromptError as exc:
+        raise GenerationError(f"These values do not fit the template's prompt: {exc}.") from None
     if template.current is None:
         raise GenerationError("This template has no published version.", status=404)
     _check_limits(membership, per_minute=per_minute_limit)
