@@ -132,7 +132,8 @@ def bulk_run_create(*, membership: Membership, template: Template, tone: str, fi
         raise BulkError(f"Length must be one of {', '.join(LENGTHS)}.")
     try:
         table: Table = read_table(data, filename=file_name, max_rows=settings.BULK_MAX_ROWS,
-                                  max_bytes=settings.BULK_MAX_BYTES)
+                                  max_bytes=settings.BULK_MAX_BYTES,
+                                  max_columns=settings.BULK_MAX_COLUMNS)
     except FileProblem as exc:
         raise BulkError(exc.message, status=413 if "limit" in exc.message else 400) from exc
     spec = template.spec()

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 
+from copywriter.core.diff import bounded_opcodes
 from copywriter.documents.models import Document, DocumentVersion
 
 SORTS = {
@@ -52,10 +52,16 @@ class DiffLine:
 
 
 def line_diff(old: str, new: str) -> list[DiffLine]:
-    """A line diff for templates to render (escaped there like any other text)."""
+    """A line diff for templates to render (escaped there like any other text). When the changed
+    part is too large to compare line by line (``bounded_opcodes``), it is shown removed and
+    added whole after a "note" line saying so."""
     a, b = old.splitlines(), new.splitlines()
     out: list[DiffLine] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    opcodes, exact = bounded_opcodes(a, b)
+    if not exact:
+        out.append(DiffLine("note", "The changed part is too long to compare line by line: it "
+                                    "is shown whole, as removed and added."))
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             out.extend(DiffLine("same", line) for line in a[i1:i2])
             continue

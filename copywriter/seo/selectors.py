@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from copywriter.core.diff import bounded_opcodes
 from copywriter.documents.models import Document
 from copywriter.generation.models import Status
 from copywriter.seo import analysis
@@ -67,7 +67,8 @@ def word_diff(old: str, new: str) -> list[DiffSpan]:
     """A word-level diff (whitespace kept) for short copy; templates escape the text."""
     a, b = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
     out: list[DiffSpan] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # Past the budget the changed middle is one removed and one added span (still correct).
+    for tag, i1, i2, j1, j2 in bounded_opcodes(a, b)[0]:
         if tag == "equal":
             out.append(DiffSpan("same", "".join(a[i1:i2])))
             continue
