@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run web worker test test-fast lint bench models migrate clean-data
+.PHONY: install run web worker voice-worker test test-fast lint bench models migrate clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV)
@@ -44,6 +44,10 @@ web: install
 
 worker: install
 	$(VENV)/bin/celery -A copywriter worker -l info -Q $${WORKER_QUEUES:-cpu,default} --concurrency $${WORKER_CONCURRENCY:-1}
+
+# Brand-voice training has its own queue (VOICE_QUEUE), which `make worker` does not read.
+voice-worker: install
+	$(VENV)/bin/celery -A copywriter worker -l info -Q $${VOICE_QUEUE:-voices} --concurrency 1 -n voices@%h
 
 test: install
 	# The browser journey drives Debian's chromium (never a downloaded browser build).

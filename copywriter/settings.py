@@ -197,8 +197,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "cpu")
+# Brand-voice training has its own queue and worker (`make run` starts one; deploy/ has a
+# voice-worker): minutes of training never wait in front of generations.
+VOICE_QUEUE = os.environ.get("VOICE_QUEUE", "voices")
 # Originality work embeds text (torch): it runs where the generation workers listen.
-CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE},
+CELERY_TASK_ROUTES = {"generation.train_voice": {"queue": VOICE_QUEUE},  # before the glob
+                      "generation.*": {"queue": GENERATION_QUEUE},
                       "originality.*": {"queue": GENERATION_QUEUE},
                       # KeyBERT suggestions embed text (torch), like originality.
                       "seo.*": {"queue": GENERATION_QUEUE}}
@@ -287,6 +291,20 @@ INVITATION_TTL_DAYS = envint("INVITATION_TTL_DAYS", 7)
 DOCUMENT_MAX_CHARS = envint("DOCUMENT_MAX_CHARS", 200_000)
 # The most bytes `manage.py restore` reads from a backup (after inflating a .gz one).
 RESTORE_MAX_BYTES = envint("RESTORE_MAX_BYTES", 256 * 1024 * 1024)
+# Brand-voice trainings (each holds a worker of VOICE_QUEUE for minutes): started per workspace
+# and per person per day, and waiting or running at once in the whole deployment (one per
+# workspace).
+VOICE_TRAININGS_PER_DAY = envint("VOICE_TRAININGS_PER_DAY", 3)
+VOICE_TRAININGS_PER_USER_PER_DAY = envint("VOICE_TRAININGS_PER_USER_PER_DAY", 5)
+VOICE_TRAININGS_PENDING_MAX = envint("VOICE_TRAININGS_PENDING_MAX", 4)
+# Originality work is paid in characters: of the documents checked, per workspace and per
+# person per day; and of the passages embedded for the index, per workspace per day (each
+# sentence is embedded alone and in its 2-3 sentence windows, about 6x the text; unchanged
+# passages cost nothing). Beyond the index budget, indexing waits for the next day.
+ORIGINALITY_CHECK_CHARS_PER_DAY = envint("ORIGINALITY_CHECK_CHARS_PER_DAY", 1_000_000)
+ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY = envint("ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY",
+                                                  500_000)
+ORIGINALITY_INDEX_CHARS_PER_DAY = envint("ORIGINALITY_INDEX_CHARS_PER_DAY", 12_000_000)
 GENERATION_MAX_VARIANTS = envint("GENERATION_MAX_VARIANTS", 5)
 GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
 GENERATION_DAILY_QUOTA = envint("GENERATION_DAILY_QUOTA", 500)

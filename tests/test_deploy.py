@@ -128,7 +128,10 @@ def test_workers_cover_every_queue_jobs_are_sent_to():
     cpu, gpu = _queues(services["cpu-worker"]["command"]), _queues(services["gpu-worker"]["command"])
     assert {"cpu", settings.CELERY_TASK_DEFAULT_QUEUE} <= cpu and "gpu" in gpu
     routed = {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()}
-    assert routed <= cpu | gpu
+    voices = _queues(services["voice-worker"]["command"])
+    assert routed <= cpu | gpu | voices
+    # brand-voice training has a worker of its own, which the generation workers are not
+    assert voices == {settings.VOICE_QUEUE} and not voices & (cpu | gpu)
     # Dockerfiles' default commands agree with compose.
     assert '"-Q", "gpu"' in (DEPLOY / "Dockerfile.gpu").read_text()
     assert '"gunicorn", "copywriter.wsgi"' in (DEPLOY / "Dockerfile").read_text()

@@ -125,7 +125,7 @@ def voices(request: MemberRequest) -> HttpResponse:
                 voice = voice_services.voice_create(membership=request.membership, name=name,
                                                     samples=voice_services.split_samples(text))
             except voice_services.VoiceError as exc:
-                error, status = str(exc), 400
+                error, status = str(exc), exc.status
             else:
                 return redirect("generation:voice", ws=ws, voice_id=voice.pk)
     items = BrandVoice.objects.filter(workspace_id=ws).order_by("-created_at")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
+from copywriter.core.counters import bump
 from copywriter.generation.models import BrandVoice
 from copywriter.workspaces.models import Membership
 
@@ -17,15 +20,56 @@ MIN_WORDS = 12
 MAX_CHARS = 3000
 
 
+# Serialises voice creation across the deployment (a PostgreSQL advisory lock): the budgets
+# below are read, checked and spent by one request at a time, so a burst cannot overshoot them.
+_CREATE_LOCK = 0x766F6963  # "voic"
+PENDING = ("queued", "training")
+
+
 class VoiceError(Exception):
-    pass
+    """``status``: 400 for bad samples, 429 for a spent training budget (retrying later helps)."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _day(scope: str, ident: int) -> str:
+    return f"voice-trainings:{scope}:{ident}:{timezone.now():%Y%m%d}"
+
+
+def _check_training_budget(membership: Membership) -> None:
+    """A training holds a worker for up to ``CELERY_TASK_TIME_LIMIT``: trainings have a queue of
+    their own (``VOICE_QUEUE``) and budgets, per workspace and per user per day (counted in the
+    cache, like generation quotas), one waiting or running per workspace, and at most
+    ``VOICE_TRAININGS_PENDING_MAX`` waiting or running in the whole deployment."""
+    ws, user = membership.workspace_id, membership.user_id
+    if BrandVoice.objects.filter(workspace_id=ws, status__in=PENDING).exists():
+        raise VoiceError("A brand voice of this workspace is already waiting or training; this "
+                         "one can start when it is done (or cancel it).", status=429)
+    if BrandVoice.objects.filter(status__in=PENDING).count() >= settings.VOICE_TRAININGS_PENDING_MAX:
+        raise VoiceError(f"{settings.VOICE_TRAININGS_PENDING_MAX} brand voices are already "
+                         "waiting or training on this server; try again in a while.", status=429)
+    if int(cache.get(_day("ws", ws), 0)) >= settings.VOICE_TRAININGS_PER_DAY:
+        raise VoiceError(f"This workspace started {settings.VOICE_TRAININGS_PER_DAY} brand-voice "
+                         "trainings today, the daily limit; it resets at midnight UTC.", status=429)
+    if int(cache.get(_day("user", user), 0)) >= settings.VOICE_TRAININGS_PER_USER_PER_DAY:
+        raise VoiceError(f"You started {settings.VOICE_TRAININGS_PER_USER_PER_DAY} brand-voice "
+                         "trainings today, the daily limit per person; it resets at midnight "
+                         "UTC.", status=429)
+
+
+# The whitespace around the dashes never matches a newline: with ``\s*`` there, each line start
+# of a run of blank lines rescanned the whole run, and 2 MB of them took a web worker seconds.
+_DASH_LINE = re.compile(r"^[ \t\f\v\r]*---+[ \t\f\v\r]*$", re.M)
+_BLANK_LINES = re.compile(r"\n\s*\n")  # one pass: a failed try stops at a non-space
 
 
 def split_samples(text: str) -> list[str]:
-    """Samples are separated by a line holding only ``---`` or by blank lines."""
+    """Samples are separated by a line holding only ``---`` or by blank lines (with a ``---``
+    line anywhere, only those separate, so samples may hold blank lines)."""
     text = text.replace("\r\n", "\n")
-    parts = re.split(r"\n\s*---+\s*\n", text) if re.search(r"^\s*---+\s*$", text, re.M) else \
-        re.split(r"\n\s*\n", text)
+    parts = (_DASH_LINE.split(text) if _DASH_LINE.search(text) else _BLANK_LINES.split(text))
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -61,11 +105,18 @@ def voice_create(*, membership: Membership, name: str, samples: list[str]) -> Br
     if problems:
         raise VoiceError(" ".join(problems))
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATE_LOCK])
+        _check_training_budget(membership)
         voice = BrandVoice.objects.create(workspace=membership.workspace, name=name,
                                           samples=samples, status="queued",
                                           created_by=membership.user)
+        bump(_day("ws", membership.workspace_id), timeout=2 * 86400)
+        bump(_day("user", membership.user_id), timeout=2 * 86400)
         from copywriter.generation.tasks import train_voice
 
+        # The queue is VOICE_QUEUE (CELERY_TASK_ROUTES), which the generation workers do not
+        # read: a training never stands in front of anyone's generations.
         transaction.on_commit(lambda: train_voice.apply_async(args=[voice.pk]))
     return voice
 

@@ -20,11 +20,24 @@ from copywriter.originality.models import Passage, ReferenceItem, SourceKind
 log = logging.getLogger(__name__)
 
 
-def _vectors(texts: list[str], known: dict[str, Any]) -> list[Any]:
-    """Embeddings for ``texts``, reusing ``known`` ones (same passage text, same vector)."""
+class IndexBudgetSpent(Exception):
+    """The workspace embedded its ``ORIGINALITY_INDEX_CHARS_PER_DAY`` for today."""
+
+
+def _vectors(texts: list[str], known: dict[str, Any], *,
+             budget_workspace_id: int | None = None) -> list[Any]:
+    """Embeddings for ``texts``, reusing ``known`` ones (same passage text, same vector).
+    ``budget_workspace_id``: the characters to embed are paid from that workspace's daily index
+    budget first (only new passages cost: an edit pays for what it changed)."""
     from copywriter.originality.search import embed
 
     todo = sorted({t for t in texts if t not in known})
+    if todo and budget_workspace_id is not None:
+        from copywriter.originality.services import index_budget_spend
+
+        if not index_budget_spend(workspace_id=budget_workspace_id,
+                                  chars=sum(len(t) for t in todo)):
+            raise IndexBudgetSpent
     if todo:
         fresh = embed(todo)
         known = {**known, **dict(zip(todo, fresh, strict=True))}
@@ -40,8 +53,9 @@ def passages_for(text: str, **fields: Any) -> list[Passage]:
     return [Passage(start=p.start, end=p.end, text=p.text, **fields) for p in ps]
 
 
-def index_document(document_id: int) -> str:
-    """The current text of a non-trashed document; a trashed or deleted one loses its rows."""
+def index_document(document_id: int, *, budgeted: bool = True) -> str:
+    """The current text of a non-trashed document; a trashed or deleted one loses its rows.
+    ``budgeted``: paid from the workspace's index budget (tasks); an operator's command is not."""
     from copywriter.documents.models import Document
 
     doc = Document.objects.filter(pk=document_id).first()
@@ -55,7 +69,16 @@ def index_document(document_id: int) -> str:
     version, body = doc.head_number, doc.body
     new = passages_for(body, workspace_id=doc.workspace_id, kind=SourceKind.DOCUMENT,
                        document_id=doc.pk, document_version=version)
-    for p, v in zip(new, _vectors([p.text for p in new], _known(rows)), strict=True):
+    try:
+        vectors = _vectors([p.text for p in new], _known(rows),
+                           budget_workspace_id=doc.workspace_id if budgeted else None)
+    except IndexBudgetSpent:
+        # The old passages stay; the next save after midnight UTC, or reindex_originality,
+        # brings the index up to date. Only this workspace's own checks see the older text.
+        log.info("document %s not indexed: workspace %s spent its index budget", doc.pk,
+                 doc.workspace_id)
+        return "over budget"
+    for p, v in zip(new, vectors, strict=True):
         p.embedding = v
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document_id).first()
@@ -90,7 +113,7 @@ def index_generation(generation_id: int) -> str:
     return f"indexed {len(new)}"
 
 
-def index_reference(reference_id: int) -> str:
+def index_reference(reference_id: int, *, budgeted: bool = True) -> str:
     ref = ReferenceItem.objects.filter(pk=reference_id).first()
     rows = Passage.objects.filter(kind=SourceKind.REFERENCE, reference_id=reference_id)
     if ref is None:
@@ -99,7 +122,16 @@ def index_reference(reference_id: int) -> str:
     stamp = ref.updated_at
     new = passages_for(ref.text, workspace_id=ref.workspace_id, kind=SourceKind.REFERENCE,
                        reference_id=ref.pk)
-    for p, vec in zip(new, _vectors([p.text for p in new], _known(rows)), strict=True):
+    try:  # a workspace's references are paid from its index budget; global ones are not
+        vectors = _vectors([p.text for p in new], _known(rows),
+                           budget_workspace_id=ref.workspace_id if budgeted else None)
+    except IndexBudgetSpent:
+        ReferenceItem.objects.filter(pk=reference_id).update(
+            index_error="Not indexed yet: this workspace indexed its characters for today "
+                        "(ORIGINALITY_INDEX_CHARS_PER_DAY); it will be after midnight UTC when "
+                        "saved again, or with manage.py reindex_originality.")
+        return "over budget"
+    for p, vec in zip(new, vectors, strict=True):
         p.embedding = vec
     with transaction.atomic():
         locked = ReferenceItem.objects.select_for_update().filter(pk=reference_id).first()

@@ -3,9 +3,11 @@ Embedding work is enqueued as ``originality.*`` tasks by id, on commit."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import PurePath
 
+from django.conf import settings as conf
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +32,9 @@ MAX_UPLOAD_BYTES = 2_000_000
 CHECKS_PER_MINUTE = 20
 INDEX_DEBOUNCE_SECONDS = 5
 MAX_REGENERATIONS = 3
+# Originality tasks are sent at the broker's lowest priority (Redis: 0 is first, 9 last), so a
+# flood of checks and index jobs waits behind the generations in the same queue.
+LOW_PRIORITY = 9
 
 
 class OriginalityError(Exception):
@@ -48,7 +53,7 @@ def _enqueue(task_name: str, *args: int, countdown: float = 0) -> None:
 
     try:
         getattr(tasks, task_name).apply_async(
-            args=list(args), countdown=countdown, retry=True,
+            args=list(args), countdown=countdown, priority=LOW_PRIORITY, retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2})
     except Exception:  # the broker's errors are many; none may break the request
         log.warning("could not enqueue %s%s", task_name, args, exc_info=True)
@@ -57,6 +62,43 @@ def _enqueue(task_name: str, *args: int, countdown: float = 0) -> None:
 def _send(task_name: str, *args: int) -> None:
     """Enqueue by id once the current transaction commits."""
     transaction.on_commit(lambda: _enqueue(task_name, *args))
+
+
+# --- budgets, in characters -------------------------------------------------------------------
+
+def _day_key(kind: str, scope: str, ident: int) -> str:
+    return f"orig-chars:{kind}:{scope}:{ident}:{timezone.now():%Y%m%d}"
+
+
+def _spend(key: str, chars: int, budget: int) -> int | None:
+    """Take ``chars`` from today's ``budget`` under ``key`` (one atomic increment, so requests
+    at once cannot overshoot it together); None if it was spent, else what is left."""
+    cache.add(key, 0, timeout=2 * 86400)
+    try:
+        total = int(cache.incr(key, chars))
+    except ValueError:  # evicted between add and incr
+        cache.set(key, chars, timeout=2 * 86400)
+        total = chars
+    if total > budget:
+        _give_back(key, chars)  # a refused request costs nothing
+        return None
+    return budget - total
+
+
+def _give_back(key: str, chars: int) -> None:
+    with contextlib.suppress(ValueError):  # evicted meanwhile: nothing to give back to
+        cache.decr(key, chars)
+
+
+def index_budget_spend(*, workspace_id: int, chars: int) -> bool:
+    """Worker side: may this workspace's index embed ``chars`` more characters today? Called
+    with the characters that are new to embed (unchanged passages are reused for free)."""
+    try:
+        return _spend(_day_key("index", "ws", workspace_id), chars,
+                      conf.ORIGINALITY_INDEX_CHARS_PER_DAY) is not None
+    except Exception:  # the cache is down: index, as the debounce does
+        log.warning("cache unavailable for the index budget", exc_info=True)
+        return True
 
 
 # --- indexing hooks ---------------------------------------------------------------------------
@@ -191,20 +233,44 @@ def settings_update(*, membership: Membership, paraphrase_threshold: float, copy
 # --- on-demand checks -------------------------------------------------------------------------
 
 def document_check_request(*, membership: Membership, document: Document) -> OriginalityCheck:
-    """Check the document's saved head version. A check of that version already waiting or
-    running is returned instead of a second one."""
+    """Check the document's saved head version. A document has at most one check waiting or
+    running: a running one is returned; a waiting one is moved to the head version (it has not
+    read its text yet) and returned. A new check is paid for in characters, from the
+    workspace's and the requester's daily budgets (viewers may check, so people, not roles,
+    are counted)."""
     if document.workspace_id != membership.workspace_id or document.deleted_at is not None:
         raise Document.DoesNotExist
-    running = OriginalityCheck.objects.filter(
-        document=document, document_version=document.head_number,
-        status__in=[CheckStatus.QUEUED, CheckStatus.RUNNING]).order_by("-created_at").first()
-    if running is not None:
-        return running
-    key = f"orig-checks:{membership.workspace_id}:{timezone.now():%Y%m%d%H%M}"
-    if bump(key, timeout=120) > CHECKS_PER_MINUTE:
-        raise OriginalityError(f"This workspace ran {CHECKS_PER_MINUTE} originality checks this "
-                               "minute; wait a minute and try again.", status=429)
     with transaction.atomic():
+        # One request per document at a time decides whether a check is pending.
+        Document.objects.select_for_update().filter(pk=document.pk).first()
+        pending = OriginalityCheck.objects.filter(
+            document=document, status__in=[CheckStatus.QUEUED, CheckStatus.RUNNING]
+        ).order_by("-created_at").first()
+        if pending is not None:
+            if (pending.status == CheckStatus.QUEUED
+                    and pending.document_version != document.head_number):
+                OriginalityCheck.objects.filter(pk=pending.pk, status=CheckStatus.QUEUED).update(
+                    document_version=document.head_number)
+                pending.refresh_from_db()
+            return pending
+        key = f"orig-checks:{membership.workspace_id}:{timezone.now():%Y%m%d%H%M}"
+        if bump(key, timeout=120) > CHECKS_PER_MINUTE:
+            raise OriginalityError(f"This workspace ran {CHECKS_PER_MINUTE} originality checks "
+                                   "this minute; wait a minute and try again.", status=429)
+        chars = max(1, len(document.body))
+        ws_key = _day_key("check", "ws", membership.workspace_id)
+        if _spend(ws_key, chars, conf.ORIGINALITY_CHECK_CHARS_PER_DAY) is None:
+            raise OriginalityError(
+                f"This workspace checked its {conf.ORIGINALITY_CHECK_CHARS_PER_DAY:,} characters "
+                f"for today; this document has {chars:,}. The budget resets at midnight UTC.",
+                status=429)
+        user_key = _day_key("check", "user", membership.user_id)
+        if _spend(user_key, chars, conf.ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY) is None:
+            _give_back(ws_key, chars)
+            raise OriginalityError(
+                f"You checked {conf.ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY:,} characters today, "
+                f"the daily limit per person; this document has {chars:,}. It resets at "
+                "midnight UTC.", status=429)
         check = OriginalityCheck.objects.create(
             workspace_id=membership.workspace_id, document=document,
             document_version=document.head_number, created_by=membership.user)

@@ -75,13 +75,20 @@ class Command(BaseCommand):
                 [celery, "-A", "copywriter", "worker", "-l", "info", "-Q", queues,
                  "--concurrency", str(concurrency), "-n", f"cpu@{os.uname().nodename}"],
                 cwd=base, env=env),
+            # Brand-voice training in a worker of its own: a training holds its worker for
+            # minutes, and the generation worker above never reads VOICE_QUEUE.
+            subprocess.Popen(
+                [celery, "-A", "copywriter", "worker", "-l", "info", "-Q", settings.VOICE_QUEUE,
+                 "--concurrency", "1", "-n", f"voices@{os.uname().nodename}"],
+                cwd=base, env=env),
         ]
         stopping = False
         if self._wait_for_port(host, port, procs[0]):
             self.stdout.write(self.style.SUCCESS(
                 f"\ncopywriter is running: http://{host}:{port}/\n"
                 f"(gunicorn {web_processes}x{web_threads} threads, {size} database connections per "
-                f"process of {max_connections}; Celery worker; Ctrl-C stops all)\n"))
+                f"process of {max_connections}; Celery workers for generations and for brand-voice "
+                f"training; Ctrl-C stops all)\n"))
 
         def stop(signum: int, frame: object) -> None:
             nonlocal stopping
@@ -102,7 +109,7 @@ class Command(BaseCommand):
                     p.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     p.kill()
-        self.stdout.write("stopped web server and worker")
+        self.stdout.write("stopped web server and workers")
         if not keep_embedded:
             self._stop_embedded()
 

@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 continue
             else:
                 state = "updated"
-            result = indexing.index_reference(item.pk)
+            result = indexing.index_reference(item.pk, budgeted=False)
             counts[state] += 1
             passages += int(result.split()[-1]) if result.startswith("indexed") else 0
             # A long import shows where it is: [file n of all] on every line.

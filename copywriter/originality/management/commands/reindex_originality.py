@@ -32,13 +32,13 @@ class Command(BaseCommand):
             refs = refs.filter(Q(workspace_id=workspace))
         done = {"documents": 0, "generations": 0, "references": 0}
         for pk in docs.values_list("pk", flat=True).iterator():
-            indexing.index_document(pk)
+            indexing.index_document(pk, budgeted=False)  # the operator's, not a budget's
             done["documents"] += 1
         for pk in gens.values_list("pk", flat=True).iterator():
             indexing.index_generation(pk)
             done["generations"] += 1
         for pk in refs.values_list("pk", flat=True).iterator():
-            indexing.index_reference(pk)
+            indexing.index_reference(pk, budgeted=False)
             done["references"] += 1
         self.stdout.write(self.style.SUCCESS(
             f"indexed {done['documents']} documents, {done['generations']} generations, "
