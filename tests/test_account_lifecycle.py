@@ -167,18 +167,40 @@ def test_guessing_one_account_from_many_addresses_is_capped(cast, settings):
     assert _login(mine, "alice@example.com", PASSWORD, via="198.51.100.99") == 302
 
 
+def test_password_reset_lets_the_owner_back_in_while_the_account_is_under_attack(cast, settings):
+    """The refusal says "reset your password by email": that way must work from a new browser."""
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.LOGIN_ACCOUNT_ATTEMPTS_PER_15_MIN = 3
+    for i in range(3):
+        assert _login(Client(), "alice@example.com", "wrong", via=f"203.0.113.{i}") == 200
+    new = Client()
+    assert _login(new, "alice@example.com", PASSWORD, via="198.51.100.7") == 429
+    new.post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+)", mail.outbox[-1].body).group(1)
+    form_url = new.get(link, follow=True).redirect_chain[-1][0]
+    fresh = "a brand new passphrase 77"
+    assert new.post(form_url, {"new_password1": fresh, "new_password2": fresh}).status_code == 302
+    assert int(new.session["_auth_user_id"]) == cast.alice.pk  # logged in by the reset
+    new.post(reverse("accounts:logout"))
+    assert _login(new, "alice@example.com", fresh, via="198.51.100.8") == 302  # a known browser now
+    assert _login(Client(), "alice@example.com", fresh, via="198.51.100.9") == 429  # others wait
+
+
 def test_forged_device_cookie_is_worth_nothing(cast, settings):
+    """Only a signed cookie made for this account skips the address's budgets: otherwise a
+    guesser would write a new "device" into each request and never be throttled."""
     from copywriter.accounts.services import device_cookie_name, device_cookie_value
 
     settings.LOGIN_ATTEMPTS_PER_15_MIN = 2
-    forger = Client()
-    forger.cookies[device_cookie_name("alice@example.com")] = "e30:forged:signature"
+    guesser = Client()
     for _ in range(2):
-        assert _login(forger, "alice@example.com", "wrong") == 200
-    assert _login(forger, "alice@example.com", PASSWORD) == 429
-    # A real cookie for another account does not open this one.
-    forger.cookies[device_cookie_name("alice@example.com")] = device_cookie_value("bob@example.com")
-    assert _login(forger, "alice@example.com", PASSWORD) == 429
+        assert _login(guesser, "alice@example.com", "wrong") == 200
+    assert _login(guesser, "alice@example.com", PASSWORD) == 429
+    guesser.cookies[device_cookie_name("alice@example.com")] = "e30:forged:signature"
+    assert _login(guesser, "alice@example.com", PASSWORD) == 429
+    # A real cookie, made for another account, does not open this one.
+    guesser.cookies[device_cookie_name("alice@example.com")] = device_cookie_value("bob@example.com")
+    assert _login(guesser, "alice@example.com", PASSWORD) == 429
 
 
 # --- 8. limits per user and per deployment; a cap on workspaces; sign-up throttled ---------------
@@ -241,16 +263,19 @@ def test_the_deployment_has_its_own_rate(cast, ad_template, sent, settings):
 
 
 def test_a_refused_generation_spends_no_budget(cast, ad_template, sent, settings):
-    """The user's minute budget is not used up by requests the workspace's budget refused."""
-    settings.GENERATION_RATE_PER_MINUTE, settings.GENERATION_USER_RATE_PER_MINUTE = 1, 2
+    """A request the user's budget refuses gives back what it took from the workspace's."""
+    settings.GENERATION_RATE_PER_MINUTE, settings.GENERATION_USER_RATE_PER_MINUTE = 2, 1
     first, second = _owned_workspaces(cast.charlie, 1)
     generation_create(membership=first, template=ad_template, fields=GOOD_FIELDS, tone="witty")
     for _ in range(3):
-        with pytest.raises(GenerationError):
-            generation_create(membership=first, template=ad_template, fields=GOOD_FIELDS,
+        with pytest.raises(GenerationError) as refused:
+            generation_create(membership=second, template=ad_template, fields=GOOD_FIELDS,
                               tone="witty")
+        assert "your account" in refused.value.message
+    settings.GENERATION_USER_RATE_PER_MINUTE = 10
     generation_create(membership=second, template=ad_template, fields=GOOD_FIELDS, tone="witty")
-    assert Generation.objects.count() == 2
+    generation_create(membership=second, template=ad_template, fields=GOOD_FIELDS, tone="witty")
+    assert Generation.objects.count() == 3
 
 
 def test_workspaces_per_user_are_capped_with_a_clear_400(charlie_client, cast, settings):

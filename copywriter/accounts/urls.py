@@ -20,7 +20,7 @@ urlpatterns = [
         success_url=reverse_lazy("accounts:password_reset_done")), name="password_reset"),
     path("password/reset/done/", auth_views.PasswordResetDoneView.as_view(),
          name="password_reset_done"),
-    path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+    path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(
         success_url=reverse_lazy("accounts:password_reset_complete")),
         name="password_reset_confirm"),
     path("password/reset/complete/", auth_views.PasswordResetCompleteView.as_view(),

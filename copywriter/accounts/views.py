@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -89,4 +91,21 @@ class LoginView(auth_views.LoginView):
                                 secure=settings.SESSION_COOKIE_SECURE)
         else:
             services.login_failed(attempt=attempt)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The way back in when an account only accepts known browsers (many wrong passwords from
+    elsewhere): the emailed link proves the mailbox, so the new password logs this browser in
+    and makes it a known one."""
+
+    post_reset_login = True
+    post_reset_login_backend = "copywriter.accounts.backends.CachedModelBackend"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        email = form.user.email.lower()
+        response.set_cookie(services.device_cookie_name(email), services.device_cookie_value(email),
+                            max_age=services.DEVICE_MAX_AGE, httponly=True, samesite="Lax",
+                            secure=settings.SESSION_COOKIE_SECURE)
         return response
