@@ -58,6 +58,8 @@ class Context:
     seed: int
     engine: Any = None
     log: Callable[[str], None] = print
+    # Called with the variants shown so far after each batch: a long run keeps what it has.
+    progress: Callable[[list[Shown]], None] = lambda shown: None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -143,7 +145,19 @@ def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
         done += len(batch)
         ctx.log(f"  current: {done}/{len(by_pk)} generations, batch of {n} sequences in "
                 f"{seconds:.1f} s")
+        ctx.progress(shown)
     return shown
+
+
+def interleave(items: Sequence[Any], *, key: Callable[[Any], str]) -> list[Any]:
+    """Items of each group spread evenly through the list, keeping their order within a group:
+    16 slot and 8 long-form briefs come as slot, slot, long, slot, slot, long, ..."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    placed = sorted(((i + 0.5) / len(g), n, item) for n, g in enumerate(groups.values())
+                    for i, item in enumerate(g))
+    return [item for _, _, item in placed]
 
 
 # --- scoring ---------------------------------------------------------------------------------

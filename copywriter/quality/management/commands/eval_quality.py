@@ -105,9 +105,13 @@ class Command(BaseCommand):
              formats: dict[str, Any], o: dict[str, Any]
              ) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any], dict[str, Any]]:
         from copywriter.quality import harness
+        from copywriter.quality.briefs import template_kind
 
         templates = self._templates({b["template"] for b in briefs})
         rules = harness.rules_by_template(templates, formats)
+        # Slot and long-form briefs interleaved, so the partial file of an unfinished run (and
+        # every batch) holds both kinds in the set's proportion.
+        briefs = harness.interleave(briefs, key=lambda b: template_kind(rules.get(b["template"])))
         jobs = [harness.Job(brief=b, tone=t, variants=o["variants"]) for b in briefs for t in tones]
         by_id = {b["id"]: b for b in briefs}
         self._say(f"{len(briefs)} briefs ({o['split']}) x {len(tones)} tones x {o['variants']} "
@@ -116,8 +120,19 @@ class Command(BaseCommand):
         prompts: dict[str, str] = {}
         membership = self._scratch_workspace()
         try:
+            def progress(shown: list[harness.Shown]) -> None:
+                if o["json"]:
+                    partial = harness.checked_rows(shown, path=path, briefs=by_id, rules=rules)
+                    Path(o["json"] + ".partial").write_text(json.dumps(
+                        {"note": "variants so far of an unfinished run",
+                         "briefs": [{**b, "prompt": next((s.prompt for s in shown
+                                                          if s.brief_id == b["id"]), "")}
+                                    for b in briefs],
+                         "variants": rows + partial},
+                        ensure_ascii=False) + "\n")
+
             ctx = harness.Context(membership=membership, templates=templates, seed=o["seed"],
-                                  log=self._say)
+                                  log=self._say, progress=progress)
             for path in paths:
                 t0 = time.monotonic()
                 shown = harness.PATHS[path](jobs, ctx)
