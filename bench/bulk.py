@@ -74,7 +74,14 @@ def timed_run(membership, template, data: bytes, length: str, batch: int) -> dic
     review = sum(k[1] or 0 for k in per_batch)
     rounds = {str(n): sum(1 for g in gens if g.timings.get("originality_rounds", 0) == n)
               for n in sorted({g.timings.get("originality_rounds", 0) for g in gens})}
+    # Issue 17: rows whose variant the review rewrote (a flag), and what the review costs a batch.
+    rewritten = sum(1 for g in gens if any((v.originality or {}).get("regenerated")
+                                           for v in g.results.all()))
+    flagged = sum(1 for g in gens if any((v.originality or {}).get("verdict") in ("copy", "paraphrase")
+                                         for v in g.results.all()))
     return {"rows": run.total, "done": run.done, "failed": run.failed, "seconds": round(seconds, 1),
+            "rows_rewritten": rewritten, "rows_still_flagged": flagged,
+            "review_seconds_per_batch": round(review / max(1, len(per_batch)), 2),
             "rows_per_minute": round(run.done / seconds * 60, 2), "tokens": tokens,
             "tokens_per_second": round(tokens / seconds, 1), "batch_limit": batch,
             "batch_sizes_seen": sizes, "writing_seconds": round(writing, 1),

@@ -1,5 +1,5 @@
-"""Texts written for the originality check: the threshold measurements (bench/
-originality_thresholds.py) and the verdict tests use them.
+"""Texts written for the originality check (issue 5): the verdict tests use them; the
+thresholds are fitted on data/originality (issue 17, bench/originality_decision.py).
 
 Each case has a ``source`` (what is already in a workspace) and texts to check against it:
 - ``light``: the source with a few words changed (someone "touched up" a copy),
@@ -395,3 +395,23 @@ EXPECTED = {"exact": "copy", "partial": "copy", "light": "copy", "heavy": "parap
 
 def query(case: dict[str, str], category: str) -> str:
     return case["source"] if category == "exact" else case[category]
+
+
+def corpus() -> tuple[list[dict], list[dict]]:
+    """data/originality (data/originality/README.md): the topics (brief, source, independent
+    texts, copies, revisions) and the two look-alike catalogues."""
+    import json
+    from pathlib import Path
+
+    topics: list[dict] = []
+    catalogues: list[dict] = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "data" / "originality").glob("corpus_*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                (catalogues if "catalogue" in row else topics).append(row)
+    return topics, catalogues
+
+
+def topic(name: str) -> dict:
+    return next(t for t in corpus()[0] if t["topic"] == name)

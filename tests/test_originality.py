@@ -51,18 +51,22 @@ def test_verdict_for_every_case(cast, corpus, category):
 
 
 def test_heavy_paraphrase_is_told_apart_from_copying(cast, corpus):
-    """Heavy paraphrases share no 5-word run with their source: never a copy flag. At the
-    default threshold half of ours are flagged as paraphrases (docs/originality.md: the rest look
-    like independent copy on the same facts to MiniLM)."""
+    """Heavy paraphrases share no 5-word run with their source: never a copy flag. Checked
+    without a brief (as a document is), these four-sentence rewrites are mostly notes, not
+    flags: issue 17's decision needs most of a text to follow one source in order, and without
+    the brief a sentence must reach 0.81 on its own (docs/originality.md: 1 of 12 flagged, 5
+    notes; with the brief, 9 of 12 held-out heavy revisions are flagged)."""
     verdicts = {case["name"]: check(cast.ws, case["heavy"]) for case in CASES}
     assert all(r["verdict"] != "copy" for r in verdicts.values())
-    flagged = [n for n, r in verdicts.items() if r["verdict"] == "paraphrase"]
-    assert len(flagged) >= 6, flagged
+    shown = [n for n, r in verdicts.items() if r["verdict"] in ("note", "paraphrase")]
+    assert len(shown) >= 6, shown
     boots = verdicts["hiking boots"]
-    assert boots["verdict"] == "paraphrase" and boots["overlap"] == 0
+    assert boots["verdict"] == "note" and boots["overlap"] == 0
     assert boots["match"]["source"]["title"] == "Hiking Boots page"
     assert boots["match"]["similarity"] >= 0.82 and boots["match"]["span_overlap"] == 0
-    report(f"originality verdicts: heavy paraphrase: {len(flagged)}/{len(CASES)} flagged, 0 as copies")
+    flagged = [n for n, r in verdicts.items() if r["verdict"] == "paraphrase"]
+    report(f"originality verdicts: heavy paraphrase without a brief: {len(flagged)}/{len(CASES)} "
+           f"flagged, {len(shown) - len(flagged)} notes, 0 as copies")
 
 
 def test_report_points_at_spans_on_both_sides(cast, corpus):
@@ -180,12 +184,19 @@ def test_earlier_generations_are_compared_against(cast, embeddings, ad_template)
 
 def test_thresholds_are_per_workspace(cast, corpus):
     from copywriter.originality.models import OriginalitySettings
+    from tests.originality_cases import topic
 
-    text = CASES[0]["heavy"]
-    assert check(cast.ws, text)["verdict"] == "paraphrase"
+    t = topic("oa-06")  # a held-out heavy revision, flagged with its brief at the defaults
+    ref = reference_create(workspace=cast.ws, title="Coding course", text=t["source"]["text"])
+    indexing.index_reference(ref.pk)
+
+    def run():
+        return search.check_texts([search.CheckItem(cast.ws.pk, t["heavy"][0], given=t["brief"])])[0]
+
+    assert run()["verdict"] == "paraphrase"
     OriginalitySettings.objects.create(workspace=cast.ws, paraphrase_threshold=0.95)
-    rep = check(cast.ws, text)
-    assert rep["verdict"] == "original" and rep["thresholds"]["paraphrase"] == 0.95
+    rep = run()
+    assert rep["verdict"] in ("original", "note") and rep["thresholds"]["paraphrase"] == 0.95
 
 
 def test_empty_and_tiny_texts(cast, corpus):

@@ -62,14 +62,37 @@ def test_one_stock_phrase_is_not_a_copy():
     assert not T.Overlap(shared=3, total=5).is_copy(t.copy_overlap)
 
 
-def test_verdict_rule():
-    t = T.Thresholds(paraphrase=0.82, copy_overlap=0.35)
-    none, half = T.Overlap(0, 10), T.Overlap(5, 10)
-    assert T.verdict(similarity=0.99, span=half, whole=none, span_words=12, t=t) == "copy"
-    assert T.verdict(similarity=0.6, span=none, whole=T.Overlap(8, 20), span_words=12, t=t) == "copy"
-    assert T.verdict(similarity=0.85, span=none, whole=none, span_words=12, t=t) == "paraphrase"
-    assert T.verdict(similarity=0.85, span=none, whole=none, span_words=8, t=t) == "original"
-    assert T.verdict(similarity=0.81, span=none, whole=none, span_words=30, t=t) == "original"
+SRC = ("Alpha beta gamma delta epsilon zeta. Eta theta iota kappa lambda mu. "
+       "Nu xi omicron pi rho sigma. Tau upsilon phi chi psi omega.")
+MINE = ("One two three four five six. Seven eight nine ten eleven twelve. "
+        "Thirteen fourteen fifteen sixteen seventeen eighteen. Nineteen twenty thirty forty fifty sixty.")
+
+
+def _seeds(pairs: list[tuple[int, int]], similarity: float) -> list[Candidate]:
+    """Candidates pairing sentence i of MINE with sentence j of SRC."""
+    source = Source("s", {"kind": "reference", "id": 1, "title": "Greek"}, SRC)
+    query = T.passages(MINE)
+    mine, src = T.units(MINE), T.units(SRC)
+    index = {(p.start, p.end): n for n, p in enumerate(query)}
+    return [Candidate(index[(mine[i].start, mine[i].end)], source, src[j].start, src[j].end,
+                      similarity) for i, j in pairs]
+
+
+def test_verdict_rule_one_sentence_is_a_note_several_in_order_a_paraphrase():
+    """The issue's rule (the old one flagged any one sentence at 0.82): one similar sentence is
+    a note; three that follow the source in order are a paraphrase; the same three out of
+    order are not (the control)."""
+    t = T.Thresholds()
+    query = T.passages(MINE)
+    one = build_report(MINE, query, _seeds([(1, 1)], 0.9), t)
+    assert one["verdict"] == "note" and one["matches"] and "One sentence" in one["explanation"]
+    in_order = build_report(MINE, query, _seeds([(0, 0), (1, 1), (2, 2)], 0.9), t)
+    assert in_order["verdict"] == "paraphrase" and in_order["aligned"] == 3
+    assert in_order["explanation"] == "3 of 4 sentences follow 'Greek' in order, in other words."
+    shuffled = build_report(MINE, query, _seeds([(0, 2), (1, 1), (2, 0)], 0.9), t)
+    assert shuffled["verdict"] == "note" and shuffled["aligned"] == 1
+    below = build_report(MINE, query, _seeds([(0, 0), (1, 1), (2, 2)], t.paraphrase - 0.05), t)
+    assert below["verdict"] == "original"
 
 
 def test_thresholds_are_validated():

@@ -10,6 +10,7 @@ from django.urls import reverse
 from copywriter.documents.services import document_create, document_save
 from copywriter.originality import indexing, tasks
 from copywriter.originality.models import OriginalityCheck, OriginalitySettings, ReferenceItem
+from copywriter.originality.text import Thresholds
 from tests.originality_cases import CASES
 from tests.originality_fixtures import embeddings, enqueued  # noqa: F401 - fixtures
 
@@ -200,7 +201,7 @@ def test_owner_changes_thresholds_from_the_members_page(cast, alice_client):
     members = alice_client.get(reverse("workspaces:members", args=[cast.ws.pk])).content.decode()
     url = reverse("originality:settings", args=[cast.ws.pk])
     assert url in members
-    assert 'value="0.82"' in alice_client.get(url).content.decode()
+    assert f'value="{Thresholds().paraphrase}"' in alice_client.get(url).content.decode()
     response = alice_client.post(url, {"paraphrase_threshold": "0.9", "copy_threshold": "0,5",
                                        "check_generations": "on", "regenerate": "copy",
                                        "max_regenerations": "1"})

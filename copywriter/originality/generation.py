@@ -44,21 +44,21 @@ def _settings(batch: list[Any]) -> dict[int, OriginalitySettings]:
 
 def _wants_retry(report: dict[str, Any], setting: OriginalitySettings) -> bool:
     verdict = report.get("verdict")
-    if setting.regenerate == Regenerate.OFF or verdict in (None, T.ORIGINAL):
-        return False
+    if setting.regenerate == Regenerate.OFF or verdict not in T.FLAGS:
+        return False  # original, or a note (one sentence like a source): never worth a rewrite
     return setting.regenerate == Regenerate.ANY or verdict == T.COPY
 
 
 def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Is report ``a`` better than ``b``: a milder verdict, then less text taken over verbatim,
     then a lower similarity."""
-    return ((T.SEVERITY[a["verdict"]], a["overlap"], a["score"])
-            < (T.SEVERITY[b["verdict"]], b["overlap"], b["score"]))
+    return ((T.SEVERITY[a["verdict"]], a["overlap"], a.get("coverage", 0.0), a["score"])
+            < (T.SEVERITY[b["verdict"]], b["overlap"], b.get("coverage", 0.0), b["score"]))
 
 
 def _summary(report: dict[str, Any], text: str) -> dict[str, Any]:
     return {"verdict": report["verdict"], "score": report["score"], "overlap": report["overlap"],
-            "chars": len(text)}
+            "coverage": report.get("coverage", 0.0), "chars": len(text)}
 
 
 def review_batch(batch: list[Any], requests: list[Any], results: list[Any], *, engine: Any,
@@ -73,12 +73,17 @@ def review_batch(batch: list[Any], requests: list[Any], results: list[Any], *, e
         settings = _settings(batch)
         checked = [r for r in results if r.key[0] in gens
                    and settings[gens[r.key[0]].workspace_id].check_generations]
+        runs = search.bulk_runs_of(set(gens))
+        # What each text was written from: its own earlier drafts of this brief and its sibling
+        # rows of a bulk run only count when they are near-verbatim duplicates.
+        briefs = {pk: search.Brief(g.template_id, g.fields, runs.get(pk)) for pk, g in gens.items()}
 
         def check(rows: list[Any]) -> list[dict[str, Any]]:
             items = [search.CheckItem(gens[r.key[0]].workspace_id, r.text,
                                       search.Exclude(generation_id=r.key[0]),
                                       settings[gens[r.key[0]].workspace_id].thresholds,
-                                      given="\n".join(str(v) for v in gens[r.key[0]].fields.values()))
+                                      given="\n".join(str(v) for v in gens[r.key[0]].fields.values()),
+                                      brief=briefs[r.key[0]])
                      for r in rows]
             return search.check_texts(items)
 

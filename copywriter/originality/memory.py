@@ -1,7 +1,8 @@
 """The check without a database: a corpus embedded in memory and searched with numpy.
 
 ``manage.py check_originality --corpus DIR FILE...`` and the threshold measurements use it; the
-verdict and report are the same code as the database check (``report.build_report``).
+verdict and report are the same code as the database check (``report.build_report``, which
+decides with ``decision.decide``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from copywriter.originality import text as T
+from copywriter.originality.decision import topic_scores
 from copywriter.originality.report import Candidate, Source, build_report
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -52,7 +54,11 @@ class Corpus:
         return out
 
     def check(self, text: str, embed: Embed, thresholds: T.Thresholds, *, k: int = 5,
-              exclude: set[str] | None = None) -> dict[str, Any]:
+              exclude: set[str] | None = None, given: str = "") -> dict[str, Any]:
         query = T.passages(text)
-        vectors = embed([p.text for p in query]) if query else np.zeros((0, 384), np.float32)
-        return build_report(text, query, self.candidates(vectors, k=k, exclude=exclude), thresholds)
+        inputs = [p.text for p in T.passages(given)] if given.strip() else []
+        flat = [p.text for p in query] + inputs
+        vectors = embed(flat) if flat else np.zeros((0, 384), np.float32)
+        mine = vectors[:len(query)]
+        return build_report(text, query, self.candidates(mine, k=k, exclude=exclude), thresholds,
+                            given=given, topic=topic_scores(mine, vectors[len(query):]))

@@ -1,11 +1,14 @@
 """Building an originality report from nearest-neighbour candidates. Plain Python (no Django,
-no torch): the database check, the in-memory command-line check and the benchmarks share it.
+no torch): the database check, the in-memory command-line check and the benchmarks share it, and
+all of them decide with ``decision.decide``.
 
 A report is JSON (it is stored in ``Variant.originality`` and ``OriginalityCheck.report``)::
 
-    {"version": 1, "verdict": "original" | "paraphrase" | "copy", "score": 0.93,
-     "overlap": 0.41, "passages_checked": 12, "thresholds": {...},
-     "match": {...the match behind the verdict, or null...}, "matches": [...up to 5...]}
+    {"version": 2, "verdict": "original" | "note" | "paraphrase" | "copy",
+     "explanation": "4 of 6 sentences follow 'Spring catalogue' in order, in other words.",
+     "score": 0.93, "overlap": 0.41, "coverage": 0.67, "aligned": 4, "sentences": 6,
+     "passages_checked": 12, "thresholds": {...},
+     "match": {...the evidence behind the verdict, or null...}, "matches": [...up to 5...]}
 
 and each match::
 
@@ -15,8 +18,9 @@ and each match::
      "source_span": {"start": 0, "end": 70, "before": "...", "after": "...", "segments": [...]}}
 
 ``score`` is the highest passage similarity (cosine, 0..1); ``overlap`` is the share of the
-checked text's word 5-grams found in the matched source (verbatim copying); ``span_overlap``
-the same for the two matched spans only.
+checked text's word 5-grams found in the source behind the verdict (verbatim copying);
+``coverage`` the share of the text's words that follow that source in order; a match's
+``verdict`` is its source's.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from copywriter.originality import decision as D
 from copywriter.originality import text as T
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 MAX_MATCHES = 5
 # Matches below this similarity are not listed (they are noise for any threshold one would pick).
 LIST_FLOOR = 0.55
@@ -37,11 +42,13 @@ CONTEXT_CHARS = 160
 @dataclass(frozen=True)
 class Source:
     """Where a corpus passage comes from. ``key`` is unique per source text; ``info`` is what the
-    report shows (kind, ids, title): never more than the checking workspace may see."""
+    report shows (kind, ids, title): never more than the checking workspace may see. ``role``
+    says how the decision weighs it (``decision.FINDING``, ``OWN_DRAFT``, ``BULK_ROW``)."""
 
     key: str
     info: dict[str, Any]
     text: str
+    role: str = D.FINDING
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,6 @@ class Candidate:
     start: int
     end: int
     similarity: float
-
-
-@dataclass
-class Pair:
-    """A checked passage and a corpus passage, scored."""
-
-    cand: Candidate
-    span: T.Overlap
-    whole: T.Overlap
-    span_words: int
-    verdict: str = T.ORIGINAL
 
 
 def _segments(span: str, other: str) -> list[list[Any]]:
@@ -98,50 +94,52 @@ def _segments(span: str, other: str) -> list[list[Any]]:
     return out
 
 
-def score_pairs(text: str, query: Sequence[T.Passage], candidates: Iterable[Candidate],
-                thresholds: T.Thresholds) -> list[Pair]:
-    """Every candidate with its overlaps and verdict, most severe (then most similar) first."""
-    whole_by_source: dict[str, T.Overlap] = {}
-    pairs: list[Pair] = []
-    for c in candidates:
-        if c.source.key not in whole_by_source:
-            whole_by_source[c.source.key] = T.overlap(text, c.source.text)
-        q = query[c.query]
-        p = Pair(c, T.overlap(q.text, c.source.text[c.start:c.end]), whole_by_source[c.source.key],
-                 len(T.words(q.text)))
-        p.verdict = T.verdict(similarity=c.similarity, span=p.span, whole=p.whole,
-                              span_words=p.span_words, t=thresholds)
-        pairs.append(p)
-    pairs.sort(key=lambda p: (T.SEVERITY[p.verdict], round(p.cand.similarity, 6), p.span.ratio),
-               reverse=True)
-    return pairs
-
-
 def build_report(text: str, query: Sequence[T.Passage], candidates: Iterable[Candidate],
-                 thresholds: T.Thresholds) -> dict[str, Any]:
-    """The verdict is the most severe one over all (checked passage, corpus passage) pairs; the
-    evidence is that pair. ``candidates`` must already be limited to what the caller may see."""
-    pairs = score_pairs(text, query, candidates, thresholds)
-    score = max((p.cand.similarity for p in pairs), default=0.0)
-    best = pairs[0] if pairs else None
-    listed: list[Pair] = []
-    for p in pairs:
-        if len(listed) >= MAX_MATCHES:
-            break
-        if p.verdict == T.ORIGINAL and p.cand.similarity < LIST_FLOOR:
+                 thresholds: T.Thresholds, *, given: str = "",
+                 topic: Sequence[float] | None = None) -> dict[str, Any]:
+    """The verdict of ``decision.decide`` and its evidence. ``candidates`` must already be
+    limited to what the caller may see; ``given`` is the requester's input (brief, fields) and
+    ``topic`` each checked passage's similarity to it."""
+    cands = list(candidates)
+    d = D.decide(text, query, cands, thresholds, given=given, topic=topic)
+    listed: list[tuple[Candidate, D.Finding]] = []
+
+    def add(c: Candidate, f: D.Finding) -> None:
+        if len(listed) < MAX_MATCHES and not any(_same_evidence(c, o, query) for o, _ in listed):
+            listed.append((c, f))
+
+    # The evidence of the verdict first (its in-order chain), then the closest passage of each
+    # other source worth showing.
+    for f in d.findings:
+        if f.verdict == T.ORIGINAL:
             continue
-        if any(_same_evidence(p, other, query) for other in listed):
-            continue
-        listed.append(p)
+        for c in f.chain:
+            add(c, f)
+    for f in d.findings:
+        for c in sorted(f.chain or [], key=lambda c: -c.similarity)[:1]:
+            if c.similarity >= LIST_FLOOR:
+                add(c, f)
+    by_source = {f.source.key: f for f in d.findings}
+    for c in sorted(cands, key=lambda c: -c.similarity):
+        found = by_source.get(c.source.key)
+        if found is not None and c.similarity >= LIST_FLOOR:
+            add(c, found)
+    best = d.best
+    match = next((c for c, f in listed if best is not None and f is best), None)
+    score = max((f.score for f in d.findings), default=0.0)
     return {
         "version": REPORT_VERSION,
-        "verdict": best.verdict if best else T.ORIGINAL,
+        "verdict": d.verdict,
+        "explanation": d.explanation,
         "score": round(max(0.0, score), 4),
-        "overlap": round(best.whole.ratio, 4) if best else 0.0,
+        "overlap": round(best.verbatim.raw5, 4) if best and best.verdict != T.ORIGINAL else 0.0,
+        "coverage": best.coverage if best and best.verdict != T.ORIGINAL else 0.0,
+        "aligned": best.aligned if best and best.verdict != T.ORIGINAL else 0,
+        "sentences": best.counted if best else sum(1 for _ in T.units(text)),
         "passages_checked": len(query),
-        "thresholds": {"paraphrase": thresholds.paraphrase, "copy_overlap": thresholds.copy_overlap},
-        "match": _match_json(best, text, query) if best and best in listed else None,
-        "matches": [_match_json(p, text, query) for p in listed],
+        "thresholds": thresholds.as_json(),
+        "match": _match_json(match, best, text, query) if match is not None and best else None,
+        "matches": [_match_json(c, f, text, query) for c, f in listed],
     }
 
 
@@ -150,27 +148,27 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return inter > 0.5 * min(a[1] - a[0], b[1] - b[0])
 
 
-def _same_evidence(p: Pair, other: Pair, query: Sequence[T.Passage]) -> bool:
+def _same_evidence(c: Candidate, other: Candidate, query: Sequence[T.Passage]) -> bool:
     """Windows overlap their sentences: list one match per stretch of text and source."""
-    qa, qb = query[p.cand.query], query[other.cand.query]
+    qa, qb = query[c.query], query[other.query]
     return (_overlaps((qa.start, qa.end), (qb.start, qb.end))
-            or (p.cand.source.key == other.cand.source.key
-                and _overlaps((p.cand.start, p.cand.end), (other.cand.start, other.cand.end))))
+            or (c.source.key == other.source.key
+                and _overlaps((c.start, c.end), (other.start, other.end))))
 
 
-def _match_json(p: Pair, text: str, query: Sequence[T.Passage]) -> dict[str, Any]:
-    q = query[p.cand.query]
-    src = p.cand.source.text
-    s, e = p.cand.start, p.cand.end
+def _match_json(c: Candidate, f: D.Finding, text: str, query: Sequence[T.Passage]) -> dict[str, Any]:
+    q = query[c.query]
+    src = c.source.text
+    s, e = c.start, c.end
     span = src[s:e]
     before = src[max(0, s - CONTEXT_CHARS):s]
     after = src[e:e + CONTEXT_CHARS]
     return {
-        "source": dict(p.cand.source.info),
-        "similarity": round(p.cand.similarity, 4),
-        "overlap": round(p.whole.ratio, 4),
-        "span_overlap": round(p.span.ratio, 4),
-        "verdict": p.verdict,
+        "source": dict(c.source.info),
+        "similarity": round(c.similarity, 4),
+        "overlap": round(f.verbatim.raw5, 4),
+        "span_overlap": round(T.overlap(q.text, span).ratio, 4),
+        "verdict": f.verdict,
         "text_span": {"start": q.start, "end": q.end, "segments": _segments(text[q.start:q.end], span)},
         "source_span": {"start": s, "end": e, "before": ("\u2026" if s > CONTEXT_CHARS else "") + before,
                         "after": after + ("\u2026" if e + CONTEXT_CHARS < len(src) else ""),

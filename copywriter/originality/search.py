@@ -22,6 +22,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
 
+from copywriter.originality import decision as D
 from copywriter.originality import text as T
 from copywriter.originality.models import OriginalitySettings, ReferenceItem, SourceKind
 from copywriter.originality.report import Candidate, Source, build_report
@@ -115,9 +116,44 @@ def nearest(*, workspace_id: int, vectors: np.ndarray, exclude: Exclude = Exclud
         return list(cur.fetchall())
 
 
-def _sources(workspace_id: int, rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Source]:
+@dataclass(frozen=True)
+class Brief:
+    """What a generated text was written from, so its sources can be weighed by what they are
+    (``decision.py``): the same template with the same fields is the requester's own earlier
+    draft; a row of the same bulk run is a sibling row."""
+
+    template_id: int
+    fields: dict[str, Any]
+    bulk_run_id: int | None = None
+
+
+def bulk_runs_of(generation_ids: set[int]) -> dict[int, int]:
+    """The bulk run of each generation that is a bulk row (read through the generation's
+    reverse relation: originality does not import the bulk app)."""
+    from copywriter.generation.models import Generation
+
+    if not generation_ids:
+        return {}
+    return {g: r for g, r in Generation.objects.filter(pk__in=generation_ids,
+                                                       bulk_rows__isnull=False)
+            .values_list("pk", "bulk_rows__run_id")}
+
+
+def _role(brief: Brief | None, template_id: int, fields: dict[str, Any], run_id: int | None) -> str:
+    if brief is None:
+        return D.FINDING
+    if brief.bulk_run_id is not None and run_id == brief.bulk_run_id:
+        return D.BULK_ROW
+    if template_id == brief.template_id and fields == brief.fields:
+        return D.OWN_DRAFT
+    return D.FINDING
+
+
+def _sources(workspace_id: int, rows: list[tuple[Any, ...]],
+             brief: Brief | None = None) -> dict[tuple[Any, ...], Source]:
     """Source texts and what the report may say about them, loaded again under the workspace
-    filter. Trashed documents are left out (their passages go at the next indexing)."""
+    filter. Trashed documents are left out (their passages go at the next indexing). With a
+    ``brief``, earlier generations get their role (own draft, bulk row, or finding)."""
     from copywriter.documents.models import Document, DocumentVersion
     from copywriter.generation.models import Variant
 
@@ -141,14 +177,17 @@ def _sources(workspace_id: int, rows: list[tuple[Any, ...]]) -> dict[tuple[Any, 
         cond = Q()
         for gen_id, index in var_keys:
             cond |= Q(generation_id=gen_id, index=index)
-        for var in (Variant.objects.filter(cond, generation__workspace_id=workspace_id)
-                    .select_related("generation__template")):
+        variants = list(Variant.objects.filter(cond, generation__workspace_id=workspace_id)
+                        .select_related("generation__template"))
+        runs = bulk_runs_of({v.generation_id for v in variants}) if brief else {}
+        for var in variants:
             g = var.generation
             out[("variant", g.pk, var.index)] = Source(
                 f"variant:{g.pk}:{var.index}",
                 {"kind": "variant", "generation_id": g.pk, "index": var.index,
                  "title": f"{g.template.title}, variant {var.index + 1}",
-                 "created_at": g.created_at.isoformat()}, var.text)
+                 "created_at": g.created_at.isoformat()}, var.text,
+                _role(brief, g.template_id, g.fields, runs.get(g.pk)))
     if ref_ids:
         for ref in ReferenceItem.objects.filter(Q(workspace_id=workspace_id) | Q(workspace__isnull=True),
                                                 pk__in=ref_ids):
@@ -177,7 +216,9 @@ class CheckItem:
     # the workspace's own documents or generations that is part of it is the input, not a
     # source the output copied (an SEO rewrite of a document matches that document). Reference
     # texts are always compared: pasting a competitor's page into a field excuses nothing.
+    # The decision also discounts word runs the output shares with it (decision.Given).
     given: str = ""
+    brief: Brief | None = None  # a generated text: what it was written from
 
 
 def _squash(text: str) -> str:
@@ -189,8 +230,17 @@ def check_texts(items: Sequence[CheckItem], *, k: int = K,
     """Reports for several texts; their passages are embedded in one call (the slow part)."""
     started = time.monotonic()
     queries = [T.passages(item.text) for item in items]
-    flat = [p.text for q in queries for p in q]
+    # The requester's input is embedded too (once per distinct input): how close a checked
+    # passage is to the brief tells a stated fact from a borrowed sentence (decision.py).
+    inputs = sorted({item.given for item in items if item.given.strip()})
+    given_passages = {g: [p.text for p in T.passages(g)] for g in inputs}
+    flat = [p.text for q in queries for p in q] + [p for g in inputs for p in given_passages[g]]
     vectors = embed(flat) if flat else np.zeros((0, 384), np.float32)
+    given_vectors: dict[str, np.ndarray] = {}
+    offset = sum(len(q) for q in queries)
+    for g in inputs:
+        given_vectors[g] = vectors[offset:offset + len(given_passages[g])]
+        offset += len(given_passages[g])
     reports: list[dict[str, Any]] = []
     offset = 0
     for item, query in zip(items, queries, strict=True):
@@ -198,7 +248,7 @@ def check_texts(items: Sequence[CheckItem], *, k: int = K,
         offset += len(query)
         rows = nearest(workspace_id=item.workspace_id, vectors=vecs, exclude=item.exclude, k=k,
                        ef_search=ef_search)
-        sources = _sources(item.workspace_id, rows)
+        sources = _sources(item.workspace_id, rows, item.brief)
         candidates = []
         given = _squash(item.given)
         for r in rows:
@@ -209,7 +259,9 @@ def check_texts(items: Sequence[CheckItem], *, k: int = K,
                 continue
             candidates.append(Candidate(r[0], src, r[8], r[9], float(r[10])))
         thresholds = item.thresholds or thresholds_for(item.workspace_id)
-        report = build_report(item.text, query, candidates, thresholds)
+        topic = D.topic_scores(vecs, given_vectors.get(item.given, np.zeros((0, 384), np.float32)))
+        report = build_report(item.text, query, candidates, thresholds, given=item.given,
+                              topic=topic)
         reports.append(report)
     elapsed = time.monotonic() - started
     for report in reports:

@@ -101,27 +101,34 @@ def _split_long(text: str, span: Span) -> list[Span]:
     return out
 
 
+def units(text: str) -> list[Span]:
+    """The sentences of ``text``, run-on ones cut into chunks: what passages are made of, and
+    what the decision counts ("4 of 6 sentences follow ...")."""
+    out: list[Span] = []
+    for s in sentences(text):
+        out.extend(_split_long(text, s))
+    return out
+
+
 def passages(text: str, *, min_words: int = MIN_WORDS, windows: Sequence[int] = (2, 3)) -> list[Passage]:
     """Sentences plus sliding windows of 2 and 3 sentences, so a match points at a span.
 
     A sentence under ``min_words`` words is not a passage by itself; a window is kept when it
     has at least ``min_words`` words and at most ``MAX_WINDOW_WORDS``.
     """
-    units: list[Span] = []
-    for s in sentences(text):
-        units.extend(_split_long(text, s))
-    counts = [len(words(u.text)) for u in units]
+    units_ = units(text)
+    counts = [len(words(u.text)) for u in units_]
     out: list[Passage] = []
     seen: set[tuple[int, int]] = set()
-    for i, u in enumerate(units):
+    for i, u in enumerate(units_):
         if counts[i] >= min_words:
             out.append(Passage(u.start, u.end, u.text, 1))
             seen.add((u.start, u.end))
     for size in windows:
-        if len(units) < size:
+        if len(units_) < size:
             continue
-        for i in range(len(units) - size + 1):
-            group = units[i:i + size]
+        for i in range(len(units_) - size + 1):
+            group = units_[i:i + size]
             n = sum(counts[i:i + size])
             start, end = group[0].start, group[-1].end
             if n < min_words or n > MAX_WINDOW_WORDS or (start, end) in seen:
@@ -161,9 +168,6 @@ class Overlap:
 
 
 MIN_SHARED_NGRAMS = 4
-# A paraphrase flag needs a matched stretch of at least this many words in the checked text:
-# one short stock line ("Delivery is free on orders over fifty pounds.") rephrases many others.
-PARAPHRASE_MIN_WORDS = 10
 
 
 def overlap(text: str, source: str, n: int = NGRAM) -> Overlap:
@@ -191,18 +195,33 @@ def shared_ngrams(text: str, source: str, n: int = NGRAM) -> set[tuple[str, ...]
 # --- verdicts ---------------------------------------------------------------------------------
 
 ORIGINAL = "original"
+NOTE = "note"
 PARAPHRASE = "paraphrase"
 COPY = "copy"
-SEVERITY = {ORIGINAL: 0, PARAPHRASE: 1, COPY: 2}
-LABELS = {ORIGINAL: "Original", PARAPHRASE: "Paraphrase flag", COPY: "Copy flag"}
+# A note (one sentence that resembles a source) is shown with its evidence but is not a flag.
+SEVERITY = {ORIGINAL: 0, NOTE: 1, PARAPHRASE: 2, COPY: 3}
+FLAGS = (PARAPHRASE, COPY)
+LABELS = {ORIGINAL: "Original", NOTE: "Note", PARAPHRASE: "Paraphrase flag", COPY: "Copy flag"}
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Defaults chosen from measurements: docs/originality.md, bench/originality_thresholds.py."""
+    """The decision's thresholds (``decision.py``), fitted by bench/originality_decision.py on
+    the tune part of data/originality and reported on its held-out part (docs/originality.md).
 
-    paraphrase: float = 0.82  # passage cosine similarity at or above which a match is flagged
-    copy_overlap: float = 0.35  # word 5-gram containment at or above which a match is a copy
+    ``paraphrase`` and ``copy_overlap`` are the two a workspace owner may change."""
+
+    # cosine similarity at which a checked passage "says the same" as a place in a source (a seed)
+    paraphrase: float = 0.7
+    copy_overlap: float = 0.35  # share of the text's 5-word runs found verbatim (filtered) -> copy
+    coverage: float = 0.6  # share of the text's words that follow one source in order -> paraphrase
+    min_sentences: int = 2  # ... across at least this many sentences: one sentence is a note
+    window_step: float = 0.03  # a 2- or 3-sentence window's seed needs this much more per sentence
+    copy_long: float = 0.1  # share of the text's 8-word runs found verbatim -> copy
+    long_run: int = 16  # one unbroken verbatim run of this many words -> copy
+    duplicate: float = 0.6  # own drafts and rows of the same bulk run: 5-gram containment -> duplicate
+    # a seed must be this much more similar to the source than to the requester's input
+    topic_margin: float = 0.11
 
     def validate(self) -> list[str]:
         errors = []
@@ -212,18 +231,16 @@ class Thresholds:
             errors.append("The verbatim-overlap threshold must be between 0.10 and 1.00.")
         return errors
 
+    @property
+    def coverage_pct(self) -> int:
+        return round(self.coverage * 100)
 
-def verdict(*, similarity: float, span: Overlap, whole: Overlap, span_words: int,
-            t: Thresholds) -> str:
-    """Copy when words were taken over verbatim (the matched spans, or the text as a whole,
-    share at least ``copy_overlap`` of their 5-grams); paraphrase when a stretch of at least
-    ``PARAPHRASE_MIN_WORDS`` words means the same as the source without the same words;
-    otherwise original."""
-    if span.is_copy(t.copy_overlap) or whole.is_copy(t.copy_overlap):
-        return COPY
-    if similarity >= t.paraphrase and span_words >= PARAPHRASE_MIN_WORDS:
-        return PARAPHRASE
-    return ORIGINAL
+    def as_json(self) -> dict[str, float]:
+        return {"paraphrase": self.paraphrase, "copy_overlap": self.copy_overlap,
+                "coverage": self.coverage, "min_sentences": self.min_sentences,
+                "window_step": self.window_step, "copy_long": self.copy_long,
+                "long_run": self.long_run, "duplicate": self.duplicate,
+                "topic_margin": self.topic_margin}
 
 
 def worst(verdicts: Iterable[str]) -> str:

@@ -14,7 +14,7 @@ from copywriter.originality.text import LABELS
 
 register = template.Library()
 
-BADGE = {"original": "ok", "paraphrase": "warn", "copy": "bad"}
+BADGE = {"original": "ok", "note": "", "paraphrase": "warn", "copy": "bad"}
 KINDS = {"document": "Document", "variant": "Earlier generation", "reference": "Reference text"}
 
 
@@ -58,6 +58,7 @@ def originality_report(context: template.Context, report: dict[str, Any] | None,
         "badge": BADGE.get(verdict or "", ""), "matches": matches, "compact": compact,
         "flagged": verdict in ("paraphrase", "copy"),
         "score_pct": round(float(report.get("score", 0) or 0) * 100),
+        "coverage_pct": round(float(report.get("coverage", 0) or 0) * 100),
         "overlap_pct": round(float(report.get("overlap", 0) or 0) * 100),
         "thresholds": report.get("thresholds") or {},
     }

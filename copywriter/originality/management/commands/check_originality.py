@@ -37,14 +37,25 @@ class Command(BaseCommand):
                             help="folder of .txt/.md files to compare against (searched recursively)")
         parser.add_argument("--paraphrase-threshold", type=float, default=T.Thresholds.paraphrase)
         parser.add_argument("--copy-threshold", type=float, default=T.Thresholds.copy_overlap)
+        parser.add_argument("--brief", metavar="FILE", default=None,
+                            help="the brief or fields the files were written from: what they share "
+                                 "with it is not evidence of copying (the product passes a "
+                                 "generation's fields the same way)")
         parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
 
     def handle(self, *args: Any, files: list[str], corpus: str, paraphrase_threshold: float,
-               copy_threshold: float, indent: int | None, **opts: Any) -> None:
+               copy_threshold: float, indent: int | None, brief: str | None = None,
+               **opts: Any) -> None:
         thresholds = T.Thresholds(paraphrase=paraphrase_threshold, copy_overlap=copy_threshold)
         errors = thresholds.validate()
         if errors:
             raise CommandError(" ".join(errors))
+        given = ""
+        if brief:
+            try:
+                given = read_file(Path(brief), brief)
+            except OriginalityError as exc:
+                raise CommandError(f"--brief: {exc.message}") from None
         folder = Path(corpus)
         try:
             sources, skipped = read_folder(folder)
@@ -73,7 +84,8 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"file": name, "error": exc.message}, indent=indent))
                 continue
             # A file inside the corpus is not compared with itself.
-            report = built.check(text, embed, thresholds, exclude={f"file:{path.resolve()}"})
+            report = built.check(text, embed, thresholds, exclude={f"file:{path.resolve()}"},
+                                 given=given)
             report["matches"] = [_plain(m) for m in report["matches"]]
             report["match"] = _plain(report["match"]) if report["match"] else None
             out = {"file": name, **report, "corpus_files": len(sources),
