@@ -173,7 +173,7 @@ def _read_csv(data: bytes, *, max_rows: int = 10**9, max_columns: int = 100) -> 
     header: list[str] | None = None
     rows: list[list[str]] = []
     blanks: list[list[str]] = []  # blank records kept only if a filled one follows
-    counted = extra_blanks = 0  # rows past the limit are counted, not kept
+    counted = extra_blanks = records = 0  # rows past the limit are counted, not kept
     try:
         for record in csv.reader(lines, delimiter=delimiter):
             lines.separators = 0
@@ -182,6 +182,11 @@ def _read_csv(data: bytes, *, max_rows: int = 10**9, max_columns: int = 100) -> 
                 if len(record) > max_columns:
                     where = "The header row" if header is None else f"Row {len(rows) + 1}"
                     raise _too_many_columns(where, len(record), max_columns)
+            records += 1
+            if records > 20 * max_rows + 1:  # blank lines too: each costs a loop here
+                raise FileProblem(f"The file has more than {20 * max_rows:,} lines, blank ones "
+                                  f"included; the limit is {max_rows:,} rows. Remove the empty "
+                                  "lines or split the file.")
             if header is None:
                 header = record
             elif not any(c.strip() for c in record):

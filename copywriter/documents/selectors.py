@@ -51,6 +51,10 @@ class DiffLine:
     text: str
 
 
+MAX_DIFF_LINES = 2000  # a page of 60,000 diff lines took seconds to render
+CONTEXT_LINES = 3
+
+
 def line_diff(old: str, new: str) -> list[DiffLine]:
     """A line diff for templates to render (escaped there like any other text). When the changed
     part is too large to compare line by line (``bounded_opcodes``), it is shown removed and
@@ -58,13 +62,25 @@ def line_diff(old: str, new: str) -> list[DiffLine]:
     a, b = old.splitlines(), new.splitlines()
     out: list[DiffLine] = []
     opcodes, exact = bounded_opcodes(a, b)
+    collapse = len(a) + len(b) > MAX_DIFF_LINES  # long texts: unchanged runs shortened
     if not exact:
         out.append(DiffLine("note", "The changed part is too long to compare line by line: it "
                                     "is shown whole, as removed and added."))
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            out.extend(DiffLine("same", line) for line in a[i1:i2])
+            if collapse and i2 - i1 > 2 * CONTEXT_LINES + 1:
+                out.extend(DiffLine("same", line) for line in a[i1:i1 + CONTEXT_LINES])
+                out.append(DiffLine("note", f"\u2026 {i2 - i1 - 2 * CONTEXT_LINES:,} unchanged "
+                                            "lines \u2026"))
+                out.extend(DiffLine("same", line) for line in a[i2 - CONTEXT_LINES:i2])
+            else:
+                out.extend(DiffLine("same", line) for line in a[i1:i2])
             continue
         out.extend(DiffLine("del", line) for line in a[i1:i2])
         out.extend(DiffLine("add", line) for line in b[j1:j2])
+    if len(out) > MAX_DIFF_LINES:
+        more = len(out) - MAX_DIFF_LINES
+        out = out[:MAX_DIFF_LINES] + [DiffLine("note", f"\u2026 and {more:,} more lines of the "
+                                                       "diff, not shown; open the versions to "
+                                                       "read them whole.")]
     return out

@@ -248,6 +248,7 @@ def _html_tokens(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=4)  # one analysis asks for the body, headings and first <p>
 def _parse_html(text: str) -> _Html:
     tokens_ = _html_tokens(text)
     # A heading counts only when its closing tag follows somewhere (as before): where the last
