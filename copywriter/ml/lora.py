@@ -49,16 +49,20 @@ class AdapterRouting:
 
 
 class MultiLoRALinear(nn.Module):
-    def __init__(self, base: nn.Linear, routing: AdapterRouting):
+    def __init__(self, base: nn.Module, routing: AdapterRouting):
         super().__init__()
+        # ``base`` is an nn.Linear or, after ``model.quantize_int8``, an int8 dynamic Linear
+        # (whose ``weight`` is a method): A and B take their dtype from the activations' float
+        # type and never from the base weights, so the LoRA stays in full precision either way.
+        dtype, device, features_in, features_out = _float_layout(base)
         self.base = base
         self.routing = routing
         self.A: torch.Tensor
         self.B: torch.Tensor
-        self.register_buffer("A", torch.zeros(1, base.in_features, 1, dtype=base.weight.dtype,
-                                              device=base.weight.device), persistent=False)
-        self.register_buffer("B", torch.zeros(1, 1, base.out_features, dtype=base.weight.dtype,
-                                              device=base.weight.device), persistent=False)
+        self.register_buffer("A", torch.zeros(1, features_in, 1, dtype=dtype, device=device),
+                             persistent=False)
+        self.register_buffer("B", torch.zeros(1, 1, features_out, dtype=dtype, device=device),
+                             persistent=False)
 
         self._present: tuple[int, torch.Tensor, torch.Tensor] | None = None
 
@@ -79,6 +83,22 @@ class MultiLoRALinear(nn.Module):
         grouped = x.index_select(0, r.gather).reshape(len(r.present), r.group * tokens, -1)
         delta = torch.bmm(torch.bmm(grouped, A), B)
         return y + delta.reshape(len(r.present) * r.group, tokens, -1).index_select(0, r.scatter)
+
+
+def _is_int8_linear(module: nn.Module) -> bool:
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    return isinstance(module, DynamicLinear)
+
+
+def _float_layout(base: nn.Module) -> tuple[torch.dtype, torch.device, int, int]:
+    """(dtype, device, in_features, out_features) of the float activations around ``base``."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    if isinstance(base, DynamicLinear):  # int8 runs on the CPU with fp32 activations only
+        return torch.float32, torch.device("cpu"), base.in_features, base.out_features
+    assert isinstance(base, nn.Linear)
+    return base.weight.dtype, base.weight.device, base.in_features, base.out_features
 
 
 def group_rows(rows: list[int]) -> tuple[list[int], list[int], list[int], int]:
@@ -135,7 +155,8 @@ class StackedAdapters:
         self.layers: dict[str, MultiLoRALinear] = {}
         for name, module in list(model.named_modules()):
             for child_name, child in list(module.named_children()):
-                if child_name in TARGETS and isinstance(child, nn.Linear):
+                if child_name in TARGETS and (isinstance(child, nn.Linear)
+                                              or _is_int8_linear(child)):
                     wrapped = MultiLoRALinear(child, self.routing)
                     setattr(module, child_name, wrapped)
                     self.layers[f"{name}.{child_name}" if name else child_name] = wrapped
@@ -151,10 +172,10 @@ class StackedAdapters:
         names = [BASE] + [a.name for a in adapters]
         max_rank = max([a.rank for a in adapters] + [1])
         for path, layer in self.layers.items():
-            w = layer.base.weight
-            A = torch.zeros(len(names), layer.base.in_features, max_rank, dtype=w.dtype,
+            w = layer.A  # the float dtype/device chosen at wrapping (the base may be int8)
+            A = torch.zeros(len(names), layer.A.shape[1], max_rank, dtype=w.dtype,
                             device=w.device)
-            B = torch.zeros(len(names), max_rank, layer.base.out_features, dtype=w.dtype,
+            B = torch.zeros(len(names), max_rank, layer.B.shape[2], dtype=w.dtype,
                             device=w.device)
             for i, adapter in enumerate(adapters, start=1):
                 pair = adapter.tensors.get(path)

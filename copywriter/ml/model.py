@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from copywriter.ml.paths import gguf_path, model_cache_dir
@@ -92,6 +93,66 @@ def load_base_model(path: str | None = None, device: str | None = None) -> Any:
     model = model.to(dev)  # type: ignore[arg-type]
     model.eval()
     return model
+
+
+# What int8 weights are worth here is in docs/int8.md (bench/int8.py, eval_tones).
+INT8_CPU_DEFAULT = False
+INT8_LM_HEAD = True
+
+
+def int8_wanted(value: str | None, device: str) -> bool:
+    """``COPYWRITER_INT8`` as the worker reads it: 1/0 (on/off, true/false), or empty/``auto``
+    for this build's CPU default. Never on CUDA: the int8 kernels are CPU-only, bf16 is used."""
+    choice = (value or "auto").strip().lower()
+    if choice not in {"auto", "1", "0", "on", "off", "true", "false", "yes", "no"}:
+        raise ValueError(f"COPYWRITER_INT8={value!r}: use 1, 0 or auto")
+    if not device.startswith("cpu"):
+        return False
+    if choice == "auto":
+        return INT8_CPU_DEFAULT
+    return choice in {"1", "on", "true", "yes"}
+
+
+def quantize_int8(model: nn.Module, *, lm_head: bool = True) -> int:
+    """Swap the base model's Linear layers for int8 ones, in place; returns how many were swapped.
+
+    Weights become int8 with one scale per output channel; activations are quantized per call
+    from their own range (fbgemm's dynamic int8 Linear). That reads a quarter of the fp32 bytes
+    per token and uses integer matmuls, which is what b=1 and small batches on a CPU wait on.
+    A plain ``torch.ops.aten._weight_int8pack_mm`` (int8 weights, fp32 activations) was measured
+    10-30x slower than fp32 on this AVX2 CPU, so the activations are quantized too.
+
+    The LoRA adapters are untouched: ``StackedAdapters`` keeps A and B as fp32 buffers beside
+    the base layer (before or after this call), so each tone's delta is computed in full
+    precision on top of the int8 base. The embeddings stay fp32 (a lookup, not a matmul); with
+    ``lm_head`` the output projection gets its own int8 copy of the tied embedding matrix
+    (49k x 576: the largest single matmul per token), otherwise it stays tied and fp32.
+    CPU only: the quantized kernels have no CUDA implementation.
+    """
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        raise ValueError("int8 weights are for the CPU; this model is on another device")
+    swapped = 0
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if type(child) is not nn.Linear or child.weight.dtype != torch.float32:
+                continue
+            if not lm_head and f"{name}.{child_name}".lstrip(".") == "lm_head":
+                continue
+            # A separate Linear so that from_float never sees (or detaches) the shared
+            # embedding Parameter when the head is tied to the embeddings.
+            source = nn.Linear(child.in_features, child.out_features,
+                               bias=child.bias is not None)
+            with torch.no_grad():
+                source.weight.copy_(child.weight)
+                if child.bias is not None:
+                    source.bias.copy_(child.bias)
+            source.qconfig = per_channel_dynamic_qconfig  # type: ignore[assignment]
+            setattr(module, child_name, DynamicLinear.from_float(source))
+            swapped += 1
+    return swapped
 
 
 def tiny_random_model(target: Path, *, seed: int = 0) -> Path:

@@ -15,13 +15,36 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "tone_eval.json"))
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--max-new-tokens", type=int, default=110)
+        parser.add_argument("--briefs-per-tone", type=int, default=None,
+                            help="first N held-out briefs of each tone only (quicker, noisier)")
+        parser.add_argument("--int8", choices=["auto", "1", "0"], default=None,
+                            help="int8 base weights on the CPU (default: COPYWRITER_INT8)")
+        parser.add_argument("--no-record", action="store_true",
+                            help="leave the adapters' train_meta.json as they are")
 
-    def handle(self, *args: Any, out: str, batch_size: int, max_new_tokens: int, **opts: Any) -> None:
+    def handle(self, *args: Any, out: str, batch_size: int, max_new_tokens: int,
+               briefs_per_tone: int | None, int8: str | None, no_record: bool,
+               **opts: Any) -> None:
+        import os
+
+        if int8 is not None:  # get_engine reads the worker's setting from the environment
+            os.environ["COPYWRITER_INT8"] = int8
         from copywriter.ml.engine import get_engine
         from copywriter.ml.tone_eval import markdown, run
 
-        result = run(get_engine(), batch_size=batch_size, max_new_tokens=max_new_tokens,
+        engine = get_engine()
+        result = run(engine, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                     briefs_per_tone=briefs_per_tone,
                      log=lambda m: (self.stdout.write(m), self.stdout.flush()))
+        from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
+
+        result["int8"] = any(isinstance(m, Int8Linear) for m in engine.model.modules())
+        if no_record or briefs_per_tone is not None:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(json.dumps(result, indent=2) + "\n")
+            self.stdout.write(markdown(result))
+            self.stdout.write(f"written to {out} (train_meta.json left as it was)")
+            return
         # The figures also go next to each adapter, with its training record.
         from copywriter.ml.paths import adapters_dir
 
