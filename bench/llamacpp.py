@@ -22,7 +22,11 @@ number of threads:
   - our ``Engine`` (fp32 safetensors converted from the same model, the eight tone adapters
     stacked): b=1 and batches of --sizes, both base model only and mixed tones (a different
     adapter per row), through bench/generation.py's own functions.
-Each configuration is timed once per pass, after a warm-up; --repeat passes, each reported.
+Each configuration is timed once per pass, after a warm-up; --repeat passes, each reported and
+written to --json as soon as it ends. Threads: on a machine busier than its cores, two OpenMP
+threads per process spin at barriers while the other thread is descheduled (llama.cpp b=1 went
+from 1.3 s to 12.3 s for 16 tokens at load 18 on 2 cores); --threads 1 then measures the engines
+rather than the scheduler.
 """
 
 from __future__ import annotations
@@ -257,27 +261,6 @@ def main() -> None:
     sample = models["q4_1"].generate(prompts[:1], tokens=args.tokens)[0]
     sample_text = str(engine.tokenizer.decode(sample, skip_special_tokens=True))
 
-    passes = []
-    for rep in range(args.repeat):
-        load = os.getloadavg()[0]
-        row: dict[str, float] = {}
-        for name, m in models.items():
-            row[f"llamacpp_{name}_b1"] = m.tokens_per_second(
-                prompts[:args.sequential], batch=1, tokens=args.tokens)
-            for n in parallel:
-                row[f"llamacpp_{name}_parallel_{n}"] = m.tokens_per_second(
-                    prompts[:n], batch=n, tokens=args.tokens)
-        row["ours_b1_base"] = ours(args.sequential, [BASE], 1)
-        row["ours_b1_mixed"] = ours(args.sequential, TONES, 1)
-        for n in sizes:
-            row[f"ours_base_{n}"] = ours(n, [BASE], n)
-            row[f"ours_mixed_{n}"] = ours(n, TONES, n)
-        row = {k: round(v, 1) for k, v in row.items()}
-        row["load_average_before"] = round(load, 2)
-        row["load_average_after"] = round(os.getloadavg()[0], 2)
-        passes.append(row)
-        print(f"pass {rep + 1}: " + json.dumps(row), flush=True)
-
     def best(key: str) -> float:
         return max(p[key] for p in passes)
 
@@ -291,6 +274,57 @@ def main() -> None:
                 "best_mixed_vs_llamacpp_best_parallel": round(ours_mixed / llama_par, 3),
                 "best_base_vs_llamacpp_best_parallel": round(ours_base / llama_par, 3),
                 "best_mixed_vs_llamacpp_b1": round(ours_mixed / llama_b1, 3)}
+
+    def write_json() -> None:
+        keys = [k for k in passes[0] if not k.startswith("load_")]
+        results = {
+            "command": "python bench/" + Path(__file__).name + " " + " ".join(sys.argv[1:]),
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+            "llama_cpp_python": llama_cpp.__version__,
+            "gguf": gguf.name,
+            "ours": f"safetensors weights ({engine.model.dtype}"
+                    f"{', int8 Linear layers' if int8 else ''}), torch {torch.__version__}, "
+                    "eight tone adapters stacked",
+            "tokens": args.tokens, "threads": args.threads, "sequential": args.sequential,
+            "flash_attn": args.flash_attn, "kv_unified": args.kv_unified,
+            "prompts_tokenized_alike": f"{agree}/{len(texts)}",
+            "prompt_tokens": [min(map(len, prompts)), max(map(len, prompts))],
+            "load_average_before": round(load_before[0], 2),
+            "load_average_now": round(os.getloadavg()[0], 2),
+            "passes": passes,
+            "ratios_per_pass": [ratios(p) for p in passes],
+            "best": {k: best(k) for k in keys},
+            "ratios_of_best": ratios({k: best(k) for k in keys}),
+            "llamacpp_sample": sample_text[:300],
+        }
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+    passes: list[dict[str, float]] = []
+    for rep in range(args.repeat):
+        load = os.getloadavg()[0]
+        row: dict[str, float] = {}
+
+        def timed(key: str, value: float, row: dict[str, float] = row) -> None:
+            row[key] = round(value, 1)
+            print(f"  {key}: {row[key]} tokens/s", flush=True)
+
+        for name, m in models.items():
+            timed(f"llamacpp_{name}_b1", m.tokens_per_second(
+                prompts[:args.sequential], batch=1, tokens=args.tokens))
+            for n in parallel:
+                timed(f"llamacpp_{name}_parallel_{n}", m.tokens_per_second(
+                    prompts[:n], batch=n, tokens=args.tokens))
+        timed("ours_b1_base", ours(args.sequential, [BASE], 1))
+        timed("ours_b1_mixed", ours(args.sequential, TONES, 1))
+        for n in sizes:
+            timed(f"ours_base_{n}", ours(n, [BASE], n))
+            timed(f"ours_mixed_{n}", ours(n, TONES, n))
+        row["load_average_before"] = round(load, 2)
+        row["load_average_after"] = round(os.getloadavg()[0], 2)
+        passes.append(row)
+        print(f"pass {rep + 1}: " + json.dumps(row), flush=True)
+        if args.json:  # after every pass, so a run cut short keeps what it measured
+            write_json()
 
     keys = [k for k in passes[0] if not k.startswith("load_")]
     print(f"\nours: {engine.model.dtype}{' with int8 Linear layers' if int8 else ''}; "
@@ -308,28 +342,6 @@ def main() -> None:
           f"{min(map(len, prompts))}-{max(map(len, prompts))}")
     print(f"llama.cpp sample: {sample_text[:160]!r}")
 
-    if args.json:
-        results = {
-            "command": "python bench/" + Path(__file__).name + " " + " ".join(sys.argv[1:]),
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-            "llama_cpp_python": llama_cpp.__version__,
-            "gguf": gguf.name,
-            "ours": f"safetensors weights ({engine.model.dtype}"
-                    f"{', int8 Linear layers' if int8 else ''}), torch {torch.__version__}, "
-                    "eight tone adapters stacked",
-            "tokens": args.tokens, "threads": args.threads, "sequential": args.sequential,
-            "flash_attn": args.flash_attn, "kv_unified": args.kv_unified,
-            "prompts_tokenized_alike": f"{agree}/{len(texts)}",
-            "prompt_tokens": [min(map(len, prompts)), max(map(len, prompts))],
-            "load_average_before": round(load_before[0], 2),
-            "load_average_after": round(os.getloadavg()[0], 2),
-            "passes": passes,
-            "ratios_per_pass": [ratios(p) for p in passes],
-            "best": {k: best(k) for k in keys},
-            "ratios_of_best": ratios({k: best(k) for k in keys}),
-            "llamacpp_sample": sample_text[:300],
-        }
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     for m in models.values():
         m.close()
 
