@@ -55,9 +55,9 @@ def load_briefs() -> list[str]:
 
 
 def build_engine(*, model: str | None = None, device: str | None = None,
-                 random_weights: bool = False) -> Engine:
+                 random_weights: bool = False, int8: bool = False) -> Engine:
     """The worker's engine with the eight tone adapters stacked (trained, or random of the same
-    shape with ``random_weights``)."""
+    shape with ``random_weights``); ``int8``: int8 base weights, as COPYWRITER_INT8=1 does."""
     import tempfile
 
     import torch
@@ -74,6 +74,10 @@ def build_engine(*, model: str | None = None, device: str | None = None,
     else:
         paths = {t: adapters_dir() / t for t in TONES}
     engine = Engine(model, device=device)
+    if int8:
+        from copywriter.ml.model import INT8_LM_HEAD, quantize_int8
+
+        quantize_int8(engine.model, lm_head=INT8_LM_HEAD)
     engine.set_adapters(paths)
     return engine
 
@@ -115,10 +119,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="8,32")
     parser.add_argument("--sequential", type=int, default=8, help="requests timed one by one")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--int8", action="store_true",
+                        help="int8 base weights on the CPU (bench/int8.py: fp32 vs int8 in one run)")
     args = parser.parse_args()
 
     engine = build_engine(model=args.model, device=args.device,
-                          random_weights=args.random_adapters)
+                          random_weights=args.random_adapters, int8=args.int8)
     briefs = load_briefs()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -130,7 +136,7 @@ def main() -> None:
 
     engine.generate(requests(2, True))  # warm-up
     results = {"device": engine.device, "dtype": str(engine.model.dtype), "tokens": args.tokens,
-               "random_adapters": args.random_adapters}
+               "random_adapters": args.random_adapters, "int8": args.int8}
     seq = tps(requests(args.sequential, True), 1)
     results["sequential"] = seq
     print(f"device {engine.device} ({engine.model.dtype}), {args.tokens} new tokens per row")
