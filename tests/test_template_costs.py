@@ -13,9 +13,15 @@ from django.conf import settings
 from django.urls import reverse
 
 from copywriter.catalog.models import Template, TemplateVersion
-from copywriter.catalog.schema import (MAX_RENDERED_CHARS, PromptTooLong, TemplateInvalid,
-                                       load_library, load_user_yaml, parse_template,
-                                       render_prompt)
+from copywriter.catalog.schema import (
+    MAX_RENDERED_CHARS,
+    PromptTooLong,
+    TemplateInvalid,
+    load_library,
+    load_user_yaml,
+    parse_template,
+    render_prompt,
+)
 from tests.conftest import report
 
 # sha256 of every built-in template's sample prompts (json, sorted keys), rendered by the
