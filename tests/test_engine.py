@@ -315,3 +315,24 @@ def test_a_seeded_row_samples_the_same_text_alone_and_joining_a_batch(engine):
     # and in a plain batch behind another row (the batch used to share its first row's seed)
     batch = engine.generate([sampled("w", 9, "bold"), row])
     assert batch[1].token_ids == alone
+
+
+def test_a_failed_admission_keeps_its_rows_queued_and_the_batch_running(engine, monkeypatch):
+    first = _greedy("Write a tagline for a bakery.", "witty", 8, "first")
+    second = _greedy("A slogan for socks.", "bold", 6, "second")
+    session = engine.session()
+    session.add([first])
+    session.step()
+    session.add([second])
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(engine, "_prefill_inputs", out_of_memory)
+    with pytest.raises(RuntimeError):
+        session.step()
+    assert session.pending == 1 and session.live == 1
+    monkeypatch.undo()
+    together = _run_session(session, {})
+    for request in (first, second):
+        assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids

@@ -517,12 +517,14 @@ class Session:
 
     def _admit(self) -> list[_Row]:
         """Prefill the queued rows and join them to the batch; their logits wait for sampling.
-        Rows with no budget finish at once, unrun."""
-        queued, self._pending = self._pending, []
+        Rows with no budget finish at once, unrun. If the prefill fails (an adapter unloaded
+        since ``add``, say), the rows stay queued and the running batch is untouched."""
+        queued = self._pending
         done = [row for row in queued if row.request.max_new_tokens <= 0]
         rows = [row for row in queued if row.request.max_new_tokens > 0]
-        self.started = [row.request.key for row in rows]
+        self.started = []
         if not rows:
+            self._pending = []
             return done
         engine, dev = self.engine, self.engine.device
         reqs = [row.request for row in rows]
@@ -554,6 +556,8 @@ class Session:
         else:
             self._batch.join(new)
         self._rows += rows
+        self._pending = []
+        self.started = [row.request.key for row in rows]
         return done
 
 
