@@ -1,8 +1,9 @@
 """Bulk throughput: rows per minute with the worker's batching against one row at a time.
 
-Both go through the same path as a worker: a bulk run, ``runner.claim`` (which takes up to
-GENERATION_BATCH_SEQUENCES queued jobs into one batch), ``runner.run_batch`` with the real model,
-the originality review and the bulk hook that records each row and queues the next ones. The
+Both go through the same path as a worker (``copywriter.pipeline.local.run_bulk``): the
+scheduler (up to GENERATION_BATCH_SEQUENCES sequences in the running batch), the engine session
+with the real model, the originality review and the bulk hook that records each row and queues
+the next ones. The
 only difference is the batch size: the worker's (32 by default) against 1. The one-at-a-time
 baseline runs on the first --sample rows of the same file (it is the slow one), reported as rows
 per minute. Everything runs in this one process, on this machine, with the same torch threads.
@@ -49,43 +50,35 @@ def catalogue(n: int) -> bytes:
 
 
 def timed_run(membership, template, data: bytes, length: str, batch: int) -> dict:
-    from copywriter.bulk import services
-    from copywriter.bulk.local import run_local
-    from copywriter.generation import runner
+    from django.conf import settings
 
-    runner.BATCH_SEQUENCES = batch
+    from copywriter.bulk import services
+    from copywriter.generation.models import Generation
+    from copywriter.pipeline.local import run_bulk
+
+    settings.GENERATION_BATCH_SEQUENCES = batch
     run = services.bulk_run_create(membership=membership, template=template, tone="neutral",
                                    file_name=f"bench-{batch}.csv", data=data, length=length,
                                    local=True)
     started = time.monotonic()
     run = services.bulk_run_start(membership=membership, run=run)
-    run = run_local(run_id=run.pk)
+    run = run_bulk(run_id=run.pk)
     seconds = time.monotonic() - started
-    from copywriter.generation.models import Generation
-
     gens = Generation.objects.filter(bulk_rows__run=run)
-    tokens = sum(v.tokens for g in gens for v in g.results.all())
-    sizes = sorted({g.timings.get("batch_sequences") for g in gens})
-    # One entry per batch (its rows share the timings): writing vs the originality review,
-    # whose rewrite rounds grow as a run's own earlier rows start to look alike.
-    per_batch = {(g.timings.get("batch_seconds"), g.timings.get("originality_seconds")):
-                 g.timings.get("originality_rounds", 0) for g in gens}
-    writing = sum(k[0] or 0 for k in per_batch)
-    review = sum(k[1] or 0 for k in per_batch)
-    rounds = {str(n): sum(1 for g in gens if g.timings.get("originality_rounds", 0) == n)
-              for n in sorted({g.timings.get("originality_rounds", 0) for g in gens})}
-    # Issue 17: rows whose variant the review rewrote (a flag), and what the review costs a batch.
-    rewritten = sum(1 for g in gens if any((v.originality or {}).get("regenerated")
-                                           for v in g.results.all()))
+    tokens = sum(g.timings.get("tokens", 0) for g in gens)  # every attempt, rewrites included
+    review = sum(g.timings.get("review_seconds", 0.0) for g in gens)
+    rounds = {str(n): sum(1 for g in gens if g.timings.get("rewrites", 0) == n)
+              for n in sorted({g.timings.get("rewrites", 0) for g in gens})}
+    # Issue 17: rows whose variant the review rewrote (a flag), and what the review costs.
+    rewritten = sum(1 for g in gens if g.timings.get("rewrites", 0))
     flagged = sum(1 for g in gens if any((v.originality or {}).get("verdict") in ("copy", "paraphrase")
                                          for v in g.results.all()))
     return {"rows": run.total, "done": run.done, "failed": run.failed, "seconds": round(seconds, 1),
             "rows_rewritten": rewritten, "rows_still_flagged": flagged,
-            "review_seconds_per_batch": round(review / max(1, len(per_batch)), 2),
+            "review_seconds_per_row": round(review / max(1, len(gens)), 3),
             "rows_per_minute": round(run.done / seconds * 60, 2), "tokens": tokens,
             "tokens_per_second": round(tokens / seconds, 1), "batch_limit": batch,
-            "batch_sizes_seen": sizes, "writing_seconds": round(writing, 1),
-            "originality_review_seconds": round(review, 1), "rows_by_rewrite_rounds": rounds}
+            "originality_review_seconds": round(review, 1), "rows_by_rewrites": rounds}
 
 
 def main() -> None:
@@ -113,7 +106,6 @@ def main() -> None:
     from copywriter.catalog.models import Template
     from copywriter.catalog.schema import load_file
     from copywriter.catalog.services import _upsert
-    from copywriter.generation import runner
     from copywriter.ml.engine import get_engine
     from copywriter.workspaces.models import Membership
     from copywriter.workspaces.services import workspace_create
@@ -132,7 +124,7 @@ def main() -> None:
     user, _ = User.objects.get_or_create(email="bench-bulk@localhost")
     ws = workspace_create(owner=user, name="bench bulk")
     membership = Membership.objects.get(workspace=ws, user=user)
-    worker_batch = runner.BATCH_SEQUENCES
+    worker_batch = settings.GENERATION_BATCH_SEQUENCES
     engine = get_engine()  # load once, outside both timings, and warm both models up
     from copywriter.ml.embeddings import embed
     from copywriter.ml.engine import SeqRequest
@@ -154,11 +146,11 @@ def main() -> None:
             single = timed_run(membership, template, catalogue(args.sample), args.length, 1)
             print("one at a time:", single, flush=True)
     finally:
-        runner.BATCH_SEQUENCES = worker_batch
+        settings.GENERATION_BATCH_SEQUENCES = worker_batch
         ws.delete()
     result = {
         "what": "bulk rows per minute: the worker's batching vs one row at a time, same process, "
-                "same path (claim, run_batch, originality review, bulk hook)",
+                "same path (scheduler, engine session, originality review, bulk hook)",
         "template": spec.id, "length": args.length, "tone": "neutral",
         "torch_threads": args.threads, "max_new_tokens": args.max_new_tokens, "machine": platform.machine(),
         "cpus": os.cpu_count(), "device": str(engine.device),

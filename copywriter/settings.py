@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "copywriter.api",
     "copywriter.bulk",
     "copywriter.ops",
+    "copywriter.pipeline",
     "copywriter.quality",
 ]
 
@@ -307,6 +308,19 @@ ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY = envint("ORIGINALITY_CHECK_CHARS_PER_U
 ORIGINALITY_INDEX_CHARS_PER_DAY = envint("ORIGINALITY_INDEX_CHARS_PER_DAY", 12_000_000)
 GENERATION_MAX_VARIANTS = envint("GENERATION_MAX_VARIANTS", 5)
 GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
+# The worker pipeline (copywriter/pipeline): sequences one running batch holds, the share of
+# them bulk rows may take (the rest is kept for interactive requests), a worker's lease on its
+# rows, tries before a crashing job fails, and the scheduler: "continuous" (rows join and leave
+# between decode steps) or "static" (whole batches in arrival order; the serving bench's
+# baseline).
+GENERATION_BATCH_SEQUENCES = envint("GENERATION_BATCH_SEQUENCES", 32)
+GENERATION_BULK_SHARE = envfloat("GENERATION_BULK_SHARE", 0.75)
+GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", 90)
+GENERATION_MAX_ATTEMPTS = envint("GENERATION_MAX_ATTEMPTS", 3)
+GENERATION_SCHEDULER = os.environ.get("GENERATION_SCHEDULER", "continuous")
+if GENERATION_SCHEDULER not in ("continuous", "static"):
+    raise RuntimeError("GENERATION_SCHEDULER must be 'continuous' or 'static' "
+                       f"(got {GENERATION_SCHEDULER!r})")
 GENERATION_DAILY_QUOTA = envint("GENERATION_DAILY_QUOTA", 500)
 GENERATION_RATE_PER_MINUTE = envint("GENERATION_RATE_PER_MINUTE", 30)
 LOGIN_ATTEMPTS_PER_15_MIN = envint("LOGIN_ATTEMPTS_PER_15_MIN", 10)

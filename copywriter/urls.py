@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib.staticfiles.views import serve as serve_static
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 # A database, cache or broker out of reach answers 503 + Retry-After instead of 500.
 handler500 = "copywriter.core.unavailable.server_error"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("copywriter.accounts.urls")),
     path("", include("copywriter.workspaces.urls")),
     path("", include("copywriter.documents.urls")),

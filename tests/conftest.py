@@ -136,3 +136,44 @@ def sent(monkeypatch):
     jobs: list[int] = []
     monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: jobs.append(gen.pk))
     return jobs
+
+
+class GenerateOnlyEngine:
+    """For test engines that script ``generate`` only: the worker pipeline runs an engine
+    *session*; here each session step writes every queued row to the end in one ``generate``
+    call (so a rewrite round is one call, as the scripted texts expect)."""
+
+    def session(self, *, system=None):
+        engine = self
+
+        class Session:
+            live = 0
+
+            def __init__(self):
+                self.waiting: list = []
+
+            @property
+            def pending(self) -> int:
+                return len(self.waiting)
+
+            def add(self, requests):
+                self.waiting += requests
+
+            def step(self):
+                requests, self.waiting = self.waiting, []
+                return list(engine.generate(requests)) if requests else []
+
+            def partial(self):
+                return []
+
+            def cancel(self, keys):
+                self.waiting = [r for r in self.waiting if r.key not in keys]
+
+        return Session()
+
+
+def run_worker(*, engine, first_id=None, static=None):
+    """The worker path in this process until the queue is empty (copywriter.pipeline.local)."""
+    from copywriter.pipeline.local import run_queued
+
+    return run_queued(engine=engine, first_id=first_id, me="host:1", static=static)

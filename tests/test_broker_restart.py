@@ -70,7 +70,7 @@ class PrivateRedis:
 
 def _publish(broker_url: str, generation_id: int) -> None:
     from copywriter.celery import app
-    from copywriter.generation.tasks import generate
+    from copywriter.pipeline.tasks import generate
 
     with app.connection_for_write(broker_url) as conn:
         generate.apply_async(args=[generation_id], queue="cpu", connection=conn)

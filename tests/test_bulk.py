@@ -1,6 +1,6 @@
 """Bulk runs: reading files, per-row validation, the window of rows in flight, pause/resume/
 cancel, inline edits, downloads, the command line. Generation runs in-process on the tiny model
-through the worker's own path (runner.claim + runner.run_batch + the bulk hook)."""
+through the worker's own path (copywriter.pipeline: scheduler, engine session, the bulk hook)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from copywriter.bulk import exports, parsing, services
-from copywriter.bulk.local import run_local
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
+from copywriter.pipeline.local import run_bulk
 from tests.conftest import builtin_template, report
 from tests.test_cli import tiny_everything  # noqa: F401  (fixture)
 
@@ -172,7 +172,7 @@ def test_fifty_rows_with_broken_ones_give_fifty_result_rows(cast, product_templa
     settings.GENERATION_MAX_NEW_TOKENS = SHORT_OUTPUT
     run = make_run(cast, product_template, fifty_rows())
     assert run.total == 50 and run.invalid == len(BROKEN)
-    run = run_local(run_id=run.pk)
+    run = run_bulk(run_id=run.pk)
     assert run.status == RunStatus.DONE
     rows = list(run.rows.order_by("index"))
     assert [r.index for r in rows] == list(range(1, 51))
@@ -421,31 +421,32 @@ def test_viewer_sees_but_cannot_change_and_outsider_gets_404(cast, product_templ
 def test_generate_bulk_local_resumes_without_redoing_rows(cast, product_template, tiny_everything,  # noqa: F811
                                                           tmp_path, monkeypatch, settings):
     settings.GENERATION_MAX_NEW_TOKENS = SHORT_OUTPUT
-    from copywriter.generation import runner
+    settings.GENERATION_BATCH_SEQUENCES = 4
+    from copywriter.pipeline import worker
 
-    monkeypatch.setattr(runner, "BATCH_SEQUENCES", 4)
     src = tmp_path / "in.csv"
     src.write_bytes(csv_bytes([good_row(i) for i in range(1, 11)] + [["", "", "", "", "x"]]))
     out = tmp_path / "out.csv"
-    real = runner.run_batch
-    calls = []
+    real = worker.generations_finished
+    told: list[int] = []
 
-    def interrupted(batch, me, engine=None):
-        calls.append(len(batch))
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # Ctrl-C in the middle of the second batch
-        return real(batch, me, engine=engine)
+    def interrupted(*, generation_ids):
+        real(generation_ids=generation_ids)
+        told.extend(generation_ids)
+        if len(told) >= 4:
+            raise KeyboardInterrupt  # Ctrl-C once four rows are written
 
-    monkeypatch.setattr(runner, "run_batch", interrupted)
+    monkeypatch.setattr(worker, "generations_finished", interrupted)
     args = ["generate_bulk", "--template", "ecommerce-product-description", "--length", "short",
             str(src), str(out), "--local"]
     with pytest.raises(KeyboardInterrupt):
         call_command(*args, stdout=StringIO(), stderr=StringIO())
     assert not out.exists()
     run = BulkRun.objects.get()
-    assert run.done == 4
+    assert 4 <= run.done < 10
     first_four = dict(run.rows.filter(status=RowStatus.DONE).values_list("index", "generation_id"))
-    monkeypatch.setattr(runner, "run_batch", real)
+    assert len(first_four) == run.done
+    monkeypatch.setattr(worker, "generations_finished", real)
     err, stdout = StringIO(), StringIO()
     call_command(*args, stdout=stdout, stderr=err)
     assert "resuming run" in err.getvalue() and "100%" in err.getvalue()
@@ -504,6 +505,6 @@ def test_rows_whose_job_fails_in_the_runner_are_failed_with_the_reason(cast, pro
     run = services.bulk_run_create(membership=cast.bob_m, template=product_template, tone="bold",
                                    file_name="c.csv", data=csv_bytes([good_row(1), good_row(2)]),
                                    local=True)
-    run = run_local(run_id=services.bulk_run_start(membership=cast.bob_m, run=run).pk)
+    run = run_bulk(run_id=services.bulk_run_start(membership=cast.bob_m, run=run).pk)
     assert run.status == RunStatus.DONE and run.failed == 2 and run.done == 0
     assert all("no trained adapter for the tone 'bold'" in r.error for r in run.rows.all())

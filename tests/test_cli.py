@@ -31,7 +31,8 @@ def test_generate_local_json(db, ad_template, tiny_everything):
     assert data["tone"] == "witty" and len(data["variants"]) == 2
     assert data["template_version"] == ad_template.current.content_hash
     assert data["fields"]["product"] == "Fernway boots"
-    assert data["timings"]["batch_sequences"] == 2
+    assert data["timings"]["scheduler"] == "continuous" and data["timings"]["tokens"] > 0
+    assert 0 <= data["timings"]["first_token_seconds"] <= data["timings"]["done_seconds"]
 
 
 @pytest.mark.parametrize("args,message", [

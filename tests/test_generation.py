@@ -8,6 +8,7 @@ from django.urls import reverse
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import GenerationError, generation_create
+from tests.conftest import GenerateOnlyEngine, run_worker
 
 GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns",
         "keyword": "hiking boots"}
@@ -146,17 +147,24 @@ def tiny_engine(tiny_model_dir, tmp_path, monkeypatch):
 def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, no_enqueue, tiny_engine):
     gens = [generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone=t,
                               variants=v) for t, v in (("witty", 2), ("bold", 3), ("neutral", 1))]
-    outcome, batch = runner.claim(gens[0].pk, "host:1")
-    assert {g.pk for g in batch} == {g.pk for g in gens}  # one batch for all three
-    runner.run_batch(batch, "host:1", engine=tiny_engine)
+    run_worker(engine=tiny_engine, first_id=gens[0].pk)
     for gen in gens:
         gen.refresh_from_db()
         assert gen.status == Status.DONE, gen.error
         assert gen.results.count() == gen.variants
         assert all(v.finished and v.tokens > 0 for v in gen.results.all())
-        assert gen.timings["batch_sequences"] == 6
+        assert gen.timings["scheduler"] == "continuous"
+    # one claim took all three into the running batch
+    assert len({g.started_at for g in gens}) == 1
     # a redelivered message for a finished job does nothing
-    assert runner.claim(gens[1].pk, "host:2")[0].done
+    assert runner.prepare(gens[1].pk, "host:2").done
+
+
+def _claim(gen, me):
+    from copywriter.pipeline import scheduler
+
+    return scheduler.claim(me=me, queue=gen.queue, first_id=gen.pk,
+                           capacity=scheduler.Capacity(total=32, bulk_share=0.75))
 
 
 def test_runner_respects_a_live_lease_and_takes_over_a_dead_one(cast, ad_template, no_enqueue):
@@ -165,20 +173,21 @@ def test_runner_respects_a_live_lease_and_takes_over_a_dead_one(cast, ad_templat
 
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
     me = f"{socket.gethostname()}:{os.getpid()}"
-    runner.claim(gen.pk, "elsewhere:123")
-    outcome, batch = runner.claim(gen.pk, me)
-    assert not outcome.done and not batch and outcome.wait_seconds > 0
+    _claim(gen, "elsewhere:123")
+    outcome = runner.prepare(gen.pk, me)
+    assert not outcome.done and outcome.wait_seconds > 0
+    assert not _claim(gen, me)  # held: not queued
     Generation.objects.filter(pk=gen.pk).update(claimed_by=f"{socket.gethostname()}:999999")
-    outcome, batch = runner.claim(gen.pk, me)
-    assert [g.pk for g in batch] == [gen.pk]
+    outcome = runner.prepare(gen.pk, me)
+    assert not outcome.done and not outcome.wait_seconds
+    assert [g.pk for g, _ in _claim(gen, me)] == [gen.pk]
     gen.refresh_from_db()
     assert gen.attempts == 2 and gen.claimed_by == me
 
 
 def test_missing_adapter_fails_permanently_with_inputs_kept(cast, ad_template, no_enqueue, tiny_engine):
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="luxurious")
-    _, batch = runner.claim(gen.pk, "host:1")
-    runner.run_batch(batch, "host:1", engine=tiny_engine)
+    run_worker(engine=tiny_engine, first_id=gen.pk)
     gen.refresh_from_db()
     assert gen.status == Status.FAILED and gen.error_permanent
     assert "luxurious" in gen.error and gen.fields == GOOD
@@ -187,7 +196,7 @@ def test_missing_adapter_fails_permanently_with_inputs_kept(cast, ad_template, n
 def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, ad_template, no_enqueue):
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
     for attempt in range(1, runner.MAX_ATTEMPTS + 1):
-        _, batch = runner.claim(gen.pk, "host:1")
+        batch = [g for g, _ in _claim(gen, "host:1")]
         runner.release(batch, "host:1", "RuntimeError: model exploded", final=False)
         gen.refresh_from_db()
         expected = Status.FAILED if attempt == runner.MAX_ATTEMPTS else Status.QUEUED
@@ -198,14 +207,17 @@ def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, 
 def test_time_limit_marks_the_job_failed_with_inputs_kept(cast, ad_template, no_enqueue, monkeypatch):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from copywriter.generation.tasks import generate
+    from copywriter.pipeline.tasks import generate
 
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
 
-    def too_slow(batch, me, engine=None):
-        raise SoftTimeLimitExceeded()
+    class TooSlow(GenerateOnlyEngine):
+        adapter_paths = {"witty": runner.adapter_for("witty")[1]}
 
-    monkeypatch.setattr(runner, "run_batch", too_slow)
+        def generate(self, requests, on_progress=None):
+            raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("copywriter.ml.engine.get_engine", TooSlow)
     assert generate.run(gen.pk) == "timeout"
     gen.refresh_from_db()
     assert gen.status == Status.FAILED and "time limit" in gen.error and not gen.error_permanent

@@ -18,7 +18,7 @@ from copywriter.generation.models import Generation, Variant
 from copywriter.originality import indexing, search
 from copywriter.originality import text as T
 from copywriter.originality.services import reference_create
-from tests.conftest import builtin_template, report
+from tests.conftest import GenerateOnlyEngine, builtin_template, report
 from tests.originality_cases import topic
 from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
 
@@ -173,7 +173,7 @@ def lamp_row(i: int) -> str:
             "with every Lumen & Loft lamp.")
 
 
-class CatalogueEngine:
+class CatalogueEngine(GenerateOnlyEngine):
     """Writes each row's catalogue text (whatever the seed: a rewrite writes the same), so the
     runner, the review and the bulk hook run their real code on texts the test chose."""
 
@@ -221,8 +221,8 @@ def test_a_bulk_run_of_one_catalogue_rewrites_few_rows_but_flags_planted_copies(
     only. A planted duplicate of an earlier row and a row copied from a reference text are
     still flagged (and rewritten); at most 5% of the rows are rewritten."""
     monkeypatch.setattr("copywriter.originality.search.embed", bag_of_words)
-    from copywriter.bulk.local import run_local
     from copywriter.bulk.services import bulk_run_create, bulk_run_start
+    from copywriter.pipeline.local import run_bulk
     from tests.test_bulk import SHORT, csv_bytes
 
     ref = reference_create(workspace=cast.ws, title="Glowhaus Orla", text=COMPETITOR)
@@ -234,7 +234,7 @@ def test_a_bulk_run_of_one_catalogue_rewrites_few_rows_but_flags_planted_copies(
     run = bulk_run_create(membership=cast.bob_m, template=product_template, tone="neutral",
                           file_name="lamps.csv", data=csv_bytes(rows), length="short", local=True)
     run = bulk_run_start(membership=cast.bob_m, run=run)
-    run = run_local(run_id=run.pk, engine=CatalogueEngine(texts))
+    run = run_bulk(run_id=run.pk, engine=CatalogueEngine(texts))
     assert run.done == 200
     reports = {r.fields["product"]: r.originality for r in run.rows.all()}
     rewritten = sorted(p for p, rep in reports.items() if rep.get("regenerated"))

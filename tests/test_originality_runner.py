@@ -8,13 +8,12 @@ import pytest
 from django.urls import reverse
 
 from copywriter.documents.services import document_create
-from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqResult
 from copywriter.originality import indexing
 from copywriter.originality.models import OriginalitySettings, Passage
-from tests.conftest import builtin_template
+from tests.conftest import GenerateOnlyEngine, builtin_template, run_worker
 from tests.originality_cases import CASES
 from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
 from tests.test_generation import GOOD, no_enqueue, tiny_engine  # noqa: F401 - fixtures
@@ -22,7 +21,7 @@ from tests.test_generation import GOOD, no_enqueue, tiny_engine  # noqa: F401 - 
 pytestmark = pytest.mark.usefixtures("no_enqueue")
 
 
-class ScriptedEngine:
+class ScriptedEngine(GenerateOnlyEngine):
     """Writes ``texts[seed]`` for each request (the seed a round uses tells rounds apart), so the
     runner's real code path runs with texts chosen by the test."""
 
@@ -54,8 +53,7 @@ def boots_doc(cast, embeddings):  # noqa: F811
 def _run(cast, template, engine, *, variants=1):
     gen = generation_create(membership=cast.bob_m, template=template, fields=GOOD, tone="neutral",
                             variants=variants)
-    _, batch = runner.claim(gen.pk, "host:1")
-    runner.run_batch(batch, "host:1", engine=engine)
+    run_worker(engine=engine, first_id=gen.pk)
     gen.refresh_from_db()
     assert gen.status == Status.DONE, gen.error
     return gen
@@ -70,7 +68,7 @@ def test_a_copied_variant_is_rewritten_and_the_original_one_is_kept(
     assert v.originality["verdict"] == "original" and v.originality["regenerated"] == 1
     assert [a["verdict"] for a in v.originality["attempts"]] == ["copy", "original"]
     assert len(engine.calls) == 2 and engine.calls[1] != engine.calls[0]  # new seeds
-    assert gen.timings["originality_rounds"] == 1 and "originality_seconds" in gen.timings
+    assert gen.timings["rewrites"] == 1 and "review_seconds" in gen.timings
     # the final variant is indexed for later checks; the rejected first draft is not
     rows = Passage.objects.filter(generation=gen)
     assert rows.exists() and all(r.text in CASES[4]["unrelated"] for r in rows)
@@ -116,8 +114,7 @@ def test_other_workspaces_are_not_compared_in_the_runner(cast, ad_template, boot
     engine = ScriptedEngine([CASES[0]["source"]])
     gen = generation_create(membership=cast.charlie_m, template=ad_template, fields=GOOD,
                             tone="neutral", variants=1)
-    _, batch = runner.claim(gen.pk, "host:1")
-    runner.run_batch(batch, "host:1", engine=engine)
+    run_worker(engine=engine, first_id=gen.pk)
     v = G.objects.get(pk=gen.pk).results.get()
     assert v.originality["verdict"] == "original" and v.originality["matches"] == []
     page = charlie_client.get(reverse("generation:detail", args=[cast.other.pk, gen.pk])).content.decode()
@@ -163,8 +160,7 @@ def test_tiny_model_end_to_end_copy_of_an_earlier_generation_is_rewritten(
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="neutral",
                             variants=1)
     Generation.objects.filter(pk=gen.pk).update(sampling=first.sampling)
-    _, batch = runner.claim(gen.pk, "host:1")
-    runner.run_batch(batch, "host:1", engine=tiny_engine)
+    run_worker(engine=tiny_engine, first_id=gen.pk)
     gen.refresh_from_db()
     v2 = gen.results.get()
     attempts = v2.originality["attempts"]
@@ -191,8 +187,7 @@ def test_the_requesters_own_copy_is_input_not_a_source_but_reference_texts_still
         gen = generation_create(membership=cast.bob_m, template=enrich_template, tone="neutral",
                                 variants=1, fields={"copy": CASES[0]["source"],
                                                     "keywords": "waterproof walking boots"})
-        _, batch = runner.claim(gen.pk, "host:1")
-        runner.run_batch(batch, "host:1", engine=ScriptedEngine([CASES[0]["light"]]))
+        run_worker(engine=ScriptedEngine([CASES[0]["light"]]), first_id=gen.pk)
         gen.refresh_from_db()
         return gen
 

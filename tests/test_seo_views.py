@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.documents.services import document_create, document_save
-from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.seo import services, tasks
 from copywriter.seo.models import DocumentKeywords, Enrichment, KeywordList
+from tests.conftest import run_worker
 from tests.test_generation import no_enqueue, tiny_engine  # noqa: F401 - fixtures
 from tests.test_seo import BOOTS, BOOTS_BRIEF, SAAS
 
@@ -61,8 +61,7 @@ def _run_worker(engine):
     """What a worker does with the queued jobs: claim them in a batch and run it."""
     pending = Generation.objects.filter(status=Status.QUEUED).order_by("pk")
     assert pending.exists()
-    _, batch = runner.claim(pending[0].pk, "host:1")
-    runner.run_batch(batch, "host:1", engine=engine)
+    run_worker(engine=engine, first_id=pending[0].pk)
 
 
 # --- the panel ------------------------------------------------------------------------------

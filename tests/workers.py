@@ -96,7 +96,7 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) 
 def publish(generation_id: int) -> None:
     """Enqueue exactly as the web process does, on the real Redis broker."""
     from copywriter.celery import app
-    from copywriter.generation.tasks import generate
+    from copywriter.pipeline.tasks import generate
 
     with app.connection_for_write(REDIS_URL) as conn:
         generate.apply_async(args=[generation_id], queue="cpu", connection=conn)

@@ -174,10 +174,15 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     return gen
 
 
-def enqueue(gen: Generation) -> None:
-    from copywriter.generation.tasks import generate
+GENERATE_TASK = "generation.generate"
 
-    transaction.on_commit(lambda: generate.apply_async(args=[gen.pk], queue=gen.queue))
+
+def enqueue(gen: Generation) -> None:
+    """Publish the job by its task's name: the task belongs to the worker pipeline
+    (``copywriter/pipeline/tasks.py``), above this app."""
+    from copywriter.celery import app
+
+    transaction.on_commit(lambda: app.send_task(GENERATE_TASK, args=[gen.pk], queue=gen.queue))
 
 
 def generation_retry(*, membership: Membership, generation: Generation) -> Generation:

@@ -55,7 +55,9 @@ def run_bulk(*, run_id: int, engine: Any = None, static: bool | None = None,
         return run.status != RunStatus.RUNNING and not run.in_flight
 
     while not finished():
-        if not run_queued(engine=engine, static=static, until=finished,
-                          on_store=lambda pks: finished()):
+        def progress(pks: list[int]) -> None:
+            finished()
+
+        if not run_queued(engine=engine, static=static, until=finished, on_store=progress):
             time.sleep(0.2)  # rows held by another live process: look again shortly
     return BulkRun.objects.get(pk=run_id)

@@ -7,7 +7,7 @@ take turns (round-robin, the workspace with the fewest rows already in the batch
 one waiting longest), so no team's burst starves another's.
 
 Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease naming this process,
-exactly as ``generation.runner.claim`` does for one job: several workers on several machines
+(``generation.runner.prepare`` returns a dead worker's rows to the queue): several workers on several machines
 share the queue without taking the same row twice, and a dead worker's rows go back after its
 lease.
 """
@@ -91,7 +91,7 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
             rest = [g for g in picked if g.pk != first_id]
             ordered = head + (rest if fifo else _round_robin(rest, capacity.by_workspace))
             for gen in ordered:
-                kind = BULK if gen.is_bulk else INTERACTIVE  # type: ignore[attr-defined]
+                kind = BULK if getattr(gen, "is_bulk", False) else INTERACTIVE
                 limit = capacity.free(INTERACTIVE) if fifo else capacity.free(kind)
                 if gen.variants > limit:
                     # A row that does not fit waits; a smaller one behind it may still fit.

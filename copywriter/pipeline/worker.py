@@ -11,7 +11,7 @@ rows go on decoding.
 
 Guarantees kept from the static worker: rows are claimed with a lease naming this process and
 the lease is extended while they run, so a killed worker's rows go back to the queue (the
-broker redelivers its task; ``generation.runner.claim`` decides what a redelivery does), and a
+broker redelivers its task; ``generation.runner.prepare`` decides what a redelivery does), and a
 generation's variants are written whole when it finishes, so a re-run never duplicates them.
 """
 

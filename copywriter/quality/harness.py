@@ -4,9 +4,10 @@ summarise per path and per template kind.
 A *path* is a way of turning (brief, tone, number of variants) into shown variants. ``current``
 is today's product path, run in-process exactly as a worker runs it: ``generation_create`` (the
 same validation, prompt rendering, token budget and sampling), then the worker's own
-``runner.claim`` + ``runner.run_batch`` (the same engine, mixed-tone batching and originality
-review with its rewrites). Later work registers its own path with ``@register_path("name")``
-and is measured against ``current`` by the same command.
+path in this process (``copywriter.pipeline.local``: the same scheduler, engine session
+with continuous batching, and originality review with its rewrites). Later work registers
+its own path with ``@register_path("name")`` and is measured against ``current`` by the same
+command.
 
 Generations live in a scratch workspace of their own, on a private queue (so no worker picks
 them up and no user's queued job joins the batches), and the workspace is deleted at the end.
@@ -74,38 +75,43 @@ def register_path(name: str) -> Callable[[PathFn], PathFn]:
     return add
 
 
-class _CountingEngine:
-    """The engine, counting the tokens each sequence key costs across every call (the first
-    pass and the originality review's rewrites)."""
-
-    def __init__(self, engine: Any):
-        self._engine = engine
-        self.tokens: dict[Any, int] = defaultdict(int)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def generate(self, requests: list[Any], **kwargs: Any) -> list[Any]:
-        results = self._engine.generate(requests, **kwargs)
-        for r in results:
-            self.tokens[r.key] += int(r.tokens)
-        return list(results)
-
-
 @register_path("current")
 def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
     from django.test import override_settings
 
-    from copywriter.generation import runner
     from copywriter.generation.models import Generation, Status
     from copywriter.generation.services import generation_create
     from copywriter.ml.engine import get_engine
+    from copywriter.pipeline.local import run_queued
 
     ws = ctx.membership.workspace
     queue = f"eval-quality-{ws.pk}"
     random.seed(ctx.seed)  # generation_create draws each job's sampling seed from it
     by_pk: dict[int, Job] = {}
+    shown: list[Shown] = []
+    started = time.monotonic()
+
+    def stored(pks: list[int]) -> None:
+        for gen in Generation.objects.filter(pk__in=pks):
+            job = by_pk[gen.pk]
+            variants = {v.index: v for v in gen.results.all()}
+            for i in range(gen.variants):
+                v = variants.get(i)
+                shown.append(Shown(
+                    brief_id=job.brief["id"], tone=job.tone, index=i,
+                    text=v.text if v and gen.status == Status.DONE else "",
+                    # every attempt's tokens (rewrites included), shared by the variants
+                    tokens=round(gen.timings.get("tokens", 0) / gen.variants), seconds=0.0,
+                    prompt=gen.prompt, finish_reason=v.finish_reason if v else "",
+                    originality=(v.originality or {}).get("verdict") if v else None,
+                    error="" if gen.status == Status.DONE else f"{gen.status}: {gen.error}"))
+        ctx.log(f"  current: {len({s.brief_id + s.tone for s in shown})}/{len(by_pk)} generations "
+                f"after {time.monotonic() - started:.0f} s")
+        ctx.progress(shown)
+
     # The API's defaults: medium length; the per-minute limit is for people, as for bulk runs.
+    # The jobs go to a private queue (no worker picks them up, no user's job joins them) and
+    # through the worker's own path in this process: scheduler, engine session, review, storing.
     with override_settings(GENERATION_QUEUE=queue):
         for job in jobs:
             gen = generation_create(membership=ctx.membership,
@@ -114,38 +120,11 @@ def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
                                     variants=job.variants, length="medium",
                                     per_minute_limit=False, enqueue_job=False)
             by_pk[gen.pk] = job
-    engine = _CountingEngine(ctx.engine or get_engine())
-    me = runner.worker_id()
-    shown: list[Shown] = []
-    done = 0
-    while True:
-        first = (Generation.objects.filter(pk__in=by_pk, status=Status.QUEUED)
-                 .order_by("created_at", "pk").first())
-        if first is None:
-            break
-        _, batch = runner.claim(first.pk, me)
-        if not batch:
-            continue
         started = time.monotonic()
-        runner.run_batch(batch, me, engine=engine)
-        seconds = time.monotonic() - started
-        n = sum(g.variants for g in batch)
-        for gen in Generation.objects.filter(pk__in=[g.pk for g in batch]):
-            job = by_pk[gen.pk]
-            stored = {v.index: v for v in gen.results.all()}
-            for i in range(gen.variants):
-                v = stored.get(i)
-                shown.append(Shown(
-                    brief_id=job.brief["id"], tone=job.tone, index=i,
-                    text=v.text if v and gen.status == Status.DONE else "",
-                    tokens=engine.tokens.get((gen.pk, i), 0), seconds=seconds / n,
-                    prompt=gen.prompt, finish_reason=v.finish_reason if v else "",
-                    originality=(v.originality or {}).get("verdict") if v else None,
-                    error="" if gen.status == Status.DONE else f"{gen.status}: {gen.error}"))
-        done += len(batch)
-        ctx.log(f"  current: {done}/{len(by_pk)} generations, batch of {n} sequences in "
-                f"{seconds:.1f} s")
-        ctx.progress(shown)
+        run_queued(engine=ctx.engine or get_engine(), on_store=stored)
+    per_variant = (time.monotonic() - started) / max(1, len(shown))
+    for item in shown:  # rows share the batch: the run's time, shared by what it showed
+        item.seconds = per_variant
     return shown
 
 

@@ -26,10 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=600)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        from copywriter.generation import runner
         from copywriter.generation.cli import cli_target
         from copywriter.generation.models import Generation, Status
         from copywriter.generation.services import GenerationError, generation_create
+        from copywriter.pipeline.local import run_queued
 
         fields: dict[str, str] = {}
         for item in o["field"]:
@@ -41,13 +41,10 @@ class Command(BaseCommand):
                                           workspace_id=o["workspace"])
         started = time.monotonic()
         if o["local"]:
-            from unittest import mock
-
-            with mock.patch("copywriter.generation.services.enqueue", lambda gen: None):
-                gen = self._create(generation_create, GenerationError, membership, template,
-                                   fields, o)
-            _, batch = runner.claim(gen.pk, runner.worker_id())
-            runner.run_batch(batch, runner.worker_id())
+            # Stored without a message to a broker; this process is the worker.
+            gen = self._create(generation_create, GenerationError, membership, template, fields,
+                               o, enqueue_job=False)
+            run_queued(first_id=gen.pk)
         else:
             gen = self._create(generation_create, GenerationError, membership, template, fields, o)
             deadline = time.monotonic() + o["timeout"]
@@ -78,10 +75,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _create(create: Any, error: type[Exception], membership: Any, template: Any,
-                fields: dict[str, str], o: dict[str, Any]) -> Any:
+                fields: dict[str, str], o: dict[str, Any], enqueue_job: bool = True) -> Any:
         try:
             return create(membership=membership, template=template, fields=fields, tone=o["tone"],
-                          variants=o["variants"], length=o["length"])
+                          variants=o["variants"], length=o["length"], enqueue_job=enqueue_job)
         except error as exc:
             details = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "field_errors", {}).items())
             raise CommandError(f"{exc}{' (' + details + ')' if details else ''}") from exc

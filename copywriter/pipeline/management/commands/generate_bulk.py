@@ -38,10 +38,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **o: Any) -> None:
         from copywriter.bulk import exports, services
-        from copywriter.bulk.local import run_local
         from copywriter.bulk.models import BulkRun, RunStatus
         from copywriter.bulk.parsing import normalise
         from copywriter.generation.cli import cli_target
+        from copywriter.pipeline.local import run_bulk
 
         source, output = Path(o["input"]), Path(o["output"]).resolve()
         if not source.is_file():
@@ -79,7 +79,7 @@ class Command(BaseCommand):
             self.stderr.write(f"run {run.pk}: {run.total} rows, {run.invalid} invalid")
         bar = _Bar(self.stderr)
         if o["local"]:
-            run = run_local(run_id=run.pk, on_progress=bar.show)
+            run = run_bulk(run_id=run.pk, on_progress=bar.show)
         else:
             if resumed:  # its queued jobs may have no message left (a local run, a restart)
                 services.advance(run_id=run.pk, kick=True)
