@@ -155,8 +155,8 @@ class Command(BaseCommand):
         from copywriter.catalog.services import templates_sync
 
         db = settings.DATABASES["default"]
-        db.setdefault("TEST", {})["NAME"] = os.environ.get("EVAL_DATABASE_NAME",
-                                                           "copywriter_eval_quality")
+        test_db: dict[str, object] = db.setdefault("TEST", {})  # type: ignore[assignment]
+        test_db["NAME"] = os.environ.get("EVAL_DATABASE_NAME", "copywriter_eval_quality")
         t0 = time.monotonic()
         creation = connection.creation
         name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
