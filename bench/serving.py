@@ -141,7 +141,12 @@ def main() -> None:
     from copywriter.workspaces.services import workspace_create
 
     call_command("migrate", verbosity=0)
-    settings.GENERATION_DAILY_QUOTA = 10**9
+    # A bench makes hundreds of jobs a minute: lift every generation limit (workspace, user,
+    # deployment) for this process only.
+    for name in ("GENERATION_DAILY_QUOTA", "GENERATION_USER_DAILY_QUOTA", "GENERATION_SITE_DAILY_QUOTA",
+                 "GENERATION_RATE_PER_MINUTE", "GENERATION_USER_RATE_PER_MINUTE",
+                 "GENERATION_SITE_RATE_PER_MINUTE"):
+        setattr(settings, name, 10**9)
     settings.GENERATION_MAX_NEW_TOKENS = args.max_new_tokens
     Workspace.objects.filter(name__startswith="bench serving").delete()  # an interrupted run's
 
@@ -156,16 +161,22 @@ def main() -> None:
     bulk_template = template("ecommerce/ecommerce-product-description.yaml")
     ad_template = template("ads/google-search-ad.yaml")
     user, _ = User.objects.get_or_create(email="bench-serving@localhost")
-    spaces = [workspace_create(owner=user, name=f"bench serving {i}") for i in range(args.workspaces + 1)]
+    names = args.schedulers.split(",")
+    # Each scheduler's bulk run in a workspace of its own: the second run's rows must not be
+    # compared with the first run's identical catalogue (the originality review would rewrite
+    # them as copies of another run's rows).
+    spaces = [workspace_create(owner=user, name=f"bench serving {i}")
+              for i in range(args.workspaces + len(names))]
     members = [Membership.objects.get(workspace=ws, user=user) for ws in spaces]
+    bulk_members, members = members[:len(names)], members[len(names):]
     engine = get_engine()
     engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1, key=(0, 0))])
     load_before = os.getloadavg()
     results = {}
     try:
-        for i, name in enumerate(args.schedulers.split(",")):
+        for i, name in enumerate(names):
             results[name] = phase(name, static=name == "static", engine=engine,
-                                  bulk_member=members[0], members=members[1:],
+                                  bulk_member=bulk_members[i], members=members,
                                   bulk_template=bulk_template, ad_template=ad_template,
                                   rows=args.rows, every=args.every, seed=1000 + i)
             print(json.dumps(results[name]), flush=True)

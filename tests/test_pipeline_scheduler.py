@@ -128,3 +128,15 @@ def test_rows_locked_by_another_worker_are_skipped(cast, make, transactional_db)
         release.set()
         t.join(10)
     assert [g.pk for g, _ in taken] == [rows[2].pk, rows[3].pk]
+
+
+def test_bulk_rows_do_not_take_the_places_an_interactive_job_is_waiting_for(cast, make):
+    """Places free up one at a time as rows finish; a 3-variant request needs three at once.
+    Bulk rows that took each freed place would keep it waiting for ever."""
+    for _ in range(4):
+        make(cast.bob_m, bulk=True)
+    mine = make(cast.alice_m, variants=3)
+    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"bulk": 6, "interactive": 1})
+    assert _claim(capacity) == []  # one place free: the request waits, and so does bulk
+    capacity.running["bulk"] = 4  # two bulk rows finished: three places free
+    assert [g.pk for g, _ in _claim(capacity)] == [mine.pk]

@@ -80,7 +80,12 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
     with transaction.atomic():
         base = (Generation.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Status.QUEUED, queue=queue))
+        interactive_waiting = False
         for only in ((None,) if fifo else (INTERACTIVE, BULK)):
+            if only == BULK and interactive_waiting:
+                # An interactive job is waiting for room (its variants join together): bulk rows
+                # must not take the places that free up one by one, or it waits for ever.
+                break
             rows = base.annotate(is_bulk=is_bulk)
             if only is not None:
                 if capacity.free(only) <= 0:
@@ -95,6 +100,7 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
                 limit = capacity.free(INTERACTIVE) if fifo else capacity.free(kind)
                 if gen.variants > limit:
                     # A row that does not fit waits; a smaller one behind it may still fit.
+                    interactive_waiting |= kind == INTERACTIVE
                     continue
                 taken.append((gen, kind))
                 capacity.running[kind] = capacity.running.get(kind, 0) + gen.variants
