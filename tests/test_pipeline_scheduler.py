@@ -136,7 +136,8 @@ def test_bulk_rows_do_not_take_the_places_an_interactive_job_is_waiting_for(cast
     for _ in range(4):
         make(cast.bob_m, bulk=True)
     mine = make(cast.alice_m, variants=3)
-    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"bulk": 6, "interactive": 1})
+    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"bulk": 5, "interactive": 2})
+    assert capacity.free("bulk") == 1  # bulk's share would allow one more row
     assert _claim(capacity) == []  # one place free: the request waits, and so does bulk
-    capacity.running["bulk"] = 4  # two bulk rows finished: three places free
+    capacity.running["bulk"] = 3  # two bulk rows finished: three places free
     assert [g.pk for g, _ in _claim(capacity)] == [mine.pk]
