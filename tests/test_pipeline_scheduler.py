@@ -59,7 +59,7 @@ def test_bulk_rows_never_take_the_share_kept_for_interactive_work(cast, make):
     # A request that arrives now still finds room in the running batch.
     late = make(cast.alice_m)
     assert [g.pk for g, _ in _claim(capacity)] == [late.pk]
-    assert capacity.free("interactive") == 1 and capacity.free("bulk") == 0
+    assert capacity.free("bulk") == 0 and capacity.room() == 1
 
 
 def test_workspaces_take_turns(cast, make):
@@ -130,14 +130,24 @@ def test_rows_locked_by_another_worker_are_skipped(cast, make, transactional_db)
     assert [g.pk for g, _ in taken] == [rows[2].pk, rows[3].pk]
 
 
+def test_an_interactive_job_joins_a_batch_that_bulk_rows_filled(cast, make):
+    """Interactive work has the batch's size of places of its own: it never waits for bulk
+    rows to finish (the batch grows past its size for it)."""
+    mine = make(cast.alice_m, variants=3)
+    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"bulk": 6, "interactive": 2})
+    assert capacity.room() == 0
+    assert [g.pk for g, _ in _claim(capacity)] == [mine.pk]
+
+
 def test_bulk_rows_do_not_take_the_places_an_interactive_job_is_waiting_for(cast, make):
-    """Places free up one at a time as rows finish; a 3-variant request needs three at once.
-    Bulk rows that took each freed place would keep it waiting for ever."""
+    """At interactive work's own limit, places free up one at a time as rows finish; a
+    3-variant request needs three at once. Bulk rows that took each freed place would keep it
+    waiting for ever."""
     for _ in range(4):
         make(cast.bob_m, bulk=True)
     mine = make(cast.alice_m, variants=3)
-    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"bulk": 5, "interactive": 2})
-    assert capacity.free("bulk") == 1  # bulk's share would allow one more row
-    assert _claim(capacity) == []  # one place free: the request waits, and so does bulk
-    capacity.running["bulk"] = 3  # two bulk rows finished: three places free
+    capacity = scheduler.Capacity(total=8, bulk_share=0.75, running={"interactive": 6})
+    assert capacity.free("bulk") == 2  # bulk's share and the room would allow two rows
+    assert _claim(capacity) == []  # two places free: the request waits, and so does bulk
+    capacity.running["interactive"] = 5  # an interactive row finished: three places free
     assert [g.pk for g, _ in _claim(capacity)] == [mine.pk]

@@ -1,8 +1,9 @@
 """Which queued generations a worker takes next.
 
-Interactive jobs (the web form, the API, SEO enrichment) come before bulk rows; bulk rows fill
-the capacity that interactive work leaves, up to a share of the batch, so a request that arrives
-while a 400-row run is in flight finds a free row at the next step. Within each class, workspaces
+Interactive jobs (the web form, the API, SEO enrichment) come before bulk rows and have the
+batch's size of places of their own, so a request that arrives while a 400-row run is in flight
+joins at the next step; bulk rows fill the capacity that interactive work leaves, up to a share
+of the batch. Within each class, workspaces
 take turns (round-robin, the workspace with the fewest rows already in the batch first, then the
 one waiting longest), so no team's burst starves another's.
 
@@ -39,12 +40,18 @@ class Capacity:
     running: dict[str, int] = field(default_factory=dict)  # class -> sequences in the batch
     by_workspace: dict[int, int] = field(default_factory=dict)  # workspace -> sequences
 
+    def room(self) -> int:
+        """Places left below ``total`` (what bulk rows, and the static scheduler, may fill)."""
+        return max(0, self.total - sum(self.running.values()))
+
     def free(self, kind: str) -> int:
-        used = sum(self.running.values())
-        left = self.total - used
-        if kind == BULK:
-            left = min(left, int(self.total * self.bulk_share) - self.running.get(BULK, 0))
-        return max(0, left)
+        """Interactive jobs have ``total`` places of their own: one that arrives while bulk rows
+        fill the batch joins at the next step (the batch grows past ``total`` for it) instead of
+        waiting for rows to finish. Bulk rows fill what is left below ``total``, at most
+        ``bulk_share`` of it."""
+        if kind == INTERACTIVE:
+            return max(0, self.total - self.running.get(INTERACTIVE, 0))
+        return max(0, min(self.room(), int(self.total * self.bulk_share) - self.running.get(BULK, 0)))
 
 
 def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int]) -> list[Generation]:
@@ -97,7 +104,7 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
             ordered = head + (rest if fifo else _round_robin(rest, capacity.by_workspace))
             for gen in ordered:
                 kind = BULK if getattr(gen, "is_bulk", False) else INTERACTIVE
-                limit = capacity.free(INTERACTIVE) if fifo else capacity.free(kind)
+                limit = capacity.room() if fifo else capacity.free(kind)
                 if gen.variants > limit:
                     # A row that does not fit waits; a smaller one behind it may still fit.
                     interactive_waiting |= kind == INTERACTIVE
