@@ -113,6 +113,20 @@ def prepare(generation_id: int, me: str) -> Outcome:
     return Outcome(done=False)
 
 
+def attempt_failed(generation_id: int, error: str) -> None:
+    """A try that failed before the job was claimed (the worker could not load its model): it
+    counts as an attempt, and the job fails, inputs kept, once it is out of attempts."""
+    with transaction.atomic():
+        gen = Generation.objects.select_for_update().filter(pk=generation_id,
+                                                            status=Status.QUEUED).first()
+        if gen is None:
+            return
+        gen.attempts += 1
+        gen.save(update_fields=["attempts"])
+    if gen.attempts >= MAX_ATTEMPTS:
+        fail(gen.pk, error, permanent=False)
+
+
 @dataclass
 class Written:
     index: int

@@ -47,7 +47,13 @@ def generate(self, generation_id: int) -> str:  # type: ignore[no-untyped-def]
     if outcome.wait_seconds:
         raise self.retry(countdown=outcome.wait_seconds)
     try:
-        stored = pipeline(me=me).run(first_id=generation_id)
+        worker = pipeline(me=me)
+    except Exception as exc:  # the model or a stage could not load: nothing was claimed
+        log.exception("the worker could not start its pipeline")
+        runner.attempt_failed(generation_id, f"The writer failed: {exc.__class__.__name__}: {exc}")
+        raise self.retry(countdown=2, exc=exc, max_retries=runner.MAX_ATTEMPTS) from exc
+    try:
+        stored = worker.run(first_id=generation_id)
     except Exception as exc:
         from celery.exceptions import SoftTimeLimitExceeded
 
