@@ -177,3 +177,38 @@ def run_worker(*, engine, first_id=None, static=None):
     from copywriter.pipeline.local import run_queued
 
     return run_queued(engine=engine, first_id=first_id, me="host:1", static=static)
+
+
+@pytest.fixture
+def queued_job(cast, ad_template, sent):
+    """queued_job(membership, *, bulk=False, variants=1, tokens=None): a queued Google search ad
+    job (a bulk run's row when ``bulk``), created one second after the one before, so that
+    arrival order is exact."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from copywriter.bulk.models import BulkRow, BulkRun
+    from copywriter.generation.models import Generation
+    from copywriter.generation.services import generation_create
+
+    clock = [timezone.now() - timedelta(hours=1)]
+
+    def make(membership, *, bulk: bool = False, variants: int = 1, tokens: int | None = None):
+        gen = generation_create(membership=membership, template=ad_template, tone="neutral",
+                                fields={"product": "Fernway hiking boots",
+                                        "benefit": "Waterproof leather, free returns"},
+                                variants=variants, per_minute_limit=False)
+        clock[0] += timedelta(seconds=1)
+        changes: dict = {"created_at": clock[0]}
+        if tokens is not None:
+            changes["max_new_tokens"] = tokens
+        Generation.objects.filter(pk=gen.pk).update(**changes)
+        if bulk:
+            run = BulkRun.objects.create(workspace_id=membership.workspace_id, template=ad_template,
+                                         template_version_id=ad_template.current_id, tone="neutral",
+                                         file_name="rows.csv", file_format="csv")
+            BulkRow.objects.create(run=run, index=1, generation=gen)
+        return Generation.objects.get(pk=gen.pk)
+
+    return make

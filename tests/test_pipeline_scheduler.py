@@ -3,37 +3,15 @@ turns; the static scheduler's arrival order for the bench's baseline."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from copywriter.bulk.models import BulkRow, BulkRun
 from copywriter.generation.models import Generation, Status
-from copywriter.generation.services import generation_create
 from copywriter.pipeline import scheduler
-
-FIELDS = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
 
 
 @pytest.fixture
-def make(cast, ad_template, sent):
-    """make(membership, bulk=False, variants=1): a queued generation, created in order."""
-    clock = [timezone.now() - timedelta(hours=1)]
-
-    def _make(membership, *, bulk: bool = False, variants: int = 1) -> Generation:
-        gen = generation_create(membership=membership, template=ad_template, fields=FIELDS,
-                                tone="neutral", variants=variants, per_minute_limit=False)
-        clock[0] += timedelta(seconds=1)
-        Generation.objects.filter(pk=gen.pk).update(created_at=clock[0])
-        if bulk:
-            run = BulkRun.objects.create(workspace_id=membership.workspace_id, template=ad_template,
-                                         template_version_id=ad_template.current_id, tone="neutral",
-                                         file_name="rows.csv", file_format="csv")
-            BulkRow.objects.create(run=run, index=1, generation=gen)
-        return Generation.objects.get(pk=gen.pk)
-
-    return _make
+def make(queued_job):
+    return queued_job
 
 
 def _claim(capacity, **kw):

@@ -10,15 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from copywriter.bulk.models import BulkRow, BulkRun
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Verdict
-from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqResult
 from copywriter.pipeline import worker as pipeline_worker
 from copywriter.pipeline.worker import SEED_STEP, Pipeline
-
-FIELDS = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
 
 
 class ScriptedSession:
@@ -116,17 +112,9 @@ def told(monkeypatch):
 
 
 @pytest.fixture
-def make(cast, ad_template, sent):
+def make(queued_job):
     def _make(membership, *, bulk=False, tokens=30, variants=1):
-        gen = generation_create(membership=membership, template=ad_template, fields=FIELDS,
-                                tone="neutral", variants=variants, per_minute_limit=False)
-        Generation.objects.filter(pk=gen.pk).update(max_new_tokens=tokens)
-        if bulk:
-            run = BulkRun.objects.create(workspace_id=membership.workspace_id, template=ad_template,
-                                         template_version_id=ad_template.current_id, tone="neutral",
-                                         file_name="rows.csv", file_format="csv")
-            BulkRow.objects.create(run=run, index=1, generation=gen)
-        return Generation.objects.get(pk=gen.pk)
+        return queued_job(membership, bulk=bulk, tokens=tokens, variants=variants)
     return _make
 
 
