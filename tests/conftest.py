@@ -212,3 +212,24 @@ def queued_job(cast, ad_template, sent):
         return Generation.objects.get(pk=gen.pk)
 
     return make
+
+
+def random_adapter(model_dir, out, seed):
+    """A peft LoRA adapter with random weights (scaled up so it matters at the tiny model's
+    scale) on every projection, saved to ``out``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
+    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
+                                                        "gate_proj", "up_proj", "down_proj"],
+                     init_lora_weights=False, task_type="CAUSAL_LM")
+    peft_model = get_peft_model(base, cfg)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_" in name:
+                p.mul_(3.0)
+    peft_model.save_pretrained(out)
+    return out

@@ -7,24 +7,7 @@ import torch
 
 from copywriter.ml.engine import Engine, SeqRequest
 from copywriter.ml.lora import BASE
-
-
-def _random_adapter(model_dir, out, seed):
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    base = AutoModelForCausalLM.from_pretrained(model_dir)
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                                        "gate_proj", "up_proj", "down_proj"],
-                     init_lora_weights=False, task_type="CAUSAL_LM")
-    peft_model = get_peft_model(base, cfg)
-    with torch.no_grad():  # make the adapters matter at this scale
-        for name, p in peft_model.named_parameters():
-            if "lora_" in name:
-                p.mul_(3.0)
-    peft_model.save_pretrained(out)
-    return out
+from tests.conftest import random_adapter as _random_adapter
 
 
 @pytest.fixture(scope="module")

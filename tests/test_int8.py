@@ -11,26 +11,9 @@ from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
 from copywriter.ml.engine import Engine, SeqRequest
 from copywriter.ml.lora import BASE, MultiLoRALinear, read_peft_adapter
 from copywriter.ml.model import int8_wanted, quantize_int8
+from tests.conftest import random_adapter as _random_adapter
 
 PROMPTS = ["Write a tagline for a bakery.", "Describe a hiking boot.", "Hello there, friend."]
-
-
-def _random_adapter(model_dir, out, seed):
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    base = AutoModelForCausalLM.from_pretrained(model_dir)
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                                        "gate_proj", "up_proj", "down_proj"],
-                     init_lora_weights=False, task_type="CAUSAL_LM")
-    peft_model = get_peft_model(base, cfg)
-    with torch.no_grad():  # make the adapters matter at this scale
-        for name, p in peft_model.named_parameters():
-            if "lora_" in name:
-                p.mul_(3.0)
-    peft_model.save_pretrained(out)
-    return out
 
 
 @pytest.fixture(scope="module")
