@@ -45,6 +45,10 @@ class Generation(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     timings = models.JSONField(default=dict)
+    # The workspace facts the writer was given and the claims check counts as support, as they
+    # were when the generation was made: {"sheets": [{"id", "version", "name"}], "facts": [...],
+    # "approved": [...], "banned": [...]}. Empty: the brief alone.
+    facts = models.JSONField(default=dict, blank=True)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="retries")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -72,6 +76,11 @@ class Variant(models.Model):
     finish_reason = models.CharField(max_length=20, blank=True)
     rating = models.SmallIntegerField(default=0)  # -1, 0, +1
     originality = models.JSONField(null=True, blank=True)
+    # Slot templates: {slot name: [item, ...]} in the template's order (``text`` is the items one
+    # per line); None for long-form copy.
+    slots = models.JSONField(null=True, blank=True)
+    claims = models.JSONField(null=True, blank=True)  # the claims check's report
+    choice = models.JSONField(null=True, blank=True)  # best of N: why this candidate was shown
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -21,6 +21,13 @@ class Workspace(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # A variant with a claim the brief and the workspace's facts do not support: "flag" shows
+    # it with the claim marked; "hide" writes it again (bounded) and shows it flagged only when
+    # every attempt had one.
+    claims_policy = models.CharField(max_length=8, default="flag",
+                                     choices=[("flag", "Show, marked"), ("hide", "Write again")])
+    # Best of N: each shown variant is chosen from this many written candidates.
+    candidates = models.PositiveSmallIntegerField(default=2)
 
     def __str__(self) -> str:
         return self.name
