@@ -20,6 +20,8 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from copywriter.catalog.slots import check_slots, validate_slots
+
 FIELD_TYPES = ("text", "textarea", "choice", "number")
 OUTPUT_FORMATS = ("plain", "list", "markdown")
 MAX_LENGTH_CAP = {"text": 300, "textarea": 4000}
@@ -32,7 +34,7 @@ TOP_KEYS = {
 }
 FIELD_KEYS = {"name", "label", "type", "help", "required", "max_length", "choices", "example",
               "min", "max"}
-OUTPUT_KEYS = {"format", "min_words", "max_words", "variants"}
+OUTPUT_KEYS = {"format", "min_words", "max_words", "variants", "slots"}
 SAMPLING_KEYS = {"temperature", "top_p", "repetition_penalty"}
 SAMPLING_BOUNDS = {"temperature": (0.1, 1.5), "top_p": (0.1, 1.0), "repetition_penalty": (1.0, 2.0)}
 
@@ -121,6 +123,7 @@ class PromptTemplate:
     sample_output: str
     content_hash: str
     raw: dict[str, Any] = field(repr=False, compare=False)
+    slots: tuple[dict[str, Any], ...] = ()  # output.slots (docs/slots.md); () for long-form copy
 
     def field_map(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
@@ -459,6 +462,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
                               f"{sorted(unguarded)}")
     output = data.get("output")
     fmt, min_words, max_words, variants = "plain", 0, 0, 0
+    slots: tuple[dict[str, Any], ...] = ()
     if not isinstance(output, dict) or set(output) - OUTPUT_KEYS:
         errors.append(f"output must be a mapping of {sorted(OUTPUT_KEYS)}")
     else:
@@ -474,6 +478,11 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         if not isinstance(variants, int) or not 1 <= variants <= 5:
             errors.append("output.variants must be 1..5")
             variants = 3
+        if "slots" in output:
+            slot_errors = validate_slots(output["slots"], {f.name: f for f in fields})
+            errors += slot_errors
+            if not slot_errors:
+                slots = tuple(dict(s) for s in output["slots"])
     sampling = data.get("sampling") or {}
     if not isinstance(sampling, dict) or set(sampling) - SAMPLING_KEYS:
         errors.append(f"sampling may only set {sorted(SAMPLING_KEYS)}")
@@ -508,6 +517,13 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
     if not isinstance(sample_output, str) or not sample_output.strip():
         errors.append("sample_output must be a non-empty example of good output")
         sample_output = ""
+    elif slots and samples and isinstance(samples[0], dict):
+        try:
+            read = check_slots(sample_output, slots, {k: str(v) for k, v in samples[0].items()})
+        except (ValueError, TypeError) as exc:
+            errors.append(f"output.slots cannot be applied to samples[0]: {exc}")
+        else:
+            errors += [f"sample_output breaks its slots: {f}" for f in read.failures[:5]]
     if errors:
         raise TemplateInvalid(source, errors)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -517,7 +533,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
         category=category, tags=tuple(tags), fields=tuple(fields), prompt=prompt,
         output_format=fmt, min_words=min_words, max_words=max_words, variants=variants,
         sampling={k: float(v) for k, v in sampling.items()}, samples=tuple(samples),
-        sample_output=sample_output.strip(), content_hash=digest, raw=data,
+        sample_output=sample_output.strip(), content_hash=digest, raw=data, slots=slots,
     )
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from copywriter.catalog.slots import FormatResult, check_slots
+from copywriter.catalog.slots import resolve as _resolve
 
 # --- text normalisation ----------------------------------------------------------------------
 
@@ -48,17 +51,6 @@ def words(text: str) -> list[str]:
 
 FORMATS_PATH = Path(__file__).resolve().parents[2] / "data" / "quality" / "formats.yaml"
 
-_LIST_MARKER = re.compile(r"^(?:[-*•·]|\d{1,2}[.)])\s+")
-_SECTION_LABEL = re.compile(r"^[A-Za-z][A-Za-z'’ ]{0,30}:$")  # "Headlines:" "Callouts:"
-
-
-@dataclass
-class FormatResult:
-    ok: bool | None  # None: no rules for this template
-    failures: list[str] = field(default_factory=list)
-    items: dict[str, list[str]] = field(default_factory=dict)  # slot name -> items read
-
-
 def load_formats(path: Path | None = None) -> dict[str, dict[str, Any]]:
     data = yaml.safe_load((path or FORMATS_PATH).read_text()) or {}
     return dict(data.get("templates") or {})
@@ -74,121 +66,6 @@ def rules_for(template_id: str, *, formats: Mapping[str, Any],
     rules = formats.get(template_id)
     return dict(rules) if rules else None
 
-
-def _resolve(value: Any, fields: Mapping[str, Any]) -> Any:
-    """A number in the rules, or one taken from the brief: {field: name} or {field, map}."""
-    if isinstance(value, Mapping) and "field" in value:
-        raw = fields.get(value["field"], "")
-        if "map" in value:
-            return value["map"].get(raw)
-        return int(str(raw).strip())
-    return value
-
-
-def content_lines(text: str, *, labels: Sequence[str] = ()) -> list[str]:
-    """The output's items, one per non-blank line, with list markers, bold and wrapping quotes
-    taken off, and bare section labels ("Headlines:") skipped, except the slots' own
-    ``labels``: "Primary text:" alone on a line heads the text on the next one."""
-    keep = {label.lower() for label in labels}
-    out: list[str] = []
-    for raw in text.splitlines():
-        line = _LIST_MARKER.sub("", raw.strip()).strip()
-        line = line.strip("*_").strip()
-        if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'":
-            line = line[1:-1].strip()
-        if not line or (_SECTION_LABEL.match(line)
-                        and re.sub(r"\s*\d*\s*:$", "", line).lower() not in keep):
-            continue
-        out.append(line)
-    return out
-
-
-def _label_re(words_: Sequence[str]) -> re.Pattern[str]:
-    names = "|".join(re.escape(w) for w in words_)
-    return re.compile(rf"^(?:(?:option|version|variant|{names})s?\s*#?\d{{0,2}}|#?\d{{1,2}})"
-                      r"\s*[:.)\-–]\s+", re.IGNORECASE)
-
-
-def _slot_words(slot: Mapping[str, Any]) -> list[str]:
-    name = str(slot["name"]).replace("_", " ")
-    return [name, name.split()[-1]]
-
-
-def _count_bounds(slot: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[int, int]:
-    if "count" in slot:
-        n = int(_resolve(slot["count"], fields))
-        return n, n
-    return int(_resolve(slot.get("min", 1), fields)), int(_resolve(slot.get("max", 10**6), fields))
-
-
-def _length_failures(name: str, items: list[str], slot: Mapping[str, Any],
-                     fields: Mapping[str, Any]) -> list[str]:
-    out = []
-    most = _resolve(slot.get("max_chars"), fields)
-    least = _resolve(slot.get("min_chars"), fields)
-    pattern = slot.get("pattern")
-    for i, item in enumerate(items, 1):
-        if most is not None and len(item) > int(most):
-            out.append(f"{name} {i} has {len(item)} characters (at most {most})")
-        if least is not None and len(item) < int(least):
-            out.append(f"{name} {i} has {len(item)} characters (at least {least})")
-        if pattern and not re.search(pattern, item):
-            out.append(f"{name} {i} does not match {pattern!r}")
-    return out
-
-
-def check_slots(text: str, slots: Sequence[Mapping[str, Any]],
-                fields: Mapping[str, Any]) -> FormatResult:
-    labelled = [s for s in slots if s.get("label")]
-    lines = content_lines(text, labels=[str(s["label"]) for s in labelled])
-    result = FormatResult(ok=True)
-    plain = [s for s in slots if not s.get("label")]
-    used: set[int] = set()
-    for slot in labelled:
-        pat = re.compile(rf"^{re.escape(str(slot['label']))}\s*\d{{0,2}}\s*:\s*(.*)$", re.IGNORECASE)
-        items = []
-        for i, line in enumerate(lines):
-            m = pat.match(line)
-            if m is None or i in used:
-                continue
-            used.add(i)
-            value = m.group(1).strip().strip("*").strip()
-            if not value and i + 1 < len(lines) and i + 1 not in used:
-                # The label alone on its line, its text on the next one.
-                value = lines[i + 1]
-                used.add(i + 1)
-            items.append(value)
-        result.items[str(slot["name"])] = items
-        low, high = _count_bounds(slot, fields)
-        if not low <= len(items) <= high:
-            want = str(low) if low == high else f"{low}-{high}"
-            result.failures.append(f'{len(items)} "{slot["label"]}:" line(s), expected {want}')
-        result.failures += _length_failures(str(slot["name"]), items, slot, fields)
-    rest = [line for i, line in enumerate(lines) if i not in used]
-    if labelled and not plain and rest:
-        result.failures.append(f"{len(rest)} line(s) outside the labelled parts: {rest[0][:60]!r}")
-    if plain:
-        label = _label_re([w for s in plain for w in _slot_words(s)])
-        rest = [label.sub("", line).strip() for line in rest]
-        bounds = [_count_bounds(s, fields) for s in plain]
-        fixed = sum(low for low, _ in bounds[:-1])
-        low_total = fixed + bounds[-1][0]
-        high_total = fixed + bounds[-1][1]
-        if any(low != high for low, high in bounds[:-1]):
-            raise ValueError("only the last slot of a sequence may have a variable count")
-        if not low_total <= len(rest) <= high_total:
-            parts = " + ".join(f"{lo if lo == hi else f'{lo}-{hi}'} {s['name']}"
-                               for s, (lo, hi) in zip(plain, bounds, strict=True))
-            result.failures.append(f"{len(rest)} line(s), expected {parts}")
-        pos = 0
-        for slot, (low, high) in zip(plain, bounds, strict=True):
-            take = low if slot is not plain[-1] else min(high, max(len(rest) - pos, 0))
-            items = rest[pos:pos + take]
-            pos += take
-            result.items[str(slot["name"])] = items
-            result.failures += _length_failures(str(slot["name"]), items, slot, fields)
-    result.ok = not result.failures
-    return result
 
 
 def check_format(text: str, rules: Mapping[str, Any] | None,
