@@ -133,6 +133,8 @@ class Written:
     text: str
     tokens: int
     finish_reason: str
+    slots: dict[str, list[str]] | None = None  # slot templates: the items, by slot name
+    choice: dict[str, Any] | None = None  # best of N: why this candidate was shown
 
 
 def write_partial(gens: set[int], texts: dict[tuple[int, int], tuple[str, int]], me: str) -> set[int]:
@@ -166,8 +168,9 @@ def finish(pk: int, rows: list[Written], me: str, timings: dict[str, Any], *,
         Variant.objects.filter(generation=gen).delete()
         Variant.objects.bulk_create([
             Variant(generation=gen, index=r.index, text=r.text, tokens=r.tokens, finished=True,
-                    finish_reason=r.finish_reason,
-                    originality=reports.get(r.index, {}).get("originality"))
+                    finish_reason=r.finish_reason, slots=r.slots, choice=r.choice,
+                    originality=reports.get(r.index, {}).get("originality"),
+                    claims=reports.get(r.index, {}).get("claims"))
             for r in sorted(rows, key=lambda r: r.index)])
         gen.status, gen.finished_at, gen.lease_until = Status.DONE, timezone.now(), None
         gen.timings = {**gen.timings, **timings}

@@ -27,7 +27,7 @@ class Workspace(models.Model):
     claims_policy = models.CharField(max_length=8, default="flag",
                                      choices=[("flag", "Show, marked"), ("hide", "Write again")])
     # Best of N: each shown variant is chosen from this many written candidates.
-    candidates = models.PositiveSmallIntegerField(default=2)
+    candidates = models.PositiveSmallIntegerField(default=1)
 
     def __str__(self) -> str:
         return self.name
