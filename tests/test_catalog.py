@@ -41,7 +41,7 @@ def test_favourites_and_recently_used(alice_client, cast, builtin_templates):
 def test_detail_shows_fields_with_limits_and_sample_output(alice_client, cast, ad_template):
     html = alice_client.get(reverse("catalog:detail", args=[cast.ws.pk, ad_template.pk])).content.decode()
     assert 'maxlength="120"' in html and "Sample output" in html
-    assert "Online Maths Tutor, 1st Lesson Free" in html
+    assert "Brightpath Online Maths Tutor" in html
 
 
 def test_duplicate_builtin_edit_and_delete_a_workspace_template(bob_client, cast, ad_template, charlie_client):
