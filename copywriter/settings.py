@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "copywriter.accounts",
     "copywriter.workspaces",
     "copywriter.documents",
+    "copywriter.facts",
     "copywriter.catalog",
     "copywriter.generation",
     "copywriter.originality",
@@ -206,7 +207,9 @@ CELERY_TASK_ROUTES = {"generation.train_voice": {"queue": VOICE_QUEUE},  # befor
                       "generation.*": {"queue": GENERATION_QUEUE},
                       "originality.*": {"queue": GENERATION_QUEUE},
                       # KeyBERT suggestions embed text (torch), like originality.
-                      "seo.*": {"queue": GENERATION_QUEUE}}
+                      "seo.*": {"queue": GENERATION_QUEUE},
+                      # Fact-sheet and brief embeddings for suggestions (torch), like originality.
+                      "facts.*": {"queue": GENERATION_QUEUE}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -290,6 +293,12 @@ USE_TZ = True
 TEMPLATES_LIB_DIR = Path(os.environ.get("TEMPLATES_LIB_DIR", BASE_DIR / "templates_lib"))
 INVITATION_TTL_DAYS = envint("INVITATION_TTL_DAYS", 7)
 DOCUMENT_MAX_CHARS = envint("DOCUMENT_MAX_CHARS", 200_000)
+# Fact sheets (copywriter/facts): lines in each of a sheet's lists (facts, approved claims,
+# banned claims), characters in one line, and live (not archived) sheets per workspace. Every
+# save keeps a version, so these bound each version's size, not the history's.
+FACTS_PER_SHEET = envint("FACTS_PER_SHEET", 50)
+FACT_MAX_CHARS = envint("FACT_MAX_CHARS", 300)
+FACT_SHEETS_PER_WORKSPACE = envint("FACT_SHEETS_PER_WORKSPACE", 100)
 # The most bytes `manage.py restore` reads from a backup (after inflating a .gz one).
 RESTORE_MAX_BYTES = envint("RESTORE_MAX_BYTES", 256 * 1024 * 1024)
 # Brand-voice trainings (each holds a worker of VOICE_QUEUE for minutes): started per workspace

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("copywriter.accounts.urls")),
     path("", include("copywriter.workspaces.urls")),
     path("", include("copywriter.documents.urls")),
+    path("", include("copywriter.facts.urls")),
     path("", include("copywriter.catalog.urls")),
     path("", include("copywriter.generation.urls")),
     path("", include("copywriter.originality.urls")),

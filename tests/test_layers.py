@@ -21,6 +21,10 @@ FORBIDDEN = {
     # the layering issue moves those; until then they may not reach the pipeline.
     "catalog": {"pipeline"},
     "documents": {"pipeline"},
+    # fact sheets sit below generation: generation, the API and bulk read them, never the
+    # other way round. They may use workspaces, accounts, core and ml only.
+    "facts": {"generation", "pipeline", "bulk", "api", "seo", "quality", "originality",
+              "catalog", "documents", "ops", "claims"},
     "accounts": {"pipeline"},
     "workspaces": {"pipeline"},
     "core": {"pipeline"},
