@@ -45,6 +45,12 @@ WORKSPACE_URLS = {
     "documents:export": ("GET", "viewer"),
     "documents:trash_doc": ("POST", "editor"),
     "documents:untrash": ("POST", "editor"),
+    "facts:list": ("GET", "viewer"),
+    "facts:create": ("POST", "editor"),
+    "facts:suggest": ("GET", "viewer"),
+    "facts:edit": ("POST", "editor"),
+    "facts:version": ("GET", "viewer"),
+    "facts:archive": ("POST", "editor"),
     "catalog:index": ("GET", "viewer"),
     "catalog:detail": ("POST", "editor"),
     "catalog:favourite": ("POST", "viewer"),
@@ -153,7 +159,10 @@ def objects(cast, ad_template, monkeypatch):
                                            base_number=1, source_text="alpha", keywords=["beta"],
                                            missing=["beta"], tone="neutral", generation=gen)
     keyword_list = KeywordList.objects.create(workspace=cast.ws, name="Boots", keywords=["boots"])
-    return {"token": token, "enrichment": enrichment, "keyword_list": keyword_list,
+    from copywriter.facts.services import fact_sheet_create
+    sheet = fact_sheet_create(membership=cast.alice_m, name="Fernway secret boots",
+                              facts=["Full-grain leather"], banned=["Lifetime guarantee"])
+    return {"token": token, "enrichment": enrichment, "keyword_list": keyword_list, "sheet": sheet,
             "doc": doc, "trashed": trashed, "template": template, "gen": gen, "inv": inv,
             "voice": voice, "own_template": own, "check": check, "ref": ref, "bulk": bulk}
 
@@ -168,6 +177,8 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "documents:version": [ws, d, 1], "documents:restore": [ws, d, 1],
         "documents:export": [ws, d, "md"], "documents:trash_doc": [ws, d],
         "documents:untrash": [ws, o["trashed"].pk],
+        "facts:edit": [ws, o["sheet"].pk], "facts:version": [ws, o["sheet"].pk, 1],
+        "facts:archive": [ws, o["sheet"].pk],
         "catalog:detail": [ws, o["template"].pk], "catalog:favourite": [ws, o["template"].pk],
         "catalog:edit": [ws, o["own_template"].pk], "catalog:delete": [ws, o["own_template"].pk],
         "generation:detail": [ws, g], "generation:retry": [ws, g], "generation:cancel": [ws, g],
@@ -225,12 +236,15 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "originality:check_detail", "originality:reference",
                  "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",
                  "bulk:cancel", "seo:document_panel", "seo:document_enrich", "seo:variant_panel",
-                 "seo:enrichment", "seo:accept", "seo:list_delete"):
+                 "seo:enrichment", "seo:accept", "seo:list_delete", "facts:edit",
+                 "facts:version", "facts:archive"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
     objects["doc"].refresh_from_db()
     assert objects["doc"].body == "alpha" and objects["doc"].versions.count() == 1
+    objects["sheet"].refresh_from_db()
+    assert objects["sheet"].head_number == 1 and not objects["sheet"].archived
     assert Generation.objects.filter(workspace=cast.other).count() == 0
 
 
@@ -263,6 +277,11 @@ API_ROUTES = {
     ("GET", "/api/v1/originality/{check_id}"): ("viewer", True),
     ("POST", "/api/v1/seo/analyse"): ("viewer", True),  # names our keyword list by id
     ("POST", "/api/v1/seo/suggest"): ("viewer", False),
+    ("GET", "/api/v1/facts"): ("viewer", False),
+    ("POST", "/api/v1/facts"): ("editor", False),
+    ("GET", "/api/v1/facts/{sheet_id}"): ("viewer", True),
+    ("GET", "/api/v1/facts/{sheet_id}/versions/{number}"): ("viewer", True),
+    ("POST", "/api/v1/facts/{sheet_id}/versions"): ("editor", True),
 }
 
 
@@ -286,7 +305,8 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
 
     url = (path.replace("{slug}", o["own_template"].slug)
            .replace("{generation_id}", str(o["gen"].pk)).replace("{document_id}", str(o["doc"].pk))
-           .replace("{number}", "1").replace("{check_id}", str(o["check"].pk)))
+           .replace("{number}", "1").replace("{check_id}", str(o["check"].pk))
+           .replace("{sheet_id}", str(o["sheet"].pk)))
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
     if method == "GET":
         return client.get(url, **headers)
@@ -296,7 +316,10 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
             "/api/v1/seo/analyse": {"text": "Waterproof boots for long walks.",
                                     "keyword_list": o["keyword_list"].pk},
             "/api/v1/seo/suggest": {"text": "Waterproof hiking boots with free returns.",
-                                    "brief": "boots"}}.get(
+                                    "brief": "boots"},
+            "/api/v1/facts": {"name": "From the API", "facts": ["Made in Porto"]},
+            "/api/v1/facts/{sheet_id}/versions": {"name": "Edited", "facts": ["New fact"],
+                                                  "base_version": 1}}.get(
         path, {"body": "edited", "base_version": 1})
     return client.post(url, json.dumps(body), content_type="application/json", **headers)
 
@@ -322,7 +345,7 @@ def test_api_matrix(route, cast, objects, monkeypatch):
         assert outsider.status_code == 404, f"{route} outsider: {outsider.status_code}"
     else:
         assert outsider.status_code in (200, 201), f"{route} outsider: {outsider.status_code}"
-        for secret in ("Secret plan", "Own ad", "alpha"):
+        for secret in ("Secret plan", "Own ad", "alpha", "Fernway secret boots"):
             assert secret not in outsider.content.decode(), f"{route} leaked {secret!r}"
     assert (objects["doc"].versions.count(), Generation.objects.filter(workspace=cast.ws).count()) == before
     viewer = api_call(Client(), method, path, objects, secrets["viewer"])

@@ -29,6 +29,9 @@ from copywriter.core import unavailable
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents import services as document_services
 from copywriter.documents.models import Document, DocumentVersion
+from copywriter.facts import selectors as facts_selectors
+from copywriter.facts import services as facts_services
+from copywriter.facts.models import FactSheet, FactSheetVersion
 from copywriter.generation import selectors as generation_selectors
 from copywriter.generation import services as generation_services
 from copywriter.generation.models import Generation
@@ -153,6 +156,11 @@ def _django_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _error(request, 400, " ".join(exc.messages))
 
 
+@api.exception_handler(facts_services.FactsError)
+def _facts_error(request: HttpRequest, exc: facts_services.FactsError) -> HttpResponse:
+    return _error(request, exc.status, exc.message, exc.field_errors)
+
+
 @api.exception_handler(originality_services.OriginalityError)
 def _originality_error(request: HttpRequest, exc: originality_services.OriginalityError) -> HttpResponse:
     headers = {"Retry-After": str(60 - timezone.now().second)} if exc.status == 429 else {}
@@ -273,6 +281,7 @@ def _generation_out(gen: Generation) -> dict[str, Any]:
             "variants": [{"index": v.index, "text": v.text, "finished": v.finished,
                           "tokens": v.tokens, "originality": v.originality}
                          for v in gen.results.all()],
+            "facts": gen.facts or {},
             "url": reverse("generation:detail", args=[gen.workspace_id, gen.pk])}
 
 
@@ -286,7 +295,7 @@ def generation_create(request: HttpRequest, payload: s.GenerationIn) -> Status[d
     template = _template_by_slug(membership.workspace_id, payload.template)
     gen = generation_services.generation_create(
         membership=membership, template=template, fields=payload.fields, tone=payload.tone,
-        variants=payload.variants, length=payload.length)
+        variants=payload.variants, length=payload.length, fact_sheets=payload.fact_sheets)
     return Status(202, _generation_out(gen))
 
 
@@ -402,6 +411,90 @@ def version_create(request: HttpRequest, document_id: int,
         "document": doc.pk, "version": result.version.number, "changed": result.changed})
 
 
+# --- fact sheets -------------------------------------------------------------------------------
+
+facts = Router(tags=["facts"])
+
+
+def _sheet_out(sheet: FactSheet) -> dict[str, Any]:
+    return {"id": sheet.pk, "name": sheet.name, "kind": sheet.kind, "version": sheet.head_number,
+            "archived": sheet.archived, "created_at": sheet.created_at,
+            "updated_at": sheet.updated_at}
+
+
+def _fact_version_out(v: FactSheetVersion) -> dict[str, Any]:
+    return {"number": v.number, "based_on": v.based_on,
+            "author": v.author.email if v.author else None, "created_at": v.created_at}
+
+
+def _sheet_detail(sheet: FactSheet) -> dict[str, Any]:
+    head = facts_selectors.head_version(sheet=sheet)
+    return {**_sheet_out(sheet), "facts": head.facts, "approved": head.approved,
+            "banned": head.banned,
+            "versions": [_fact_version_out(v) for v in facts_selectors.versions_of(sheet=sheet)]}
+
+
+@facts.get("/facts", response={200: s.FactSheetPage, 400: s.ErrorOut},
+           summary="List the workspace's fact sheets (live ones; archived=true for the rest)")
+def fact_sheet_list(request: HttpRequest, q: str = Query("", max_length=120),
+                    archived: bool = False, limit: int = Query(20, ge=1, le=100),
+                    offset: int = Query(0, ge=0, le=100_000)) -> dict[str, Any]:
+    _refuse_unstorable(q, "q")
+    qs = facts_selectors.sheets_for_workspace(workspace_id=_member(request).workspace_id,
+                                              archived=archived, q=q)
+    return {"count": qs.count(), "limit": limit, "offset": offset,
+            "items": [_sheet_out(sheet) for sheet in qs[offset:offset + limit]]}
+
+
+@facts.post("/facts", response={201: s.FactSheetDetailOut, 400: s.ErrorOut, 403: s.ErrorOut},
+            summary="Create a fact sheet (its version 1)")
+def fact_sheet_create(request: HttpRequest, payload: s.FactSheetIn) -> Status[dict[str, Any]]:
+    membership = _writer(request)
+    _refuse_unstorable(payload.model_dump())
+    sheet = facts_services.fact_sheet_create(membership=membership, **payload.model_dump())
+    return Status(201, _sheet_detail(sheet))
+
+
+@facts.get("/facts/{sheet_id}", response={200: s.FactSheetDetailOut, 404: s.ErrorOut},
+           summary="A fact sheet: its latest version's lines and its version list")
+def fact_sheet_detail(request: HttpRequest, sheet_id: int) -> dict[str, Any]:
+    sheet = facts_selectors.sheet_get(workspace_id=_member(request).workspace_id,
+                                      sheet_id=sheet_id)
+    return _sheet_detail(sheet)
+
+
+@facts.get("/facts/{sheet_id}/versions/{number}",
+           response={200: s.FactVersionDetailOut, 404: s.ErrorOut},
+           summary="One version of a fact sheet")
+def fact_version_detail(request: HttpRequest, sheet_id: int, number: int) -> dict[str, Any]:
+    sheet = facts_selectors.sheet_get(workspace_id=_member(request).workspace_id,
+                                      sheet_id=sheet_id)
+    v = facts_selectors.version_get(sheet=sheet, number=number)
+    return {**_fact_version_out(v), "name": v.name, "kind": v.kind, "facts": v.facts,
+            "approved": v.approved, "banned": v.banned}
+
+
+@facts.post("/facts/{sheet_id}/versions",
+            response={201: s.FactSheetDetailOut, 200: s.FactSheetDetailOut, 400: s.ErrorOut,
+                      403: s.ErrorOut, 404: s.ErrorOut, 409: s.FactConflictOut},
+            summary="Save a new version; 409 (nothing stored) when base_version is not the "
+                    "latest version")
+def fact_version_create(request: HttpRequest, sheet_id: int,
+                        payload: s.FactVersionIn) -> Status[dict[str, Any]]:
+    membership = _writer(request)
+    _refuse_unstorable(payload.model_dump())
+    sheet = facts_selectors.sheet_get(workspace_id=membership.workspace_id, sheet_id=sheet_id)
+    values = payload.model_dump()
+    base = values.pop("base_version")
+    try:
+        version = facts_services.fact_sheet_save(membership=membership, sheet_id=sheet.pk,
+                                                 base_number=base, **values)
+    except facts_services.StaleEdit as exc:
+        raise ApiError(409, exc.message, extra={"head_version": exc.head_number}) from None
+    sheet.refresh_from_db()
+    return Status(201 if version.number != base else 200, _sheet_detail(sheet))
+
+
 # --- originality -------------------------------------------------------------------------------
 
 originality = Router(tags=["originality"])
@@ -487,5 +580,6 @@ def seo_suggest(request: HttpRequest, payload: s.SeoSuggestIn) -> dict[str, Any]
 api.add_router("", templates)
 api.add_router("", generations)
 api.add_router("", documents)
+api.add_router("", facts)
 api.add_router("", originality)
 api.add_router("", seo)

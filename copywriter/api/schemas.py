@@ -62,6 +62,8 @@ class GenerationIn(Schema):
     tone: str = Field("professional", max_length=40)
     variants: int | None = Field(None, description="Defaults to the template's own number")
     length: str = Field("medium", max_length=10, description="short, medium or long")
+    fact_sheets: list[int] = Field([], description="Ids of the workspace's fact sheets whose "
+                                                   "latest facts the writer is given")
 
 
 class VariantOut(Schema):
@@ -85,6 +87,9 @@ class GenerationOut(Schema):
     created_at: datetime
     finished_at: datetime | None
     variants: list[VariantOut]
+    facts: dict[str, Any] = Field({}, description="The fact sheet versions used and their "
+                                                  "lines: {sheets: [{id, version, name}], facts, "
+                                                  "approved, banned}; {} when none")
     url: str
 
 
@@ -170,3 +175,59 @@ class SeoSuggestIn(Schema):
 class SeoSuggestOut(Schema):
     suggestions: list[dict[str, Any]]
     method: str
+
+
+class FactSheetOut(Schema):
+    id: int
+    name: str
+    kind: str
+    version: int
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class FactSheetPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[FactSheetOut]
+
+
+class FactVersionOut(Schema):
+    number: int
+    based_on: int | None
+    author: str | None
+    created_at: datetime
+
+
+class FactVersionDetailOut(FactVersionOut):
+    name: str
+    kind: str
+    facts: list[str]
+    approved: list[str]
+    banned: list[str]
+
+
+class FactSheetDetailOut(FactSheetOut):
+    facts: list[str]
+    approved: list[str]
+    banned: list[str]
+    versions: list[FactVersionOut]
+
+
+class FactSheetIn(Schema):
+    name: str = Field(..., max_length=120)
+    kind: str = Field("product", max_length=8, description="product or brand")
+    facts: list[str] = Field([], description="One fact an item")
+    approved: list[str] = Field([], description="Claims that may be made")
+    banned: list[str] = Field([], description="Claims never to be made")
+
+
+class FactVersionIn(FactSheetIn):
+    base_version: int = Field(..., ge=1, le=2_000_000_000,
+                              description="The version this edit started from")
+
+
+class FactConflictOut(ErrorOut):
+    head_version: int

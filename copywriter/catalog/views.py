@@ -16,6 +16,8 @@ from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
 from copywriter.core import pagecache
 from copywriter.core.types import MemberRequest
+from copywriter.facts.models import scope as facts_scope
+from copywriter.facts.views import choices_context
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
 
@@ -39,7 +41,7 @@ def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
 def _catalog_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
     ws, user = request.membership.workspace_id, request.user.pk
     return [pagecache.templates(None), pagecache.templates(ws), pagecache.favourites(user),
-            pagecache.recent(user), pagecache.voices(ws)]
+            pagecache.recent(user), pagecache.voices(ws), facts_scope(ws)]
 
 
 @workspace_member()
@@ -80,7 +82,8 @@ def detail(request: MemberRequest, template_id: int) -> HttpResponse:
     tones = tone_choices(workspace_id=ws)
     form_class = generate_form_class(spec, tones, settings.GENERATION_MAX_VARIANTS)
     status = 200
-    error = ""
+    error = fact_error = ""
+    fact_ids = request.POST.getlist("fact_sheets") if request.method == "POST" else []
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
@@ -89,9 +92,13 @@ def detail(request: MemberRequest, template_id: int) -> HttpResponse:
                 gen = generation_create(membership=request.membership, template=template,
                                         fields=fields, tone=form.cleaned_data["tone"],
                                         variants=form.cleaned_data["variants"],
-                                        length=form.cleaned_data["length"])
+                                        length=form.cleaned_data["length"],
+                                        fact_sheets=fact_ids)
             except GenerationError as exc:
                 for name, message in exc.field_errors.items():
+                    if name == "fact_sheets":  # the checkboxes are not a field of the form
+                        fact_error = message
+                        continue
                     form.add_error(None if name == "__all__" else name, message)
                 error, status = exc.message, exc.status
             else:
@@ -100,9 +107,15 @@ def detail(request: MemberRequest, template_id: int) -> HttpResponse:
             status = 400
     else:
         form = form_class(initial={"tone": "professional"})
+    # Suggestions need the brief: none on the (cached) empty form; the checkboxes ask for them
+    # (facts:suggest) as the user types, and a form shown again suggests from what it holds.
+    brief = " ".join(str(request.POST.get(f.name, "")) for f in spec.fields)
     return render(request, "catalog/detail.html", {
         "template": template, "spec": spec, "form": form, "error": error,
         "is_fav": template.pk in selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws),
+        **choices_context(workspace_id=ws, brief=brief, ticked=fact_ids,
+                          suggested=request.method == "POST"),
+        "fact_error": fact_error,
     }, status=status)
 
 

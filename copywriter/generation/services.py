@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
 from copywriter.core.counters import bump
+from copywriter.facts import services as facts_services
 from copywriter.generation.models import BrandVoice, Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
 from copywriter.workspaces.models import Membership
@@ -118,8 +120,13 @@ def _give_back(key: str) -> None:
 def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],
                       tone: str, variants: int | None = None, length: str = "medium",
                       retry_of: Generation | None = None, per_minute_limit: bool = True,
-                      enqueue_job: bool = True) -> Generation:
+                      enqueue_job: bool = True, fact_sheets: Sequence[int] = (),
+                      facts_snapshot: Mapping[str, Any] | None = None) -> Generation:
     """Validate everything first; only a valid request is stored and enqueued.
+
+    ``fact_sheets``: ids of the workspace's fact sheets; their latest versions are stored as
+    ``Generation.facts`` and the writer is given their facts ahead of the template's prompt.
+    ``facts_snapshot``: a stored snapshot to use as is instead (a retry keeps its facts).
 
     ``enqueue_job=False`` stores it queued without publishing a task: the caller runs it in
     this process (``generate --local``, ``generate_bulk --local``) or publishes it later."""
@@ -159,6 +166,7 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
         raise GenerationError(f"These values do not fit the template's prompt: {exc}.") from None
     if template.current is None:
         raise GenerationError("This template has no published version.", status=404)
+    facts, prompt = _with_facts(membership.workspace_id, prompt, fact_sheets, facts_snapshot)
     _check_limits(membership, per_minute=per_minute_limit)
     sampling = {"temperature": 0.8, "top_p": 0.92, "repetition_penalty": 1.15,
                 **spec.sampling, "seed": random.randrange(1, 2**31)}
@@ -167,11 +175,31 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
             workspace=membership.workspace, created_by=membership.user, template=template,
             template_version=template.current, fields=clean, prompt=prompt, tone=tone,
             variants=n, max_new_tokens=max_tokens, sampling=sampling,
-            queue=settings.GENERATION_QUEUE, retry_of=retry_of)
+            queue=settings.GENERATION_QUEUE, retry_of=retry_of, facts=facts)
         Variant.objects.bulk_create([Variant(generation=gen, index=i) for i in range(n)])
         if enqueue_job:
             enqueue(gen)
     return gen
+
+
+def _with_facts(workspace_id: int, prompt: str, sheet_ids: Sequence[int],
+                snap: Mapping[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """The facts snapshot to store and the prompt with its facts block. The block goes before
+    the template's prompt, not after: templates end with what to write and how long, and the
+    model follows best what it read last; the facts are context, like the brief."""
+    if snap is None:
+        if isinstance(sheet_ids, str | bytes) or not isinstance(sheet_ids, Sequence):
+            raise GenerationError("fact_sheets must be a list of fact sheet ids.",
+                                  field_errors={"fact_sheets": "Not a list."})
+        try:
+            versions = facts_services.versions_for_generation(workspace_id=workspace_id,
+                                                              sheet_ids=sheet_ids)
+        except facts_services.FactsError as exc:
+            raise GenerationError(exc.message, status=exc.status,
+                                  field_errors=exc.field_errors) from None
+        snap = facts_services.snapshot(versions)
+    block = facts_services.prompt_block(dict(snap))
+    return dict(snap), f"{block}\n\n{prompt}" if block else prompt
 
 
 GENERATE_TASK = "generation.generate"
@@ -191,7 +219,7 @@ def generation_retry(*, membership: Membership, generation: Generation) -> Gener
                              fields=generation.fields, tone=generation.tone,
                              variants=generation.variants,
                              length=_length_for(generation.max_new_tokens),
-                             retry_of=generation)
+                             retry_of=generation, facts_snapshot=generation.facts)
 
 
 def _length_for(max_new_tokens: int) -> str:
