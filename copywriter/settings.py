@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "copywriter.catalog",
     "copywriter.generation",
     "copywriter.originality",
+    "copywriter.claims",
     "copywriter.seo",
     "copywriter.api",
     "copywriter.bulk",
@@ -326,6 +327,11 @@ GENERATION_BATCH_SEQUENCES = envint("GENERATION_BATCH_SEQUENCES", 32)
 GENERATION_BULK_SHARE = envfloat("GENERATION_BULK_SHARE", 0.75)
 GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", 90)
 GENERATION_MAX_ATTEMPTS = envint("GENERATION_MAX_ATTEMPTS", 3)
+# Slot templates (output.slots) are written item by item, each item checked against its slot;
+# off: every template is one sequence, as before slots (the quality eval's "single" path).
+GENERATION_SLOTS = os.environ.get("GENERATION_SLOTS", "1") not in ("0", "false", "no")
+# Extra rounds of candidates for a slot item when none fitted its slot, before it is left empty.
+GENERATION_ITEM_ROUNDS = envint("GENERATION_ITEM_ROUNDS", 3)
 GENERATION_SCHEDULER = os.environ.get("GENERATION_SCHEDULER", "continuous")
 if GENERATION_SCHEDULER not in ("continuous", "static"):
     raise RuntimeError("GENERATION_SCHEDULER must be 'continuous' or 'static' "

@@ -79,7 +79,8 @@ def test_a_job_joining_a_running_batch_and_the_jobs_it_joins_write_what_they_wri
 
     engine = JoinsAtStep(tiny_engine, 3, make)
     pipeline = Pipeline(me="host:1", queue=gens[0].queue, engine=engine, stages=[Accept()],
-                        capacity=8, bulk_share=0.75, max_seconds=60, static=static)
+                        capacity=8, bulk_share=0.75, max_seconds=60, static=static,
+                        slots=False)  # whole prompts, compared with generate() alone
     assert pipeline.run(first_id=gens[0].pk) == 3
     assert engine.late, "the batch ended before the third step"
     for gen in [*gens, *engine.late]:

@@ -120,7 +120,8 @@ def make(queued_job):
 
 def _pipeline(engine, *, static=False, stages=None, capacity=8):
     return Pipeline(me="host:1", queue="cpu", engine=engine, stages=stages or [Accept()],
-                    capacity=capacity, bulk_share=0.75, max_seconds=60, static=static)
+                    capacity=capacity, bulk_share=0.75, max_seconds=60, static=static,
+                    slots=False)  # the scheduling, one row per variant (slots: test_slots.py)
 
 
 def _late_request(cast, make, arrive_at_step: int):
@@ -139,7 +140,7 @@ def test_a_request_that_arrives_mid_batch_joins_it_and_is_done_before_the_bulk_r
     stored = _pipeline(engine).run(first_id=bulk[0].pk)
     assert stored == 7
     gen = Generation.objects.get(pk=late[0].pk)
-    assert engine.last.joined_at[(gen.pk, 0, 0)] == 11  # the next step boundary
+    assert engine.last.joined_at[(gen.pk, 0, 0, -1, 0)] == 11  # the next step boundary
     assert gen.status == Status.DONE and gen.timings["scheduler"] == "continuous"
     assert gen.timings["class"] == "interactive"
     assert all(gen.finished_at < Generation.objects.get(pk=b.pk).finished_at for b in bulk)
@@ -153,7 +154,7 @@ def test_the_static_scheduler_makes_a_late_request_wait_for_the_whole_batch(cast
     engine = ScriptedEngine(on_step)
     assert _pipeline(engine, static=True).run(first_id=bulk[0].pk) == 7
     gen = Generation.objects.get(pk=late[0].pk)
-    assert engine.last.joined_at[(gen.pk, 0, 0)] > 120
+    assert engine.last.joined_at[(gen.pk, 0, 0, -1, 0)] > 120
     assert all(gen.finished_at > Generation.objects.get(pk=b.pk).finished_at for b in bulk)
 
 
@@ -185,7 +186,7 @@ def test_a_flagged_variant_is_rewritten_as_a_new_row_and_the_better_attempt_is_k
     assert texts == [f"copy seed {seed + SEED_STEP}", f"copy seed {seed + 1 + SEED_STEP}"]
     assert [v.originality for v in gen.results.order_by("index")] == [
         {"verdict": "original", "attempt": 1, "attempts": 2}] * 2
-    assert engine.last.joined_at[(gen.pk, 0, 1)] == 11  # joined right after the first attempt
+    assert engine.last.joined_at[(gen.pk, 0, 1, -1, 0)] == 11  # joined right after the first attempt
     assert gen.timings["rewrites"] == 2
 
 
@@ -215,7 +216,7 @@ def test_a_cancelled_generation_leaves_the_batch_and_is_not_stored(cast, make, t
 
     engine = ScriptedEngine(on_step)
     assert _pipeline(engine).run(first_id=keep.pk) == 1
-    assert (gone.pk, 0, 0) in engine.last.cancelled
+    assert (gone.pk, 0, 0, -1, 0) in engine.last.cancelled
     assert Generation.objects.get(pk=gone.pk).status == Status.CANCELLED
     assert Generation.objects.get(pk=keep.pk).status == Status.DONE
     assert gone.pk in told  # its bulk run (if any) hears that the row ended

@@ -39,6 +39,9 @@ class SeqRequest:
     repetition_penalty: float = 1.15
     seed: int | None = None
     ignore_eos: bool = False  # write exactly max_new_tokens (benchmarks: fixed work per row)
+    # One line only (a slot item: a headline, a subject line): the row stops at the first line
+    # break after some text, and its text is that line.
+    one_line: bool = False
     key: Any = None  # caller's handle, passed back in results and progress
 
 
@@ -49,6 +52,9 @@ class SeqResult:
     tokens: int
     finish_reason: str  # "stop" or "length"
     token_ids: list[int] = field(default_factory=list, repr=False)
+    # The model's own log-probability of the tokens it wrote (before the repetition penalty,
+    # at temperature 1): the fluency term of the best-of-N score.
+    logprob: float = 0.0
 
 
 Progress = Callable[[list[SeqResult]], None]
@@ -189,6 +195,7 @@ class Engine:
                                      self.tokenizer.convert_tokens_to_ids("<|endoftext|>"))
                          if isinstance(i, int) and i >= 0}
         self.reuse_prefix = True
+        self._line_breaks: set[int] | None = None
         # (system prompt, adapter) -> the shared chat prefix's K/V for every layer
         self._prefix_kv: dict[tuple[str, str], list[tuple[torch.Tensor, torch.Tensor]]] = {}
 
@@ -206,6 +213,14 @@ class Engine:
         missing = {n: p for n, p in paths.items() if self.adapter_paths.get(n) != p}
         if missing:
             self.set_adapters({**self.adapter_paths, **missing})
+
+    @property
+    def line_breaks(self) -> set[int]:
+        """Token ids whose text holds a line break (one pass over the vocabulary, once)."""
+        if self._line_breaks is None:
+            tok = self.tokenizer
+            self._line_breaks = {i for i in range(len(tok)) if "\n" in tok.decode([i])}
+        return self._line_breaks
 
     # -- generation ----------------------------------------------------------------------------
     def session(self, *, system: str = SYSTEM_PROMPT) -> Session:
@@ -234,7 +249,7 @@ class Engine:
                 on_progress(self._results(requests, [r.out_ids for r in rows],
                                           [r.reason for r in rows], partial=True))
         return self._results(requests, [r.out_ids for r in rows], [r.reason for r in rows],
-                             partial=False)
+                             partial=False, logprobs=[r.logprob for r in rows])
 
     def _prefill_inputs(self, requests: list[SeqRequest], system: str) -> _Prefill:
         """Token ids to prefill and a KV cache that already holds the shared chat prefix.
@@ -292,14 +307,16 @@ class Engine:
         return {name: self._prefix_kv[(system, name)] for name in names}
 
     def _results(self, requests: list[SeqRequest], out_ids: list[list[int]], reasons: list[str],
-                 *, partial: bool) -> list[SeqResult]:
-        def dec(ids: list[int]) -> str:
-            return str(self.tokenizer.decode(ids, skip_special_tokens=True)).strip()
+                 *, partial: bool, logprobs: list[float] | None = None) -> list[SeqResult]:
+        def dec(r: SeqRequest, ids: list[int]) -> str:
+            text = str(self.tokenizer.decode(ids, skip_special_tokens=True)).strip()
+            return text.split("\n", 1)[0].strip() if r.one_line else text
 
-        return [SeqResult(key=r.key, text=dec(ids),
+        lps = logprobs or [0.0] * len(requests)
+        return [SeqResult(key=r.key, text=dec(r, ids),
                           tokens=len(ids), finish_reason="" if partial and reason == "length"
-                          else reason, token_ids=list(ids))
-                for r, ids, reason in zip(requests, out_ids, reasons, strict=True)]
+                          else reason, token_ids=list(ids), logprob=lp)
+                for r, ids, reason, lp in zip(requests, out_ids, reasons, lps, strict=True)]
 
 
 @dataclass(eq=False)
@@ -307,6 +324,7 @@ class _Row:
     request: SeqRequest
     out_ids: list[int] = field(default_factory=list)
     reason: str = "length"
+    logprob: float = 0.0
 
 
 def _left_pad(t: torch.Tensor, width: int) -> torch.Tensor:
@@ -445,7 +463,7 @@ class Session:
 
     def _result(self, row: _Row, *, partial: bool) -> SeqResult:
         return self.engine._results([row.request], [row.out_ids], [row.reason],
-                                    partial=partial)[0]
+                                    partial=partial, logprobs=[row.logprob])[0]
 
     def _step(self) -> list[_Row]:
         done = self._admit()
@@ -454,6 +472,7 @@ class Session:
             self.steps += 1
             return done
         logits = b.logits
+        own = torch.log_softmax(logits, dim=-1)  # the model's own distribution, for fluency
         # CTRL-style repetition penalty on the tokens each row has produced so far.
         prev = logits.gather(1, b.history)
         pen = torch.where(b.produced > 0, b.penalty, torch.ones_like(b.penalty))[:, None]
@@ -468,14 +487,21 @@ class Session:
         b.produced = b.produced + 1
         self.steps += 1
         stop_ids = self.engine.stop_ids
+        chosen = own.gather(1, nxt[:, None]).squeeze(1).tolist()
+        breaks = (self.engine.line_breaks if any(r.request.one_line for r in self._rows)
+                  else set())
         keep: list[int] = []
         for i, (row, token) in enumerate(zip(self._rows, nxt.tolist(), strict=True)):
             if token in stop_ids:
                 row.reason = "stop"
-            else:
-                row.out_ids.append(token)
-                if len(row.out_ids) < row.request.max_new_tokens:
-                    keep.append(i)
+                continue
+            row.out_ids.append(token)
+            row.logprob += chosen[i]
+            if (token in breaks and row.request.one_line
+                    and self.engine.tokenizer.decode(row.out_ids).strip()):
+                row.reason = "stop"  # the line is written
+            elif len(row.out_ids) < row.request.max_new_tokens:
+                keep.append(i)
         staying = set(keep)
         finished = [row for i, row in enumerate(self._rows) if i not in staying]
         if finished:

@@ -71,7 +71,8 @@ class OriginalityStage:
                 given="\n".join(str(v) for v in d.generation.fields.values()),
                 brief=search.Brief(d.generation.template_id, d.generation.fields, runs.get(d.key[0])))
                 for d in checked]
-            reports = dict(zip([d.key + (d.attempt,) for d in checked],
+            # By draft, not by key: a variant's best-of-N candidates share its key and attempt.
+            reports = dict(zip([id(d) for d in checked],
                                search.check_texts(items) if items else [], strict=True))
         except SoftTimeLimitExceeded:
             raise
@@ -81,7 +82,7 @@ class OriginalityStage:
             return [Verdict(report={"version": 1, "verdict": None, "error": note}) for _ in drafts]
         verdicts = []
         for d in drafts:
-            report = reports.get(d.key + (d.attempt,))
+            report = reports.get(id(d))
             if report is None:
                 verdicts.append(Verdict(report={"version": 1, "verdict": None, "note": TURNED_OFF}))
                 continue

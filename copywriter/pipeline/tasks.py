@@ -15,9 +15,10 @@ log = logging.getLogger(__name__)
 
 def stages() -> list:  # type: ignore[type-arg]
     """The review stages every variant passes, in order."""
+    from copywriter.claims.review import ClaimsStage
     from copywriter.originality.review import OriginalityStage
 
-    return [OriginalityStage()]
+    return [OriginalityStage(), ClaimsStage()]
 
 
 def pipeline(*, me: str, engine: object = None, static: bool | None = None,  # type: ignore[no-untyped-def]
@@ -32,7 +33,8 @@ def pipeline(*, me: str, engine: object = None, static: bool | None = None,  # t
         # queued rows' own messages start the next run.
         max_seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2,
         static=settings.GENERATION_SCHEDULER == "static" if static is None else static,
-        on_store=on_store)
+        on_store=on_store, slots=settings.GENERATION_SLOTS,
+        item_rounds=settings.GENERATION_ITEM_ROUNDS)
 
 
 @shared_task(name="generation.generate", bind=True, max_retries=None)

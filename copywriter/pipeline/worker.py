@@ -9,6 +9,15 @@ joins the running batch again as a new row with a new seed. When every variant o
 is settled, the generation is stored and shown, and bulk runs hear about it, while the other
 rows go on decoding.
 
+What a variant is written as (``Unit``: one attempt at one variant):
+- long-form copy: ``candidates`` sequences of the whole prompt (the workspace's best of N); the
+  review stages see each, and ``choice`` picks the one shown;
+- a slot template (``output.slots``): every item (each headline, each description) is its own
+  short one-line sequence with its slot's instruction, ``candidates`` of each; an item is chosen
+  as soon as its candidates are in, and one that breaks its slot is written again (at most
+  ``item_rounds`` more times) and never shown over its limit. The chosen items, in order, are
+  the variant the stages review.
+
 Guarantees kept from the static worker: rows are claimed with a lease naming this process and
 the lease is extended while they run, so a killed worker's rows go back to the queue (the
 broker redelivers its task; ``generation.runner.prepare`` decides what a redelivery does), and a
@@ -27,15 +36,58 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from copywriter.bulk.services import generations_finished
+from copywriter.catalog.slots import render_items
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Draft, Stage, Verdict
-from copywriter.pipeline import scheduler
+from copywriter.pipeline import choice, scheduler
+from copywriter.pipeline.slots import Item, brief_block, fit, item_budget, item_prompt, items_for, read_item
+from copywriter.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 SEED_STEP = 7919  # a rewrite's seed: far from the seeds the first writing used
+CANDIDATE_STEP = 104_729  # the seed of a variant's next candidate
+ITEM_STEP = 1_299_709  # the seed of a slot variant's next item
+LONG = -1  # the item number of a long-form candidate's row
 PARTIAL_EVERY = 0.7  # seconds between writes of growing texts (and lease renewals)
 CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
+
+RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
+
+
+@dataclass
+class Kept:
+    """What one attempt at a variant shows."""
+
+    text: str
+    tokens: int
+    finish_reason: str
+    slots: dict[str, list[str]] | None = None
+    choice: dict[str, Any] | None = None
+
+
+@dataclass
+class Unit:
+    """One attempt at one variant while its rows are written."""
+
+    index: int
+    attempt: int
+    items: list[Item]  # slot items to write ([] for long-form copy)
+    waiting: set[RowKey] = field(default_factory=set)
+    got: dict[int, list[Any]] = field(default_factory=dict)  # item number -> its results so far
+    rounds: dict[int, int] = field(default_factory=dict)  # item number -> extra rounds used
+    chosen: dict[int, str | None] = field(default_factory=dict)  # None: no candidate fitted
+    why: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tokens: int = 0
+
+    def item_waiting(self, number: int) -> bool:
+        return any(key[3] == number for key in self.waiting)
+
+    @property
+    def ready(self) -> bool:
+        if self.items:
+            return len(self.chosen) == len(self.items) and not self.waiting
+        return not self.waiting
 
 
 @dataclass
@@ -46,9 +98,15 @@ class Job:
     kind: str
     adapter: str
     claimed_at: float
+    candidates: int = 1
+    slots: list[dict[str, Any]] | None = None
+    title: str = ""
+    brief_text: str = ""
+    brief: Any = None  # choice.Brief
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
-    attempts: dict[int, list[tuple[Any, dict[str, Verdict]]]] = field(default_factory=dict)
+    units: dict[int, Unit] = field(default_factory=dict)  # variant index -> its current attempt
+    attempts: dict[int, list[tuple[Kept, dict[str, Verdict]]]] = field(default_factory=dict)
     tokens: int = 0
     review_seconds: float = 0.0
 
@@ -56,13 +114,17 @@ class Job:
 class Pipeline:
     def __init__(self, *, me: str, queue: str, engine: Any, stages: list[Stage],
                  capacity: int, bulk_share: float, max_seconds: float, static: bool = False,
-                 on_store: Callable[[list[int]], None] | None = None):
+                 on_store: Callable[[list[int]], None] | None = None, slots: bool = True,
+                 item_rounds: int = 3):
         """``static``: the scheduler before continuous batching, kept as the serving bench's
         baseline (``GENERATION_SCHEDULER=static``): claim a batch in arrival order, decode it to
         the end, review it, rewrite flagged variants in extra rounds, store, and only then look
-        at the queue again."""
+        at the queue again. ``slots``: write slot templates item by item (``GENERATION_SLOTS``;
+        off, every template is written as one sequence, as before output slots)."""
         self.me, self.queue, self.engine, self.stages = me, queue, engine, stages
         self.static = static
+        self.slots = slots
+        self.item_rounds = item_rounds
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share)
@@ -137,41 +199,171 @@ class Pipeline:
                 continue
             if path is not None and getattr(self.engine, "adapter_paths", {}).get(adapter) != path:
                 needed[adapter] = path
-            job = Job(gen=gen, kind=kind, adapter=adapter, claimed_at=time.monotonic())
+            job = self._job(gen, kind, adapter)
             self.jobs[gen.pk] = job
             for index in range(gen.variants):
                 job.open.add(index)
                 job.attempts[index] = []
-                requests.append(self._request(job, index, attempt=0))
+                requests += self._start(job, index, attempt=0)
         if needed:
             self.engine.ensure_adapters(needed)
         if requests:
             self.session.add(requests)
         return bool(taken)
 
-    def _request(self, job: Job, index: int, *, attempt: int) -> Any:
+    def _job(self, gen: Generation, kind: str, adapter: str) -> Job:
+        data = gen.template_version.data or {}
+        slots = (data.get("output") or {}).get("slots") if self.slots else None
+        candidates = int(gen.sampling.get("candidates") or 0) or int(
+            Workspace.objects.filter(pk=gen.workspace_id)
+            .values_list("candidates", flat=True).first() or 1)
+        job = Job(gen=gen, kind=kind, adapter=adapter, claimed_at=time.monotonic(),
+                  candidates=max(1, min(candidates, 8)), slots=list(slots) if slots else None,
+                  title=str(data.get("title", "")))
+        job.brief = choice.brief_of(gen)
+        if job.slots:
+            job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
+        return job
+
+    def _start(self, job: Job, index: int, *, attempt: int) -> list[Any]:
+        """The rows of a new attempt at variant ``index``."""
+        fields = job.gen.fields
+        unit = Unit(index=index, attempt=attempt,
+                    items=items_for(job.slots, fields) if job.slots else [])
+        job.units[index] = unit
+        if unit.items:
+            requests = [r for item in unit.items for r in self._item_requests(job, unit, item)]
+        else:
+            requests = [self._request(job, index, attempt=attempt, candidate=c)
+                        for c in range(job.candidates)]
+        unit.waiting |= {r.key for r in requests}
+        return requests
+
+    def _sampling(self, job: Job) -> dict[str, Any]:
+        s = job.gen.sampling
+        return {"temperature": float(s.get("temperature", 0.8)), "top_p": float(s.get("top_p", 0.92)),
+                "repetition_penalty": float(s.get("repetition_penalty", 1.15))}
+
+    def _request(self, job: Job, index: int, *, attempt: int, candidate: int = 0) -> Any:
         from copywriter.ml.engine import SeqRequest
 
-        s = job.gen.sampling
-        seed = int(s.get("seed", 0)) + index + SEED_STEP * attempt
+        seed = (int(job.gen.sampling.get("seed", 0)) + index + SEED_STEP * attempt
+                + CANDIDATE_STEP * candidate)
         return SeqRequest(prompt=job.gen.prompt, adapter=job.adapter,
-                          max_new_tokens=job.gen.max_new_tokens,
-                          temperature=float(s.get("temperature", 0.8)),
-                          top_p=float(s.get("top_p", 0.92)),
-                          repetition_penalty=float(s.get("repetition_penalty", 1.15)),
-                          seed=seed, key=(job.gen.pk, index, attempt))
+                          max_new_tokens=job.gen.max_new_tokens, seed=seed,
+                          key=(job.gen.pk, index, attempt, LONG, candidate), **self._sampling(job))
+
+    def _item_requests(self, job: Job, unit: Unit, item: Item) -> list[Any]:
+        from copywriter.ml.engine import SeqRequest
+
+        fields = job.gen.fields
+        prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields)
+        first = unit.rounds.get(item.number, 0) * job.candidates
+        base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
+                + ITEM_STEP * (item.number + 1))
+        budget = min(item_budget(item.slot, fields), job.gen.max_new_tokens)
+        return [SeqRequest(prompt=prompt, adapter=job.adapter, max_new_tokens=budget,
+                           one_line=True, seed=base + CANDIDATE_STEP * c,
+                           key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
+                           **self._sampling(job))
+                for c in range(first, first + job.candidates)]
 
     def _uncount(self, gen: Generation, kind: str) -> None:
         self.capacity.running[kind] = self.capacity.running.get(kind, 0) - gen.variants
         self.capacity.by_workspace[gen.workspace_id] = (
             self.capacity.by_workspace.get(gen.workspace_id, 0) - gen.variants)
 
-    # -- review and storing --------------------------------------------------------------------
+    # -- choosing, review and storing ----------------------------------------------------------
     def _settle(self, finished: list[Any]) -> int:
-        """Review the rows that finished at this step; rewrite, or store what is settled."""
-        drafts = [Draft(key=(r.key[0], r.key[1]), generation=self.jobs[r.key[0]].gen, text=r.text,
-                        tokens=r.tokens, finish_reason=r.finish_reason, attempt=r.key[2])
-                  for r in finished if r.key[0] in self.jobs]
+        """Take in the rows that finished at this step: choose slot items, review the variants
+        whose rows are all in, rewrite, or store what is settled."""
+        touched: dict[tuple[int, int], Unit] = {}
+        for r in finished:
+            pk, index, attempt = r.key[0], r.key[1], r.key[2]
+            job = self.jobs.get(pk)
+            unit = job.units.get(index) if job is not None else None
+            if job is None or unit is None or unit.attempt != attempt or r.key not in unit.waiting:
+                continue  # a cancelled job's, or a superseded attempt's row
+            unit.waiting.discard(r.key)
+            unit.got.setdefault(r.key[3], []).append(r)
+            unit.tokens += r.tokens
+            job.tokens += r.tokens
+            touched[(pk, index)] = unit
+        more: list[Any] = []
+        ready: list[tuple[Job, Unit]] = []
+        for (pk, _), unit in touched.items():
+            job = self.jobs[pk]
+            for item in unit.items:
+                if item.number not in unit.chosen and not unit.item_waiting(item.number):
+                    more += self._decide_item(job, unit, item)
+            if unit.ready:
+                ready.append((job, unit))
+        if more:
+            self._add_live(more)
+        if not ready:
+            return 0
+        return self._review(ready)
+
+    def _decide_item(self, job: Job, unit: Unit, item: Item) -> list[Any]:
+        """Choose this item from its candidates, or write it again, or give up on it."""
+        results = unit.got.get(item.number, [])
+        others = [t for n, t in sorted(unit.chosen.items()) if t]
+        fields = job.gen.fields
+        scored = []
+        for r in results:
+            text = fit(read_item(r.text, item.slot), item.slot, fields)
+            s = choice.score_item(text, r.text, brief=job.brief, logprob=r.logprob, tokens=r.tokens,
+                                  others=others, first=item.n == 0)
+            scored.append((s.key(), text, s))
+        scored.sort(key=lambda x: x[0])
+        best = scored[0] if scored else None
+        if best is not None and not best[2].failed:
+            unit.chosen[item.number] = best[1]
+            unit.why[item.number] = {"candidates": len(results), **best[2].as_dict()}
+            return []
+        if unit.rounds.get(item.number, 0) < self.item_rounds:
+            unit.rounds[item.number] = unit.rounds.get(item.number, 0) + 1
+            requests = self._item_requests(job, unit, item)
+            unit.waiting |= {r.key for r in requests}
+            return requests
+        # Out of rounds. A near-copy of another item is still a valid item; anything else
+        # (over its limit, a placeholder, an echo) is never shown: the item stays empty.
+        # Of near-copies, the least like the others; never the same item twice.
+        usable = sorted((x for x in scored if x[1] is not None
+                         and set(x[2].failed) <= {"near-copy of another item"}
+                         and x[1].lower() not in {o.lower() for o in others}),
+                        key=lambda x: x[2].parts.get("distinct", 0.0), reverse=True)
+        unit.chosen[item.number] = usable[0][1] if usable else None
+        unit.why[item.number] = {"candidates": len(results),
+                                 **(usable[0][2] if usable else best[2] if best else
+                                    choice.Scored(failed=["nothing written"], score=0.0)).as_dict()}
+        return []
+
+    def _candidates(self, job: Job, unit: Unit) -> list[Kept]:
+        if unit.items:
+            items: dict[str, list[str]] = {}
+            missing = []
+            for item in unit.items:
+                text = unit.chosen.get(item.number)
+                if text:
+                    items.setdefault(str(item.slot["name"]), []).append(text)
+                else:
+                    missing.append(f"{item.slot['name']} {item.n + 1}")
+            why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
+                   "missing": missing, "candidates_per_item": job.candidates}
+            return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
+                         finish_reason="stop", slots=items, choice=why)]
+        results = sorted(unit.got.get(LONG, []), key=lambda r: r.key[4])
+        return [Kept(text=r.text, tokens=r.tokens, finish_reason=r.finish_reason,
+                     choice={"logprob": r.logprob}) for r in results]
+
+    def _review(self, ready: list[tuple[Job, Unit]]) -> int:
+        """Run the review stages over every candidate of the variants that are ready, keep the
+        best candidate of each (``choice``), then rewrite or settle it."""
+        groups = [(job, unit, self._candidates(job, unit)) for job, unit in ready]
+        drafts = [Draft(key=(job.gen.pk, unit.index), generation=job.gen, text=k.text,
+                        tokens=k.tokens, finish_reason=k.finish_reason, attempt=unit.attempt)
+                  for job, unit, kept in groups for k in kept]
         verdicts: dict[str, list[Verdict]] = {}
         for stage in self.stages:
             started = time.monotonic()
@@ -181,35 +373,59 @@ class Pipeline:
                 self.jobs[d.key[0]].review_seconds += spent
         again: list[Any] = []
         done: list[int] = []
-        for i, (draft, result) in enumerate(zip(drafts, [r for r in finished if r.key[0] in self.jobs],
-                                                strict=True)):
-            job = self.jobs[draft.key[0]]
-            index = draft.key[1]
-            job.tokens += draft.tokens
-            mine = {name: v[i] for name, v in verdicts.items()}
-            job.attempts[index].append((result, mine))
-            wants = [s for s in self.stages if mine[s.name].rewrite
-                     and draft.attempt < s.max_rewrites(job.gen)]
+        i = 0
+        for job, unit, kept in groups:
+            mine = [{name: v[i + j] for name, v in verdicts.items()} for j in range(len(kept))]
+            i += len(kept)
+            pick = self._pick(job, unit, kept, mine)
+            index = unit.index
+            job.attempts[index].append((kept[pick], mine[pick]))
+            wants = [s for s in self.stages if mine[pick][s.name].rewrite
+                     and unit.attempt < s.max_rewrites(job.gen)]
             if wants:
-                again.append(self._request(job, index, attempt=draft.attempt + 1))
+                again += self._start(job, index, attempt=unit.attempt + 1)
                 continue
+            job.units.pop(index, None)
             job.open.discard(index)
             if not job.open:
                 done.append(job.gen.pk)
         if again:
-            live = set(Generation.objects.filter(pk__in={r.key[0] for r in again},
-                                                 status=Status.RUNNING, claimed_by=self.me)
-                       .values_list("pk", flat=True))
-            for request in again:
-                if request.key[0] in live:
-                    self.session.add([request])
-                else:  # cancelled meanwhile: no rewrite, store nothing
-                    self._drop(request.key[0])
+            self._add_live(again)
         return self._store(done)
 
-    def _kept(self, attempts: list[tuple[Any, dict[str, Verdict]]]) -> tuple[Any, dict[str, Any]]:
+    def _pick(self, job: Job, unit: Unit, kept: list[Kept], verdicts: list[dict[str, Verdict]]) -> int:
+        """Best of N (``choice``): the candidate to show, its breakdown stored with it."""
+        if unit.items:
+            return 0
+        shown = [a[-1][0].text for i, a in job.attempts.items() if a and i != unit.index]
+        scored = []
+        for k, v in zip(kept, verdicts, strict=True):
+            claims = (v.get("claims").report or {}) if v.get("claims") else {}
+            stage_failures = [f"{name}: asks for a rewrite" for name, verdict in v.items()
+                              if verdict.rewrite]
+            scored.append(choice.score_text(
+                k.text, brief=job.brief, logprob=float((k.choice or {}).get("logprob", 0.0)),
+                tokens=k.tokens, finish_reason=k.finish_reason, stage_failures=stage_failures,
+                shown=shown, unsupported=claims.get("unsupported") if claims else None))
+        pick = min(range(len(kept)), key=lambda j: scored[j].key())
+        kept[pick].choice = {"candidates": len(kept), "chosen": pick, **scored[pick].as_dict(),
+                             "others": [s.as_dict() for j, s in enumerate(scored) if j != pick]}
+        return pick
+
+    def _add_live(self, requests: list[Any]) -> None:
+        """Queue more rows for jobs that are still ours; a job cancelled meanwhile is dropped."""
+        live = set(Generation.objects.filter(pk__in={r.key[0] for r in requests},
+                                             status=Status.RUNNING, claimed_by=self.me)
+                   .values_list("pk", flat=True))
+        add = [r for r in requests if r.key[0] in live]
+        for pk in {r.key[0] for r in requests} - live:
+            self._drop(pk)  # cancelled meanwhile: no rewrite, store nothing
+        if add:
+            self.session.add(add)
+
+    def _kept(self, attempts: list[tuple[Kept, dict[str, Verdict]]]) -> tuple[Kept, dict[str, Any]]:
         """The best attempt (every stage's rank, in stage order) and its reports."""
-        def rank(a: tuple[Any, dict[str, Verdict]]) -> tuple[tuple[float, ...], ...]:
+        def rank(a: tuple[Kept, dict[str, Verdict]]) -> tuple[tuple[float, ...], ...]:
             return tuple(a[1][s.name].rank for s in self.stages)
 
         result, verdicts = min(attempts, key=rank)
@@ -225,7 +441,8 @@ class Pipeline:
             for index in sorted(job.attempts):
                 result, report = self._kept(job.attempts[index])
                 rows.append(runner.Written(index=index, text=result.text, tokens=result.tokens,
-                                           finish_reason=result.finish_reason))
+                                           finish_reason=result.finish_reason, slots=result.slots,
+                                           choice=result.choice))
                 reports[index] = report
             now = time.monotonic()
             queued = (job.gen.started_at - job.gen.created_at).total_seconds() if job.gen.started_at else 0.0
@@ -235,7 +452,8 @@ class Pipeline:
                        "first_token_seconds": round(queued + first, 2),
                        "done_seconds": round(queued + now - job.claimed_at, 2),
                        "tokens": job.tokens, "review_seconds": round(job.review_seconds, 2),
-                       "rewrites": sum(len(a) - 1 for a in job.attempts.values())}
+                       "rewrites": sum(len(a) - 1 for a in job.attempts.values()),
+                       "candidates": job.candidates, "slots": bool(job.slots)}
             if runner.finish(pk, rows, self.me, timings, reports=reports):
                 stored.append(pk)
             self._uncount(job.gen, job.kind)
@@ -250,13 +468,13 @@ class Pipeline:
         job = self.jobs.pop(pk, None)
         if job is None:
             return
-        self.session.cancel({k for k in self._keys(job)})
+        self.session.cancel(self._keys(job))
         self._uncount(job.gen, job.kind)
         generations_finished(generation_ids=[pk])
 
     @staticmethod
-    def _keys(job: Job) -> set[tuple[int, int, int]]:
-        return {(job.gen.pk, index, len(job.attempts[index])) for index in job.open}
+    def _keys(job: Job) -> set[RowKey]:
+        return {key for unit in job.units.values() for key in unit.waiting}
 
     # -- streaming, leases, cancellation ---------------------------------------------------------
     def _write_partial(self) -> None:
@@ -266,8 +484,17 @@ class Pipeline:
                 if attempts and index not in job.open:
                     result = self._kept(attempts)[0]
                     texts[(job.gen.pk, index)] = (result.text, result.tokens)
+            for index, unit in job.units.items():
+                if unit.items and unit.chosen:  # the items chosen so far, in order
+                    so_far = {str(i.slot["name"]): [] for i in unit.items}
+                    for item in unit.items:
+                        if unit.chosen.get(item.number):
+                            so_far[str(item.slot["name"])].append(unit.chosen[item.number] or "")
+                    texts[(job.gen.pk, index)] = (render_items(job.slots or [], so_far), unit.tokens)
         for r in self.session.partial():
-            texts[(r.key[0], r.key[1])] = (r.text, r.tokens)
+            job = self.jobs.get(r.key[0])
+            if job is not None and len(r.key) > 3 and r.key[3] == LONG and r.key[4] == 0:
+                texts[(r.key[0], r.key[1])] = (r.text, r.tokens)
         live = runner.write_partial(set(self.jobs), texts, self.me)
         for pk in [pk for pk in self.jobs if pk not in live]:
             self._drop(pk)  # cancelled, or taken over after our lease ran out

@@ -128,6 +128,35 @@ def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
     return shown
 
 
+def _variant_path(*, slots: bool, candidates: int) -> PathFn:
+    """The worker path with slot writing on or off and a workspace's best of N: how the eval
+    compares today's single-sequence, single-sample writing with what replaces it."""
+    def run(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
+        from django.test import override_settings
+
+        from copywriter.workspaces.models import Workspace
+
+        ws = Workspace.objects.get(pk=ctx.membership.workspace_id)
+        before = ws.candidates
+        ws.candidates = candidates
+        ws.save(update_fields=["candidates"])
+        try:
+            with override_settings(GENERATION_SLOTS=slots):
+                return current_path(jobs, ctx)
+        finally:
+            ws.candidates = before
+            ws.save(update_fields=["candidates"])
+    return run
+
+
+# Today's path before output slots and best of N: every template one sequence, one sample.
+register_path("single")(_variant_path(slots=False, candidates=1))
+# Slot templates item by item, one candidate per variant (per item) and resampling.
+register_path("slots")(_variant_path(slots=True, candidates=1))
+# ... and the best of 3 candidates per variant (per item).
+register_path("best3")(_variant_path(slots=True, candidates=3))
+
+
 def interleave(items: Sequence[Any], *, key: Callable[[Any], str]) -> list[Any]:
     """Items of each group spread evenly through the list, keeping their order within a group:
     16 slot and 8 long-form briefs come as slot, slot, long, slot, slot, long, ..."""

@@ -1,0 +1,148 @@
+"""Slot templates: what the writer is asked for each item, and how a written item is read.
+
+A slot template's variant is written item by item: each headline, description or subject line
+is its own short sequence with its slot's instruction and limit, and all of them share the batch.
+Items of one slot get different angles (the product, a benefit, a fact, the offer, ...) so the
+candidates do not all say the same thing, and the first item carries the brief's search term
+where the template has one. A written item is read back to one clean line; an item over its
+limit is trimmed only where the cut leaves a complete phrase, otherwise it is not used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from copywriter.catalog.slots import char_limits, clean_item, count_bounds, item_problems, slot_title
+
+# What each item of a slot leads with, in turn (item 1 the first angle, item 2 the second, ...).
+ANGLES = ("the product or brand by name", "the main benefit for the customer",
+          "one concrete fact from the brief", "the offer or the next step to take",
+          "who it is for", "what makes it different", "a second fact from the brief",
+          "the problem it solves")
+KEYWORD_FIELDS = ("keyword", "keywords", "search_term", "target_keyword", "primary_keyword",
+                  "focus_keyword")
+_LABEL_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z ]{0,24}?\s*#?\d{0,2}\s*:\s+)")
+_TAIL_WORDS = {"a", "an", "the", "and", "or", "but", "for", "of", "to", "in", "on", "at", "by",
+               "with", "from", "your", "our", "their", "its", "is", "are", "that", "which", "as"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item to write: the ``n``-th of its slot, and its place among all the variant's items."""
+
+    slot: Mapping[str, Any]
+    n: int  # 0-based within its slot
+    number: int  # 0-based within the variant (row keys, seeds)
+
+
+def items_for(slots: Sequence[Mapping[str, Any]], fields: Mapping[str, Any]) -> list[Item]:
+    """Every item a variant needs, in output order; a range (min/max) writes its upper count."""
+    out: list[Item] = []
+    for slot in slots:
+        _, high = count_bounds(slot, fields)
+        for n in range(high):
+            out.append(Item(slot=slot, n=n, number=len(out)))
+    return out
+
+
+def keyword_of(fields: Mapping[str, Any]) -> str:
+    for name in KEYWORD_FIELDS:
+        value = str(fields.get(name) or "").strip()
+        if value:
+            return re.split(r"[,\n;]", value)[0].strip()
+    return ""
+
+
+def brief_block(field_specs: Sequence[Mapping[str, Any]], fields: Mapping[str, Any],
+                facts: Mapping[str, Any] | None = None) -> str:
+    """The brief as "Label: value" lines, in the template's field order, empty ones left out,
+    then the workspace's facts and banned claims, if any were picked."""
+    lines = []
+    for spec in field_specs:
+        value = str(fields.get(spec.get("name"), "") or "").strip()
+        if value:
+            lines.append(f"{spec.get('label') or spec.get('name')}: {' '.join(value.split())}")
+    facts = facts or {}
+    known = [*facts.get("facts", []), *facts.get("approved", [])]
+    if known:
+        lines.append("Facts: " + "; ".join(str(f) for f in known))
+    if facts.get("banned"):
+        lines.append("Never claim: " + "; ".join(str(f) for f in facts["banned"]))
+    return "\n".join(lines)
+
+
+def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any]) -> str:
+    slot = item.slot
+    what = slot_title(slot).lower()
+    least, most = char_limits(slot, fields)
+    rules = [str(slot.get("instruction", "")).strip().rstrip(".") + "."]
+    angle = ANGLES[item.n % len(ANGLES)]
+    keyword = keyword_of(fields)
+    if keyword and item.n == 0 and slot is not None:
+        rules.append(f'Use the search term "{keyword}".')
+    else:
+        rules.append(f"Lead with {angle}.")
+    if most is not None:
+        rules.append(f"At most {most} characters" + (f", at least {least}." if least else "."))
+    if slot.get("exclamation") is False:
+        rules.append("No exclamation marks.")
+    if slot.get("case") == "title":
+        rules.append("Capitalise Each Main Word.")
+    rules.append("Use only facts from the brief. Reply with the " + what + " only, on one line.")
+    return (f"{template_title}: write one {what}.\n\nBrief:\n{brief}\n\n" + " ".join(rules))
+
+
+def item_budget(slot: Mapping[str, Any], fields: Mapping[str, Any]) -> int:
+    """New tokens for one item: about a token per 3 characters of its limit, plus room to end."""
+    _, most = char_limits(slot, fields)
+    return 60 if most is None else max(12, min(120, most // 3 + 10))
+
+
+def read_item(text: str, slot: Mapping[str, Any]) -> str:
+    """The item in a written line: list marker, quotes, bold and a leading label taken off."""
+    line = clean_item(text.strip().split("\n", 1)[0])
+    label = str(slot.get("label") or "")
+    for prefix in (label, slot_title(slot)):
+        if prefix and line.lower().startswith(prefix.lower()):
+            rest = line[len(prefix):].lstrip(" #0123456789").lstrip(":").strip()
+            if rest:
+                line = rest
+                break
+    else:
+        line = _LABEL_PREFIX.sub("", line, count=1)
+    line = clean_item(line)
+    if slot.get("end_punctuation") == "none":
+        line = line.rstrip(".;:, ")
+    return " ".join(line.split())
+
+
+def fit(item: str, slot: Mapping[str, Any], fields: Mapping[str, Any]) -> str | None:
+    """The item as shown, or None when it cannot be: it must pass every rule of its slot. An item
+    over its limit is cut at a phrase boundary (a comma, dash, colon, full stop) when what is
+    left is still complete; it is never cut mid-phrase."""
+    if not item:
+        return None
+    if not item_problems(item, slot, fields):
+        return item
+    _, most = char_limits(slot, fields)
+    if most is None or len(item) <= most:
+        return None
+    cuts = [m.start() for m in re.finditer(r"\s*(?:[,;:.|]|\s[-–—]\s)", item) if 0 < m.start() <= most]
+    for cut in reversed(cuts):
+        head = item[:cut].rstrip(" ,;:-–—|")
+        words = head.split()
+        if len(words) >= 3 and words[-1].lower() not in _TAIL_WORDS:
+            if slot.get("end_punctuation") == "required":
+                head += "."
+            if not item_problems(head, slot, fields):
+                return head
+    return None
+
+
+def similar(a: str, b: str) -> float:
+    """Word overlap of two items (Jaccard), to keep near-duplicates out of one variant."""
+    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
