@@ -42,6 +42,9 @@ class BulkRun(models.Model):
     tone = models.CharField(max_length=40)
     length = models.CharField(max_length=10, default="medium")
     mapping = models.JSONField(default=dict)
+    # The fact sheets given to every row, as chosen when the run was made (the snapshot that
+    # each row's Generation.facts stores); {} for none.
+    facts = models.JSONField(default=dict, blank=True)
     header = models.JSONField(default=list)
     file_name = models.CharField(max_length=255)
     file_format = models.CharField(max_length=5)  # csv | xlsx

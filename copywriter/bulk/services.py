@@ -12,6 +12,7 @@ after every batch, by the run page, by the command line and when a worker starts
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from copywriter.bulk.models import BulkRow, BulkRun, RowStatus, RunStatus
 from copywriter.bulk.parsing import FileProblem, Table, normalise, read_table
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import Field, PromptTemplate
+from copywriter.facts import services as facts_services
 from copywriter.generation.models import Generation
 from copywriter.generation.models import Status as GenStatus
 from copywriter.generation.services import (
@@ -119,9 +121,11 @@ def _check_writer(membership: Membership) -> None:
 
 def bulk_run_create(*, membership: Membership, template: Template, tone: str, file_name: str,
                     data: bytes, length: str = "medium", mapping: dict[str, int] | None = None,
-                    cli_output: str = "", local: bool = False) -> BulkRun:
+                    cli_output: str = "", local: bool = False,
+                    fact_sheets: Sequence[int] = ()) -> BulkRun:
     """Read the file, store every row, map columns by name and validate each row. The run waits
-    in ``draft`` until the mapping is confirmed and it is started."""
+    in ``draft`` until the mapping is confirmed and it is started. ``fact_sheets``: ids of the
+    workspace's fact sheets; their latest versions now are given to every row."""
     _check_writer(membership)
     if template.current is None or not template.is_active:
         raise BulkError("This template has no published version.", status=404)
@@ -130,6 +134,11 @@ def bulk_run_create(*, membership: Membership, template: Template, tone: str, fi
         raise BulkError(f"Unknown tone {tone!r}. Choose one of: {', '.join(sorted(valid_tones))}.")
     if length not in LENGTHS:
         raise BulkError(f"Length must be one of {', '.join(LENGTHS)}.")
+    try:
+        facts = facts_services.snapshot(facts_services.versions_for_generation(
+            workspace_id=membership.workspace_id, sheet_ids=fact_sheets))
+    except facts_services.FactsError as exc:
+        raise BulkError(exc.message, status=exc.status) from None
     try:
         table: Table = read_table(data, filename=file_name, max_rows=settings.BULK_MAX_ROWS,
                                   max_bytes=settings.BULK_MAX_BYTES,
@@ -143,6 +152,7 @@ def bulk_run_create(*, membership: Membership, template: Template, tone: str, fi
             template_version=template.current, tone=tone, length=length, header=table.header,
             file_name=file_name[:255], file_format=table.file_format, file_notes=table.notes,
             source_hash=hashlib.sha256(data).hexdigest(), cli_output=cli_output, local=local,
+            facts=facts,
             mapping=mapping if mapping is not None else auto_mapping(spec=spec,
                                                                      header=table.header),
             total=len(table.rows))
@@ -324,7 +334,8 @@ def _top_up(run: BulkRun) -> None:
         try:
             gen = generation_create(membership=membership, template=template, fields=row.fields,
                                     tone=run.tone, variants=1, length=run.length,
-                                    per_minute_limit=False, enqueue_job=not run.local)
+                                    per_minute_limit=False, enqueue_job=not run.local,
+                                    facts_snapshot=run.facts)
         except GenerationError as exc:
             if exc.status == 429:  # the quota ran out during this top-up
                 run.notice = exc.message
@@ -398,7 +409,7 @@ def row_regenerate(*, membership: Membership, row: BulkRow) -> BulkRow:
             gen = generation_create(membership=membership, template=run.template,
                                     fields=row.fields, tone=run.tone, variants=1,
                                     length=run.length, enqueue_job=not run.local,
-                                    retry_of=row.generation)
+                                    retry_of=row.generation, facts_snapshot=run.facts)
         except GenerationError as exc:
             raise BulkError(exc.message, status=exc.status) from exc
         row.generation, row.status, row.error = gen, RowStatus.QUEUED, ""

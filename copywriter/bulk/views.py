@@ -17,6 +17,7 @@ from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
 from copywriter.core.types import MemberRequest
+from copywriter.facts.views import choices_context
 from copywriter.generation.services import tone_choices
 from copywriter.generation.tones import LENGTHS
 from copywriter.workspaces.decorators import workspace_member
@@ -62,7 +63,8 @@ def upload(request: MemberRequest) -> HttpResponse:
                 run = services.bulk_run_create(
                     membership=request.membership, template=template, tone=form["tone"],
                     length=form["length"], file_name=upload_file.name or "upload.csv",
-                    data=upload_file.read(settings.BULK_MAX_BYTES + 1))
+                    data=upload_file.read(settings.BULK_MAX_BYTES + 1),
+                    fact_sheets=request.POST.getlist("fact_sheets"))
             except services.BulkError as exc:
                 error, status = exc.message, exc.status
             else:
@@ -71,7 +73,9 @@ def upload(request: MemberRequest) -> HttpResponse:
     return render(request, "bulk/upload.html", {
         "templates": _templates(ws), "tones": tone_choices(workspace_id=ws),
         "lengths": list(LENGTHS), "form": form, "error": error,
-        "max_rows": settings.BULK_MAX_ROWS, "max_mb": settings.BULK_MAX_BYTES / 1_000_000},
+        "max_rows": settings.BULK_MAX_ROWS, "max_mb": settings.BULK_MAX_BYTES / 1_000_000,
+        **choices_context(workspace_id=ws, brief="", ticked=request.POST.getlist("fact_sheets"),
+                          suggested=False), "fact_static": True},
         status=status)
 
 
