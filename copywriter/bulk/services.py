@@ -122,7 +122,7 @@ def _check_writer(membership: Membership) -> None:
 def bulk_run_create(*, membership: Membership, template: Template, tone: str, file_name: str,
                     data: bytes, length: str = "medium", mapping: dict[str, int] | None = None,
                     cli_output: str = "", local: bool = False,
-                    fact_sheets: Sequence[int] = ()) -> BulkRun:
+                    fact_sheets: Sequence[int | str] = ()) -> BulkRun:
     """Read the file, store every row, map columns by name and validate each row. The run waits
     in ``draft`` until the mapping is confirmed and it is started. ``fact_sheets``: ids of the
     workspace's fact sheets; their latest versions now are given to every row."""

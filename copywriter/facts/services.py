@@ -217,7 +217,8 @@ def fact_sheet_archive(*, membership: Membership, sheet_id: int,
 
 # --- what a generation takes -------------------------------------------------------------------
 
-def versions_for_generation(*, workspace_id: int, sheet_ids: Sequence[int]) -> list[FactSheetVersion]:
+def versions_for_generation(*, workspace_id: int,
+                            sheet_ids: Sequence[int | str]) -> list[FactSheetVersion]:
     """The latest versions of the named sheets, in the order named. An id that is not a live
     sheet of this workspace (another workspace's, archived, unknown) is refused: generating
     without facts the user asked for would be worse than not generating."""

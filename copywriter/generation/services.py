@@ -120,12 +120,13 @@ def _give_back(key: str) -> None:
 def generation_create(*, membership: Membership, template: Template, fields: dict[str, Any],
                       tone: str, variants: int | None = None, length: str = "medium",
                       retry_of: Generation | None = None, per_minute_limit: bool = True,
-                      enqueue_job: bool = True, fact_sheets: Sequence[int] = (),
+                      enqueue_job: bool = True, fact_sheets: Sequence[int | str] = (),
                       facts_snapshot: Mapping[str, Any] | None = None) -> Generation:
     """Validate everything first; only a valid request is stored and enqueued.
 
-    ``fact_sheets``: ids of the workspace's fact sheets; their latest versions are stored as
-    ``Generation.facts`` and the writer is given their facts ahead of the template's prompt.
+    ``fact_sheets``: ids of the workspace's fact sheets (digit strings too, as forms send them);
+    their latest versions are stored as ``Generation.facts`` and the writer is given their facts
+    ahead of the template's prompt.
     ``facts_snapshot``: a stored snapshot to use as is instead (a retry keeps its facts).
 
     ``enqueue_job=False`` stores it queued without publishing a task: the caller runs it in
@@ -182,7 +183,7 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
     return gen
 
 
-def _with_facts(workspace_id: int, prompt: str, sheet_ids: Sequence[int],
+def _with_facts(workspace_id: int, prompt: str, sheet_ids: Sequence[int | str],
                 snap: Mapping[str, Any] | None) -> tuple[dict[str, Any], str]:
     """The facts snapshot to store and the prompt with its facts block. The block goes before
     the template's prompt, not after: templates end with what to write and how long, and the
