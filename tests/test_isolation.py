@@ -61,6 +61,7 @@ WORKSPACE_URLS = {
     "generation:detail": ("GET", "viewer"),
     "generation:retry": ("POST", "editor"),
     "generation:cancel": ("POST", "editor"),
+    "generation:export_search_ads": ("GET", "viewer"),
     "generation:rate": ("POST", "editor"),
     "generation:save": ("POST", "editor"),
     "generation:voices": ("POST", "editor"),
@@ -182,6 +183,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "catalog:detail": [ws, o["template"].pk], "catalog:favourite": [ws, o["template"].pk],
         "catalog:edit": [ws, o["own_template"].pk], "catalog:delete": [ws, o["own_template"].pk],
         "generation:detail": [ws, g], "generation:retry": [ws, g], "generation:cancel": [ws, g],
+        "generation:export_search_ads": [ws, g],
         "generation:rate": [ws, g, 0], "generation:save": [ws, g, 0],
         "generation:voice": [ws, o["voice"].pk], "generation:voice_cancel": [ws, o["voice"].pk],
         "generation:voice_delete": [ws, o["voice"].pk],
@@ -232,6 +234,7 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
     """Charlie uses his own workspace in the URL with Alice's object ids: nothing leaks."""
     own = cast.other.pk
     for name in ("documents:edit", "documents:history", "documents:export", "generation:detail",
+                 "generation:export_search_ads",
                  "documents:save", "documents:restore", "generation:retry", "originality:check",
                  "originality:check_detail", "originality:reference",
                  "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",

@@ -264,3 +264,39 @@ def test_best_of_n_shows_the_candidate_that_passes_the_hard_filters(cast, queued
     assert v.choice["candidates"] == 3 and v.choice["chosen"] == 2 and v.choice["failed"] == []
     others = sorted(o["failed"][0] for o in v.choice["others"])
     assert others == ["leaves a placeholder", "leaves out the product's name"]
+
+
+# --- the page and the export ------------------------------------------------------------------
+
+def test_the_page_shows_each_slot_item_with_its_count_and_the_ads_export(cast, queued_job, client):
+    gen = queued_job(cast.alice_m, variants=2)
+    heads = ["=Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"]
+    descriptions = ["Waterproof leather Fernway boots that keep every trail dry.",
+                    "Order today: free returns if the fit is not right."]
+    _run(ItemEngine(lambda r: heads[r.key[3]] if _is_headline(r) else descriptions[r.key[3] - 3]), gen)
+    client.force_login(cast.alice)
+    ws = cast.alice_m.workspace_id
+    page = client.get(f"/w/{ws}/generations/{gen.pk}/").content.decode()
+    assert "Waterproof Leather" in page and "18/30" in page and "59/90" in page
+    assert "Export for Google Ads Editor" in page
+    response = client.get(f"/w/{ws}/generations/{gen.pk}/search-ads.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = [line.split(",") for line in response.content.decode().splitlines()]
+    assert rows[0][:4] == ["Campaign", "Ad group", "Ad type", "Headline 1"]
+    assert len(rows[0]) == 3 + 15 + 4 + 3 and len(rows) == 3
+    # a headline that a spreadsheet would run as a formula is defused
+    assert rows[1][3] == "'=Fernway Hiking Boots" and rows[1][4] == "Waterproof Leather"
+    assert rows[1][18] == descriptions[0]
+
+
+def test_only_a_search_ad_exports_to_google_ads_editor(cast, client, sent):
+    from copywriter.generation.services import generation_create
+    from tests.conftest import builtin_template
+
+    tpl = builtin_template("email/email-subject-lines.yaml")
+    fields = {k: str(v) for k, v in tpl.current.data["samples"][0].items()}
+    gen = generation_create(membership=cast.alice_m, template=tpl, tone="neutral", fields=fields,
+                            variants=1, per_minute_limit=False)
+    client.force_login(cast.alice)
+    response = client.get(f"/w/{cast.alice_m.workspace_id}/generations/{gen.pk}/search-ads.csv")
+    assert response.status_code == 400

@@ -9,6 +9,8 @@ urlpatterns = [
     path("w/<int:ws>/generations/<int:generation_id>/", views.detail, name="detail"),
     path("w/<int:ws>/generations/<int:generation_id>/retry/", views.retry, name="retry"),
     path("w/<int:ws>/generations/<int:generation_id>/cancel/", views.cancel, name="cancel"),
+    path("w/<int:ws>/generations/<int:generation_id>/search-ads.csv", views.export_search_ads,
+         name="export_search_ads"),
     path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/rate/", views.rate,
          name="rate"),
     path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/save/",

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from copywriter.core.types import MemberRequest
-from copywriter.generation import selectors, services
+from copywriter.generation import exports, selectors, services
 from copywriter.generation import voices as voice_services
 from copywriter.generation.models import BrandVoice
 from copywriter.generation.tones import TONES
@@ -38,7 +38,11 @@ def history(request: MemberRequest) -> HttpResponse:
 def detail(request: MemberRequest, generation_id: int) -> HttpResponse:
     gen = selectors.generation_get(workspace_id=request.membership.workspace_id,
                                    generation_id=generation_id)
-    context = {"gen": gen, "variants": list(gen.results.all()), "tone_label": _tone_label(gen.tone)}
+    variants = list(gen.results.all())
+    for v in variants:
+        v.slot_view = exports.slot_view(gen, v)  # type: ignore[attr-defined]
+    context = {"gen": gen, "variants": variants, "tone_label": _tone_label(gen.tone),
+               "ads_export": exports.is_search_ad(gen)}
     if request.htmx and request.htmx.target == "generation-status":
         response = render(request, "generation/detail.html#status", context)
         if not gen.is_active:
@@ -160,3 +164,18 @@ def voice_delete(request: MemberRequest, voice_id: int) -> HttpResponse:
     voice_services.voice_delete(membership=request.membership, voice=v)
     messages.success(request, f"Deleted the brand voice {v.name}.")
     return redirect("generation:voices", ws=request.membership.workspace_id)
+
+
+@workspace_member()
+@require_GET
+def export_search_ads(request: MemberRequest, generation_id: int) -> HttpResponse:
+    """The variants of a responsive search ad as a CSV that Google Ads Editor imports."""
+    gen = selectors.generation_get(workspace_id=request.membership.workspace_id,
+                                   generation_id=generation_id)
+    if not exports.is_search_ad(gen):
+        return HttpResponse("Only a search ad's variants export to Google Ads Editor.",
+                            status=400, content_type="text/plain")
+    response = HttpResponse(exports.search_ads_csv(gen, list(gen.results.filter(finished=True))),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="search-ads-{gen.pk}.csv"'
+    return response

@@ -25,3 +25,14 @@ document.addEventListener("htmx:afterRequest", function (event) {
   const form = event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
   if (form && event.detail.successful && event.detail.xhr.status === 200) form.dataset.dirty = "false";
 });
+// Live character counts for slot items the user edits in place ("27/30"; over the limit: red).
+document.addEventListener("input", function (event) {
+  const item = event.target.closest("[data-count-target]");
+  if (!item) return;
+  const badge = document.getElementById(item.dataset.countTarget);
+  if (!badge) return;
+  const n = item.innerText.trim().length;
+  const max = item.dataset.max ? parseInt(item.dataset.max, 10) : null;
+  badge.textContent = max ? n + "/" + max : String(n);
+  badge.classList.toggle("bad", max !== null && n > max);
+});
