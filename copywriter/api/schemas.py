@@ -66,12 +66,34 @@ class GenerationIn(Schema):
                                                    "latest facts the writer is given")
 
 
+class ClaimOut(Schema):
+    span: list[int] = Field(..., description="[start, end): character offsets into the text")
+    text: str
+    kind: str = Field(..., description="number, price, percentage, duration, quantity, date, "
+                                       "time, day, phone, guarantee, superlative, award, name, "
+                                       "contradiction or banned")
+    reason: str = Field(..., description='"not in the brief", "contradicts: 40-hour" or '
+                                         '"banned claim"')
+
+
+class ClaimsOut(Schema):
+    unsupported: int | None = Field(..., description="Claims the brief and the workspace's facts "
+                                                     "do not support; null: not checked")
+    checked: int | None = Field(..., description="Claims found in the text; null: not checked")
+    claims: list[ClaimOut] = Field([], description="The unsupported claims")
+    policy: str = Field("flag", description="flag (shown marked) or hide (written again)")
+    attempts: list[int | None] = Field([], description="Unsupported claims in each attempt")
+    shown_flagged: bool = Field(False, description="Every attempt had an unsupported claim")
+    error: str = ""
+
+
 class VariantOut(Schema):
     index: int
     text: str
     finished: bool
     tokens: int
     originality: dict[str, Any] | None = None
+    claims: ClaimsOut | None = Field(None, description="The claims check; null until checked")
 
 
 class GenerationOut(Schema):

@@ -20,27 +20,10 @@ import yaml
 from copywriter.catalog.slots import FormatResult, check_slots
 from copywriter.catalog.slots import resolve as _resolve
 
+# One normaliser and one reader of numbers for the eval and the claims check shown to users.
+from copywriter.claims.check import contains, norm, read_numbers  # noqa: F401
+
 # --- text normalisation ----------------------------------------------------------------------
-
-_DASHES = re.compile(r"[\u2010-\u2015\u2212-]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def norm(text: str) -> str:
-    """Lower case, curly quotes straight, dashes and runs of white space as one space, '&' as
-    'and': "Ember & Oak" matches "ember and oak", "40-hour" matches "40 hour"."""
-    text = text.translate(_QUOTES).lower().replace("&", " and ")
-    text = _DASHES.sub(" ", text)
-    return " ".join(text.split())
-
-
-def contains(text: str, phrase: str) -> bool:
-    """Whole-word, normalised containment of ``phrase`` in ``text``; a plural "s"/"es" on the
-    last word counts ("hot tub" is in "hot tubs")."""
-    p = norm(phrase)
-    if not p:
-        return False
-    return re.search(r"(?<![\w])" + re.escape(p) + r"(?:e?s)?(?![\w])", norm(text)) is not None
 
 
 def words(text: str) -> list[str]:
@@ -95,62 +78,16 @@ def check_format(text: str, rules: Mapping[str, Any] | None,
 
 # --- numbers not in the brief ----------------------------------------------------------------
 
-_UNITS = {"", "k", "m", "bn", "kg", "g", "km", "cm", "mm", "ml", "l", "s", "h", "hr", "hrs",
-          "min", "mins", "st", "nd", "rd", "th", "x", "p", "mph", "lm", "gb", "tb", "mb",
-          "ft", "oz", "lb", "lbs", "yr", "yrs", "am", "pm", "c", "f", "w", "kw", "kwh"}
-_MULTIPLIER = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
-_NUMBER = re.compile(r"(?<![\w.,])[$£€#]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?([a-zA-Z]*)")
-_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-          "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-          "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "million": 1_000_000,
-          "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-          "eighth": 8, "ninth": 9, "tenth": 10, "dozen": 12, "half": 50}
-# "one" and ordinals like "second" are ordinary words ("one of our", "a second look"); they
-# count only before a unit: "one hour", "second floor" are claims.
-_UNIT_WORDS = r"(?:minute|hour|day|week|month|year|percent|pound|dollar|euro|floor|bedroom|" \
-              r"bathroom|room|star|mile|metre|meter|kilo|gram|litre|liter|seat|cover|person|people)s?"
-_AMBIGUOUS = {"one": 1, "second": 2, "half": 50}
-_SPELLED = re.compile(r"\b(" + "|".join(sorted({*_SMALL, "one"}, key=len, reverse=True))
-                      + r")(?:[\s-]+(" + _UNIT_WORDS + r"))?\b", re.IGNORECASE)
-# Structure, not claims: list numbering, "Headline 2:", time codes and a script's beat ranges.
-_STRUCTURE = re.compile(
-    r"(?im)^\s*\d{1,2}[.)]\s|\b(?:option|version|variant|headline|description|title|bullet|"
-    r"post|line|beat|scene|slide|step|tip|part|subject line|preheader|subtitle|callout)s?\s*#?\d{1,2}\b"
-    r"|\b\d{1,2}:\d{2}\b|\b\d{1,3}\s*(?:s|sec|secs|seconds)?\s*[-–]\s*\d{1,3}\s*(?:s|sec|secs|seconds)\b")
-
-
-def _values(text: str) -> list[tuple[str, set[float]]]:
-    """Each number stated in ``text`` with the values it may stand for."""
-    out: list[tuple[str, set[float]]] = []
-    masked = _STRUCTURE.sub(lambda m: " " * len(m.group(0)), text)
-    for m in _NUMBER.finditer(masked):
-        whole, frac, unit = m.group(1), m.group(2), m.group(3).lower()
-        if unit not in _UNITS:
-            continue  # an identifier such as "3D" or "B2B", not a quantity
-        value = float(whole.replace(",", "") + (f".{frac}" if frac else ""))
-        vals = {value}
-        if unit in _MULTIPLIER:
-            vals.add(value * _MULTIPLIER[unit])
-        out.append((m.group(0), vals))
-    for m in _SPELLED.finditer(masked):
-        word, unit = m.group(1).lower(), m.group(2)
-        if word in _AMBIGUOUS and not unit:
-            continue
-        value = float(_AMBIGUOUS.get(word, _SMALL.get(word, 0)))
-        out.append((m.group(0), {value}))
-    return out
-
-
 def invented_numbers(text: str, *, brief: str) -> list[str]:
     """Numbers, prices, percentages and durations the variant states (in digits or words: "four
     hours") whose value appears nowhere in the brief. Matched by value, not unit: "35 pounds" in
-    the brief covers "£35"; a "40-hour" claim next to a brief's "40%" goes unnoticed."""
-    allowed: set[float] = set()
-    for _, vals in _values(brief):
-        allowed |= vals
-    return [raw.strip() for raw, vals in _values(text) if not vals & allowed]
+    the brief covers "£35"; a "40-hour" claim next to a brief's "40%" goes unnoticed (the claims
+    check, ``copywriter.claims.check``, which reads numbers with the same reader, tells units
+    apart)."""
+    allowed: set[object] = set()
+    for n in read_numbers(brief):
+        allowed |= n.values
+    return [n.core.strip() for n in read_numbers(text) if not n.values & allowed]
 
 
 # --- product, facts, keyword -----------------------------------------------------------------

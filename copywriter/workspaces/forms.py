@@ -1,12 +1,18 @@
 from django import forms
 
 from copywriter.accounts.services import reject_control_characters
-from copywriter.workspaces.models import Role
+from copywriter.workspaces.models import Role, Workspace
 
 
 class WorkspaceForm(forms.Form):
     # The name goes into invitation email subjects: a line break there fails the email.
     name = forms.CharField(max_length=100, validators=[reject_control_characters])
+    claims_policy = forms.ChoiceField(
+        choices=Workspace._meta.get_field("claims_policy").choices, label="Unsupported claims",
+        required=False,  # left out: unchanged
+        help_text="A variant that states something your brief and facts do not (a number, a "
+                  "name, a guarantee, a superlative) is shown with the claim marked, or written "
+                  "again (at most twice) and shown marked only if every attempt had one.")
 
 
 class InviteForm(forms.Form):

@@ -45,6 +45,20 @@ def workspace_rename(*, membership: Membership, name: str) -> Workspace:
     return ws
 
 
+def workspace_set_claims_policy(*, membership: Membership, policy: str) -> Workspace:
+    """What the worker does with a variant that makes a claim the brief and the workspace's
+    facts do not support: "flag" shows it marked, "hide" writes it again (bounded)."""
+    if not membership.is_owner:
+        raise PermissionDenied("Only owners can change what happens to unsupported claims.")
+    allowed = dict(Workspace._meta.get_field("claims_policy").choices or [])
+    if policy not in allowed:
+        raise ValidationError(f"Unsupported claims: choose one of {', '.join(allowed)}.")
+    ws = membership.workspace
+    ws.claims_policy = policy
+    ws.save(update_fields=["claims_policy"])
+    return ws
+
+
 def _one_line(text: str) -> str:
     """Names stored before control characters were refused may still hold them; a header with a
     line break is refused by Django (BadHeaderError), so the subject gets spaces instead."""

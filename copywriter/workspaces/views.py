@@ -132,9 +132,14 @@ def leave(request: MemberRequest) -> HttpResponse:
 @workspace_member(Role.OWNER)
 @require_http_methods(["GET", "POST"])
 def settings_view(request: MemberRequest) -> HttpResponse:
-    form = WorkspaceForm(request.POST or None, initial={"name": request.membership.workspace.name})
+    ws = request.membership.workspace
+    form = WorkspaceForm(request.POST or None, initial={"name": ws.name,
+                                                        "claims_policy": ws.claims_policy})
     if request.method == "POST" and form.is_valid():
         services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
+        if form.cleaned_data["claims_policy"]:
+            services.workspace_set_claims_policy(membership=request.membership,
+                                                 policy=form.cleaned_data["claims_policy"])
         messages.success(request, "Saved.")
         return redirect("workspaces:settings", ws=request.membership.workspace_id)
     status = 400 if request.method == "POST" else 200
