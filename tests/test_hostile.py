@@ -180,6 +180,12 @@ class World:
                                                      report={"verdict": "original", "matches": []})
         self.token = token_create(membership=cast.alice_m, name="seed", role="editor").token
         self.keywords = KeywordList.objects.create(workspace=cast.ws, name="seed", keywords=["seed"])
+        from copywriter.facts.models import FactSheet, FactSheetVersion
+
+        self.sheet = FactSheet.objects.create(workspace=cast.ws, name="seed", head_number=2)
+        for number in (1, 2):
+            FactSheetVersion.objects.create(sheet=self.sheet, number=number, name="seed",
+                                            facts=["seed"], author=cast.bob)
 
     def write(self, p: str) -> None:
         """Put ``p`` into every field, as the app's own size limits would leave it."""
@@ -210,6 +216,12 @@ class World:
         type(self.token).objects.filter(pk=self.token.pk).update(name=p[:80])
         type(self.keywords).objects.filter(pk=self.keywords.pk).update(name=p[:80],
                                                                        keywords=[p[:80]])
+        from copywriter.facts.models import FactSheet, FactSheetVersion
+
+        FactSheet.objects.filter(pk=self.sheet.pk).update(name=p[:120])
+        FactSheetVersion.objects.filter(sheet=self.sheet).update(
+            name=p[:120], facts=[p[:300], "seed"], approved=[p[:300]], banned=[p[:300]])
+        FactSheetVersion.objects.filter(sheet=self.sheet, number=1).update(facts=[p[:300]])
         # QuerySet.update() skips the signals that tell the page cache: forget what it kept.
         from copywriter.core import pagecache
 
@@ -264,6 +276,14 @@ class World:
              {"name": p, "role": "owner-ish"}, {}),
             ("keyword lists", "GET", reverse("seo:lists", args=[ws]), {}, {}),
             ("seo panel", "GET", reverse("seo:document_panel", args=[ws, d]), {}, hx),
+            ("fact sheets", "GET", reverse("facts:list", args=[ws]), {}, {}),
+            ("fact sheet", "GET", reverse("facts:edit", args=[ws, self.sheet.pk]), {}, {}),
+            ("fact sheet version", "GET", reverse("facts:version", args=[ws, self.sheet.pk, 2]),
+             {}, {}),
+            ("fact sheet stale edit (409)", "POST", reverse("facts:edit", args=[ws, self.sheet.pk]),
+             {"name": p, "kind": "product", "facts": p, "base_number": 1}, {}),
+            ("fact sheet suggestions", "GET", reverse("facts:suggest", args=[ws]),
+             {"product": p[:300]}, hx),
         ]
 
 
@@ -276,6 +296,7 @@ def _render(client: Client, method: str, url: str, data: dict, headers: dict):
 def test_hostile_strings_render_inert_on_every_page(cast, ad_template, monkeypatch):
     monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: None)
     monkeypatch.setattr("copywriter.originality.services._enqueue", lambda *a, **k: None)
+    monkeypatch.setattr("copywriter.facts.services._enqueue", lambda *a, **k: None)
     world = World(cast, ad_template)
     client = client_for(cast.alice)
     benign = "Benign text"
