@@ -607,10 +607,10 @@ def _candidates(text: str, support: _Support, banned: Sequence[str]) -> list[Cla
                 break
     for m in _DAY.finditer(text):
         day = m.group(1).lower()
-        same = [d for d in support.days if d[0] == day]
-        other = [d for d in support.days if d[0] != day]
-        reason = "" if same else f"contradicts: {other[0][1]}" if other else NOT_IN_SUPPORT
-        found.append(Claim(m.start(), m.end(), m.group(0), "day", bool(same), reason))
+        same_day = [d for d in support.days if d[0] == day]
+        other_day = [d for d in support.days if d[0] != day]
+        reason = "" if same_day else f"contradicts: {other_day[0][1]}" if other_day else NOT_IN_SUPPORT
+        found.append(Claim(m.start(), m.end(), m.group(0), "day", bool(same_day), reason))
     for n in read_numbers(text):
         claim = _number_claim(n, text, support)
         found.append(claim if n.unit != "rank" else Claim(
