@@ -333,6 +333,18 @@ def test_suggestions_by_vector_are_nearest_first_and_skip_sheets_not_embedded(
     assert services.suggest(workspace_id=cast.other.pk, text="something else").sheets == []
 
 
+def test_briefs_embedded_for_suggestions_are_capped_per_workspace_and_minute(cast, no_broker,
+                                                                             monkeypatch):
+    monkeypatch.setattr(services, "QUERY_EMBEDS_PER_MINUTE", 3)
+    for i in range(6):
+        found = services.suggest(workspace_id=cast.ws.pk, text=f"brief number {i}")
+        assert found.method == "words"
+    services.suggest(workspace_id=cast.ws.pk, text="brief number 0")  # the same brief: no new ask
+    assert [args[0] for args in no_broker] == ["embed_query"] * 3
+    services.suggest(workspace_id=cast.other.pk, text="brief number 0")  # another workspace's own
+    assert len(no_broker) == 4
+
+
 def test_api_create_read_update_with_stale_edit_and_generate(cast, ad_template, sent, no_broker):
     secret = token(cast.bob_m)
     response = api(secret, "POST", "/api/v1/facts", {

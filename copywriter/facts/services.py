@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.accounts.services import reject_control_characters
+from copywriter.core.counters import bump
 from copywriter.facts.models import FactSheet, FactSheetVersion, Kind
 from copywriter.workspaces.models import Membership, Workspace
 
@@ -32,6 +33,9 @@ PROMPT_BLOCK_MAX_CHARS = 2_000
 # of embeddings waits behind the generations in the same queue.
 LOW_PRIORITY = 9
 QUERY_VECTOR_SECONDS = 3600
+# Briefs a workspace may have embedded for suggestions each minute (each form change can ask for
+# one); past it, suggestions rank by shared words until the next minute.
+QUERY_EMBEDS_PER_MINUTE = 30
 
 
 class FactsError(Exception):
@@ -338,7 +342,9 @@ def suggest(*, workspace_id: int, text: str, k: int = 3,
         key = query_key(workspace_id, text)
         try:
             vector = cache.get(f"facts-query-vec:{key}")
-            if vector is None and cache.add(f"facts-query-pending:{key}", 1, timeout=60):
+            if (vector is None and cache.add(f"facts-query-pending:{key}", 1, timeout=60)
+                    and bump(f"facts-query-rate:{workspace_id}:{timezone.now():%Y%m%d%H%M}",
+                             timeout=120) <= QUERY_EMBEDS_PER_MINUTE):
                 cache.set(f"facts-query-in:{key}", text, timeout=300)
                 _enqueue("embed_query", key)
         except Exception:  # no cache: words only
