@@ -395,3 +395,13 @@ def test_a_bulk_run_gives_every_row_the_facts_chosen_when_it_was_made(
     assert len(gens) == 2
     assert all(g.facts == run.facts and g.prompt.startswith("Facts: Upper: full-grain leather;")
                for g in gens)
+
+
+def test_embeddings_go_to_the_workers_with_torch_at_the_lowest_priority(monkeypatch, settings):
+    from copywriter.facts import tasks
+
+    calls: list[dict] = []
+    monkeypatch.setattr(tasks.embed_version, "apply_async", lambda **kw: calls.append(kw))
+    services._enqueue("embed_version", 5)
+    assert calls[0]["args"] == [5] and calls[0]["priority"] == 9
+    assert settings.CELERY_TASK_ROUTES["facts.*"]["queue"] == settings.GENERATION_QUEUE
