@@ -592,16 +592,21 @@ def get_engine() -> Engine:
     """The worker's engine, loaded on first use and kept for the life of the process."""
     started = time.monotonic()
     torch.set_num_threads(int(os.environ.get("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)))
-    engine = Engine(os.environ.get("COPYWRITER_MODEL_PATH") or None)
-    from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8
+    from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8, serving_model_path
+
+    # COPYWRITER_MODEL_PATH, else the base with the task adapter merged in (made if missing or
+    # stale), else the base.
+    engine = Engine(serving_model_path())
 
     if int8_wanted(os.environ.get("COPYWRITER_INT8"), engine.device):
         quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)
-    from copywriter.ml.paths import adapters_dir
+    from copywriter.ml.paths import TASK_ADAPTER, adapters_dir
 
-    # "name.tmp" folders are adapters being written by a training run right now.
+    # "name.tmp" folders are adapters being written by a training run right now; the task
+    # adapter is in the weights already (merged), never stacked.
     shipped = {p.name: p for p in sorted(adapters_dir().glob("*"))
-               if "." not in p.name and (p / "adapter_model.safetensors").exists()}
+               if "." not in p.name and p.name != TASK_ADAPTER
+               and (p / "adapter_model.safetensors").exists()}
     if shipped:
         engine.set_adapters(shipped)
     log.info("engine ready on %s in %.1fs with adapters %s", engine.device,

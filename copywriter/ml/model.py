@@ -8,9 +8,11 @@ the state dict in and saves that (and the tokenizer) to the cache, which loads i
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from copywriter.ml.paths import gguf_path, model_cache_dir
+from copywriter.ml.paths import gguf_path, merged_model_dir, model_cache_dir, task_adapter_dir
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -82,17 +84,111 @@ def load_tokenizer(path: str | None = None) -> PreTrainedTokenizerBase:
     return tok
 
 
-def load_base_model(path: str | None = None, device: str | None = None) -> Any:
-    """A fresh base model (callers cache it: see ``engine.get_engine``)."""
+def load_base_model(path: str | None = None, device: str | None = None,
+                    dtype: torch.dtype | None = None) -> Any:
+    """A fresh base model (callers cache it: see ``engine.get_engine``); ``dtype`` overrides the
+    device's own (training keeps fp32 weights on CUDA too and uses autocast)."""
     source = Path(path) if path else convert_gguf()
-    dev, dtype = pick_device()
+    dev, dev_dtype = pick_device()
     if device:
         dev = device
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+        dev_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or dev_dtype)
     model = model.to(dev)  # type: ignore[arg-type]
     model.eval()
     return model
+
+
+def merge_lora(model: nn.Module, adapter_dir: Path) -> int:
+    """Fold a peft LoRA adapter into the model's weights, in place: ``W += B @ A * alpha / r`` on
+    every projection the adapter targets (computed in fp32). Returns how many were merged."""
+    from copywriter.ml.lora import read_peft_adapter
+
+    adapter = read_peft_adapter(adapter_dir)
+    for path, (a, b) in adapter.tensors.items():  # a: (in, r), b: (r, out)
+        try:
+            layer = model.get_submodule(path)
+        except AttributeError:
+            raise ValueError(f"{adapter_dir}: the model has no layer {path}") from None
+        if not isinstance(layer, nn.Linear):
+            raise ValueError(f"{adapter_dir}: {path} is not a plain Linear layer")
+        delta = (a.float() @ b.float()).T * adapter.scale  # (out, in), as the weight
+        if delta.shape != layer.weight.shape:
+            raise ValueError(f"{adapter_dir}: {path} is {tuple(delta.shape)} in the adapter but "
+                             f"{tuple(layer.weight.shape)} in the model (another base model?)")
+        with torch.no_grad():
+            layer.weight += delta.to(device=layer.weight.device, dtype=layer.weight.dtype)
+    return len(adapter.tensors)
+
+
+def adapter_hash(adapter_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        digest.update((adapter_dir / name).read_bytes())
+    return digest.hexdigest()
+
+
+MERGED_RECORD = "merged.json"
+
+
+def _merge_record(base: Path, adapter_dir: Path) -> dict[str, Any]:
+    weights = (base / "model.safetensors").stat()
+    return {"adapter_hash": adapter_hash(adapter_dir), "base": str(base),
+            "base_weights": [weights.st_size, weights.st_mtime_ns]}
+
+
+def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = None,
+                       target: Path | None = None, force: bool = False
+                       ) -> tuple[Path | None, bool]:
+    """The base with the task adapter merged in: (its folder, whether it was merged just now).
+
+    Merged again only when the adapter (or the base cache) is not the one ``merged.json``
+    records. Without a task adapter: (None, False), and a merged folder left from an adapter
+    since removed is deleted, so nothing serves it. Atomic like ``convert_gguf``.
+    """
+    base = base or convert_gguf()
+    adapter_dir = adapter_dir or task_adapter_dir()
+    target = target or merged_model_dir()
+    if not (adapter_dir / "adapter_model.safetensors").exists():
+        if target.exists():
+            log.info("no task adapter at %s: removing the merged model %s", adapter_dir, target)
+            shutil.rmtree(target)
+        return None, False
+    record = _merge_record(base, adapter_dir)
+    recorded = target / MERGED_RECORD
+    if not force and recorded.exists():
+        saved = json.loads(recorded.read_text())
+        if {k: saved.get(k) for k in record} == record:
+            return target, False
+    log.info("merging the task adapter %s into %s", adapter_dir, target)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    merged = merge_lora(model, adapter_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    model.save_pretrained(tmp, safe_serialization=True)
+    for f in base.iterdir():  # the tokenizer and chat template, as they are
+        if f.is_file() and not (tmp / f.name).exists() and f.name != "source.json":
+            shutil.copy2(f, tmp / f.name)
+    (tmp / MERGED_RECORD).write_text(json.dumps({**record, "layers": merged}, indent=2) + "\n")
+    if target.exists():
+        shutil.rmtree(target)
+    try:
+        tmp.rename(target)
+    except OSError:  # another worker merged the same adapter at the same moment
+        if not (target / MERGED_RECORD).exists():
+            raise
+        shutil.rmtree(tmp)
+    return target, True
+
+
+def serving_model_path() -> str:
+    """The model the worker serves: ``COPYWRITER_MODEL_PATH`` when set (it overrides everything),
+    else the base with the task adapter merged in when there is one, else the base."""
+    forced = os.environ.get("COPYWRITER_MODEL_PATH")
+    if forced:
+        return forced
+    merged, _fresh = merge_task_adapter()
+    return str(merged or convert_gguf())
 
 
 # What int8 weights are worth here is in docs/int8.md (bench/int8.py, eval_tones).

@@ -37,6 +37,21 @@ def adapters_dir() -> Path:
     return Path(os.environ.get("COPYWRITER_TONE_ADAPTERS", BASE_DIR / "adapters"))
 
 
+# The task adapter (manage.py train_task) lives beside the tones but is never stacked: it is
+# merged into the base weights (manage.py prepare_model) and the engine loads the merged model.
+TASK_ADAPTER = "task"
+
+
+def task_adapter_dir() -> Path:
+    return adapters_dir() / TASK_ADAPTER
+
+
+def merged_model_dir() -> Path:
+    """The base model with the task adapter merged in, beside the base cache."""
+    base = model_cache_dir()
+    return base.with_name(f"{base.name}-{TASK_ADAPTER}")
+
+
 def workspace_adapters_dir() -> Path:
     return Path(os.environ.get("COPYWRITER_ADAPTER_DIR", data_dir() / "adapters"))
 
