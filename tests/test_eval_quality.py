@@ -133,7 +133,7 @@ def test_a_brief_whose_fact_is_not_in_its_fields_is_refused(tmp_path, db):
 
 
 def test_unknown_path_and_tone_are_clear_errors(brief_file, db):
-    with pytest.raises(CommandError, match="unknown path.*registered: current"):
-        _run("--briefs", str(brief_file), "--paths", "slots")
+    with pytest.raises(CommandError, match="unknown path.*registered: best3, current, single, slots"):
+        _run("--briefs", str(brief_file), "--paths", "nonesuch")
     with pytest.raises(CommandError, match="unknown tone"):
         _run("--briefs", str(brief_file), "--tones", "grumpy")

@@ -72,7 +72,8 @@ class TemplateVersion(models.Model):
             key = (self.pk, self.content_hash)
             cached = _SPECS.get(key) if self.pk else None
             if cached is None:
-                cached = parse_template(self.data, source=f"template version {self.pk}")
+                cached = parse_template(self.data, source=f"template version {self.pk}",
+                                        check_sample=False)
                 if self.pk:
                     if len(_SPECS) >= 4096:
                         _SPECS.clear()

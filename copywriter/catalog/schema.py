@@ -379,8 +379,11 @@ def _longest_value(f: Field) -> int:
 
 
 def parse_template(data: Any, *, source: str, expected_id: str | None = None,
-                   expected_category: str | None = None) -> PromptTemplate:
-    """Validate one template mapping; raise ``TemplateInvalid`` listing every problem."""
+                   expected_category: str | None = None, check_sample: bool = True) -> PromptTemplate:
+    """Validate one template mapping; raise ``TemplateInvalid`` listing every problem.
+
+    ``check_sample``: the sample output must satisfy the template's slots. An authoring rule
+    (files, the template editor, restores); a version already stored is read without it."""
     errors: list[str] = []
     if not isinstance(data, dict):
         raise TemplateInvalid(source, ["the file must hold a YAML mapping"])
@@ -517,7 +520,7 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
     if not isinstance(sample_output, str) or not sample_output.strip():
         errors.append("sample_output must be a non-empty example of good output")
         sample_output = ""
-    elif slots and samples and isinstance(samples[0], dict):
+    elif check_sample and slots and samples and isinstance(samples[0], dict):
         try:
             read = check_slots(sample_output, slots, {k: str(v) for k, v in samples[0].items()})
         except (ValueError, TypeError) as exc:

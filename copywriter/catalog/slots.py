@@ -109,10 +109,15 @@ def content_lines(text: str, *, labels: Sequence[str] = ()) -> list[str]:
     for raw in text.splitlines():
         line = clean_item(raw)
         if not line or (_SECTION_LABEL.match(line)
-                        and re.sub(r"\s*\d*\s*:$", "", line).lower() not in keep):
+                        and _bare_label(line) not in keep):
             continue
         out.append(line)
     return out
+
+
+def _bare_label(line: str) -> str:
+    """ "Headline 2:" -> "headline" (string methods: no regex to backtrack on long lines)."""
+    return line.rstrip().removesuffix(":").rstrip().rstrip("0123456789").rstrip().lower()
 
 
 def clean_item(raw: str) -> str:

@@ -269,7 +269,7 @@ def snapshot(versions: Sequence[FactSheetVersion]) -> dict[str, Any]:
 
 def _items(lines: Iterable[str]) -> list[str]:
     # "Waterproof." + "; " would read ".;": items end without their own full stop.
-    return [re.sub(r"[\s.;]+$", "", " ".join(str(line).split())) for line in lines]
+    return [" ".join(str(line).split()).rstrip(" .;") for line in lines]
 
 
 def prompt_block(snap: dict[str, Any], *, max_chars: int = PROMPT_BLOCK_MAX_CHARS) -> str:

@@ -130,9 +130,11 @@ def fit(item: str, slot: Mapping[str, Any], fields: Mapping[str, Any]) -> str | 
     _, most = char_limits(slot, fields)
     if most is None or len(item) <= most:
         return None
-    cuts = [m.start() for m in re.finditer(r"\s*(?:[,;:.|]|\s[-–—]\s)", item) if 0 < m.start() <= most]
+    cuts = [m.start() for m in re.finditer(r"[,;:.|]|\s[-–—]\s", item) if 0 < m.start() <= most + 1]
     for cut in reversed(cuts):
         head = item[:cut].rstrip(" ,;:-–—|")
+        if len(head) > most:
+            continue
         words = head.split()
         if len(words) >= 3 and words[-1].lower() not in _TAIL_WORDS:
             if slot.get("end_punctuation") == "required":

@@ -47,7 +47,7 @@ _STRUCTURAL = re.compile(
     r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s*[,:]|\s+(?:up|off|of|step|tip))",
     re.IGNORECASE)
 _QUOTED = re.compile(r'"([^"\n]{1,120})"')
-_AFTERWORD = re.compile(r"\n\s*(?:note:|notes:|this (?:ad|copy|email|post) )", re.IGNORECASE)
+_AFTERWORD = ("note:", "notes:", "this ad ", "this copy ", "this email ", "this post ")
 
 
 @dataclass
@@ -132,9 +132,11 @@ def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate]) 
             ex.problems += [f"slots: {f}" for f in read_back.failures]
         elif not tpl.min_words * (1 - WORD_SLACK) <= n <= tpl.max_words * (1 + WORD_SLACK):
             ex.problems.append(f"{n} words; the template asks for {tpl.min_words}-{tpl.max_words}")
-        if _PREAMBLE.match(text) or _AFTERWORD.search(text):
+        later = [line.strip().lower() for line in text.splitlines()[1:]]
+        if _PREAMBLE.match(text) or any(line.startswith(_AFTERWORD) for line in later):
             ex.problems.append("a preamble or a note about the copy, not copy")
-        ex.problems += [f"placeholder {p}" for p in placeholders(text)]
+        # A blank the prompt itself asks for ("sign off as [Name]") is the template's, not a slip.
+        ex.problems += [f"placeholder {p}" for p in placeholders(text) if p not in prompt]
         values = [v for v in ex.fields.values() if v]
         masked = _STRUCTURAL.sub(lambda m: " " * len(m.group(0)), text)
         nums = invented_numbers(masked, brief="\n".join(values + [prompt]))
