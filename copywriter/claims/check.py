@@ -26,31 +26,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from copywriter.core.text import contains, norm  # noqa: F401  (one normaliser for all text checks)
+
 NOT_IN_SUPPORT = "not in the brief"
 BANNED = "banned claim"
-
-# --- text normalisation ----------------------------------------------------------------------
-
-_DASHES = re.compile(r"[\u2010-\u2015\u2212-]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def norm(text: str) -> str:
-    """Lower case, curly quotes straight, dashes and runs of white space as one space, '&' as
-    'and': "Ember & Oak" matches "ember and oak", "40-hour" matches "40 hour"."""
-    text = text.translate(_QUOTES).lower().replace("&", " and ")
-    text = _DASHES.sub(" ", text)
-    return " ".join(text.split())
-
-
-def contains(text: str, phrase: str) -> bool:
-    """Whole-word, normalised containment of ``phrase`` in ``text``; a plural "s"/"es" on the
-    last word counts ("hot tub" is in "hot tubs")."""
-    p = norm(phrase)
-    if not p:
-        return False
-    return re.search(r"(?<![\w])" + re.escape(p) + r"(?:e?s)?(?![\w])", norm(text)) is not None
-
 
 # --- numbers ---------------------------------------------------------------------------------
 

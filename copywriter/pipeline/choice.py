@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copywriter.claims.check import check_claims
+from copywriter.core.text import contains, echoed_instructions, placeholders
 from copywriter.pipeline.slots import keyword_of, similar
-from copywriter.quality.checks import contains, echoed_instructions, placeholders
 
 WEIGHTS = {"facts": 2.0, "keyword": 1.0, "product": 0.5, "fluency": 0.5, "distinct": 0.5,
            "claims": -1.0}

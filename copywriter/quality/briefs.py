@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from copywriter.quality.checks import contains, norm, words
+from copywriter.core.text import contains, norm, words
 
 BRIEFS_PATH = Path(__file__).resolve().parents[2] / "data" / "quality" / "briefs.jsonl"
 SPLITS = ("tune", "heldout")

@@ -21,14 +21,8 @@ from copywriter.catalog.slots import FormatResult, check_slots
 from copywriter.catalog.slots import resolve as _resolve
 
 # One normaliser and one reader of numbers for the eval and the claims check shown to users.
-from copywriter.claims.check import contains, norm, read_numbers  # noqa: F401
-
-# --- text normalisation ----------------------------------------------------------------------
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+(?:['’][^\W_]+)*", text)
-
+from copywriter.claims.check import read_numbers  # noqa: F401
+from copywriter.core.text import contains, echoed_instructions, norm, placeholders, words  # noqa: F401
 
 # --- format rules ----------------------------------------------------------------------------
 
@@ -104,65 +98,6 @@ def facts_carried(text: str, facts: Sequence[Mapping[str, Any]]) -> list[bool]:
 def uses_keyword(text: str, keyword: str | None) -> bool | None:
     """The exact phrase (case, dashes and spacing aside); close variants do not count."""
     return None if not keyword else contains(text, keyword)
-
-
-# --- placeholders ----------------------------------------------------------------------------
-
-_PLACEHOLDER_NOUNS = {
-    "name", "names", "company", "business", "brand", "product", "service", "link", "url",
-    "website", "date", "time", "phone", "number", "email", "address", "location", "city", "price",
-    "discount", "code", "cta", "title", "amount", "percentage", "x", "n", "logo", "image", "the",
-    "of", "here", "first", "last", "full", "contact", "details", "offer", "event", "day",
-}
-_PLACEHOLDER_START = re.compile(
-    r"^(insert|add|enter|your|customer|recipient|client|prospect|company|first name|last name)\b")
-_BRACKETED = re.compile(r"\[([^\[\]\n]{1,60})\]|<([^<>\n]{1,60})>|\{\{?\s*([^{}\n]{1,60}?)\s*\}?\}")
-_FILLER = re.compile(r"(?<![\w])(?:[$£€]\s?)?(?:XX+|xx+)(?:[%.,]\d*)?(?![\w])|lorem ipsum",
-                     re.IGNORECASE)
-
-
-def placeholders(text: str) -> list[str]:
-    """Blanks left for someone to fill: "[Your Name]", "[Company]", "{name}", "<insert link>",
-    "XX%". Bracketed copy that is not a blank ("[Tap the link]" as a script's on-screen text)
-    does not count."""
-    found = []
-    for m in _BRACKETED.finditer(text):
-        inner = (m.group(1) or m.group(2) or m.group(3) or "").strip()
-        low = inner.lower()
-        if m.group(3) is not None and re.fullmatch(r"[A-Za-z_][\w .]*", inner):
-            found.append(m.group(0))  # {name} / {{ name }}
-        elif _PLACEHOLDER_START.match(low) or (
-                low and set(re.findall(r"[a-z]+", low)) <= _PLACEHOLDER_NOUNS
-                and re.search(r"[a-z]", low)):
-            found.append(m.group(0))
-    found += [m.group(0) for m in _FILLER.finditer(text)]
-    return found
-
-
-# --- echoed instructions ---------------------------------------------------------------------
-
-SHINGLE = 5  # consecutive words of instruction text that count as an echo
-
-
-def _shingles(tokens: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
-
-
-def echoed_instructions(text: str, *, prompt: str, field_values: Sequence[str]) -> list[str]:
-    """Instruction sentences of the prompt that the output repeats: a sentence counts when
-    ``SHINGLE`` of its words in a row (outside the field values, which the copy may well
-    repeat) appear in the output in the same order."""
-    instruction = prompt
-    for value in sorted((v for v in field_values if v and str(v).strip()), key=len, reverse=True):
-        instruction = instruction.replace(str(value), "\n")
-    out_tokens = words(norm(text))
-    out_shingles = _shingles(out_tokens, SHINGLE)
-    echoed = []
-    for sentence in re.split(r"(?<=[.!?:])\s+|\n+", instruction):
-        tokens = words(norm(sentence))
-        if len(tokens) >= SHINGLE and _shingles(tokens, SHINGLE) & out_shingles:
-            echoed.append(sentence.strip())
-    return echoed
 
 
 # --- everything at once ----------------------------------------------------------------------

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from copywriter.catalog.schema import PromptError, PromptTemplate, load_library, validate_values
 from copywriter.catalog.slots import check_slots
-from copywriter.quality.checks import echoed_instructions, invented_numbers, norm, placeholders, words
+from copywriter.core.text import echoed_instructions, norm, placeholders, words
+from copywriter.quality.checks import invented_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS_DIR = ROOT / "data" / "tasks"
