@@ -300,3 +300,36 @@ def test_only_a_search_ad_exports_to_google_ads_editor(cast, client, sent):
     client.force_login(cast.alice)
     response = client.get(f"/w/{cast.alice_m.workspace_id}/generations/{gen.pk}/search-ads.csv")
     assert response.status_code == 400
+
+
+def test_label_lines_instructions_brackets_and_cut_rows_are_not_items():
+    from copywriter.pipeline.slots import complete_part, not_copy
+
+    slot = AD_SLOTS[1]
+    assert read_item("A well-crafted description:\nFree returns on every pair.", slot) == \
+        "Free returns on every pair."
+    assert not_copy("Write a page that showcases the jackets") == "an instruction, not copy"
+    assert not_copy("Shop at [SALE] today") == "has a bracketed blank"
+    assert not_copy("Free returns on every pair") == ""
+    # a row that ran out of tokens keeps only what ends at a phrase boundary
+    assert complete_part("Waterproof leather, made from a high-quality") == "Waterproof leather"
+    assert complete_part("made from a high-quality") == ""
+
+
+def test_the_writer_sees_the_templates_own_sample_item_and_may_not_copy_it(cast, queued_job):
+    gen = queued_job(cast.alice_m)
+    sample = gen.template_version.data["sample_output"].splitlines()
+
+    def write(r):  # the first try of each headline copies the example it was shown
+        example = r.prompt.split("(do not reuse its facts):\n", 1)[1].split("\n", 1)[0]
+        if _is_headline(r) and r.key[4] == 0:
+            return example
+        return (["Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"][r.key[3]]
+                if _is_headline(r) else "Free returns on Fernway boots, every pair.")
+
+    engine = ItemEngine(write)
+    _run(engine, gen)
+    assert sample[0] in engine.requests[0].prompt
+    heads = Generation.objects.get(pk=gen.pk).results.get().slots["headline"]
+    assert heads == ["Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"]
+    assert not set(heads) & set(sample)

@@ -310,7 +310,10 @@ class Engine:
                  *, partial: bool, logprobs: list[float] | None = None) -> list[SeqResult]:
         def dec(r: SeqRequest, ids: list[int]) -> str:
             text = str(self.tokenizer.decode(ids, skip_special_tokens=True)).strip()
-            return text.split("\n", 1)[0].strip() if r.one_line else text
+            if r.one_line:
+                lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+                text = next((ln for ln in lines if not ln.endswith(":")), lines[0] if lines else "")
+            return text
 
         lps = logprobs or [0.0] * len(requests)
         return [SeqResult(key=r.key, text=dec(r, ids),
@@ -325,6 +328,12 @@ class _Row:
     out_ids: list[int] = field(default_factory=list)
     reason: str = "length"
     logprob: float = 0.0
+
+
+def _has_line(text: str) -> bool:
+    """A one-line row is done at a line break once it wrote a line that is not just a label
+    ("Headline:" alone, as small models like to start)."""
+    return any(line.strip() and not line.strip().endswith(":") for line in text.split("\n")[:-1])
 
 
 def _left_pad(t: torch.Tensor, width: int) -> torch.Tensor:
@@ -498,7 +507,7 @@ class Session:
             row.out_ids.append(token)
             row.logprob += chosen[i]
             if (token in breaks and row.request.one_line
-                    and self.engine.tokenizer.decode(row.out_ids).strip()):
+                    and _has_line(self.engine.tokenizer.decode(row.out_ids))):
                 row.reason = "stop"  # the line is written
             elif len(row.out_ids) < row.request.max_new_tokens:
                 keep.append(i)

@@ -27,7 +27,7 @@ from typing import Any
 
 from copywriter.claims.check import check_claims
 from copywriter.core.text import contains, echoed_instructions, placeholders
-from copywriter.pipeline.slots import keyword_of, similar
+from copywriter.pipeline.slots import keyword_of, not_copy, similar
 
 WEIGHTS = {"facts": 2.0, "keyword": 1.0, "product": 0.5, "fluency": 0.5, "distinct": 0.5,
            "claims": -1.0}
@@ -167,18 +167,20 @@ def score_text(text: str, *, brief: Brief, logprob: float, tokens: int, finish_r
 
 
 def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, tokens: int,
-               others: Sequence[str], first: bool) -> Scored:
+               others: Sequence[str], first: bool, examples: Sequence[str] = ()) -> Scored:
     """One slot item candidate (``item``: the text as it would be shown, None when it breaks its
     slot even after a clean cut)."""
     if item is None:
         return Scored(failed=[f"breaks its slot: {raw[:60]!r}"], score=0.0)
-    failed = []
+    failed = [why] if (why := not_copy(item)) else []
     if placeholders(item):
         failed.append("leaves a placeholder")
     if echoed_instructions(item, prompt=brief.prompt, field_values=brief.values):
         failed.append("repeats the instructions")
     if any(similar(item, o) >= NEAR_COPY for o in others):
         failed.append("near-copy of another item")
+    if any(similar(item, e) >= NEAR_COPY for e in examples):
+        failed.append("copies the template's example")
     unsupported = check_claims(item, support=brief.support, banned=brief.banned).unsupported
     parts = {
         "facts": float(any(carried(item, f) for f in brief.facts)),

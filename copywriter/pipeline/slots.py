@@ -15,7 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from copywriter.catalog.slots import char_limits, clean_item, count_bounds, item_problems, slot_title
+from copywriter.catalog.slots import (
+    char_limits,
+    check_slots,
+    clean_item,
+    count_bounds,
+    item_problems,
+    slot_title,
+)
 
 # What each item of a slot leads with, in turn (item 1 the first angle, item 2 the second, ...).
 ANGLES = ("the product or brand by name", "the main benefit for the customer",
@@ -74,7 +81,19 @@ def brief_block(field_specs: Sequence[Mapping[str, Any]], fields: Mapping[str, A
     return "\n".join(lines)
 
 
-def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any]) -> str:
+def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """The template's own sample output read into its slots (the validator guarantees it fits):
+    shown to the writer as the shape of one item, for another brief."""
+    samples = data.get("samples") or [{}]
+    fields = {k: str(v) for k, v in (samples[0] or {}).items()}
+    try:
+        return check_slots(str(data.get("sample_output") or ""), slots, fields).items
+    except (TypeError, ValueError):
+        return {}
+
+
+def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any],
+                example: str = "") -> str:
     slot = item.slot
     what = slot_title(slot).lower()
     least, most = char_limits(slot, fields)
@@ -92,7 +111,9 @@ def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[
     if slot.get("case") == "title":
         rules.append("Capitalise Each Main Word.")
     rules.append("Use only facts from the brief. Reply with the " + what + " only, on one line.")
-    return (f"{template_title}: write one {what}.\n\nBrief:\n{brief}\n\n" + " ".join(rules))
+    shape = (f"\n\nThe shape of one {what}, from another brief (do not reuse its facts):\n{example}"
+             if example else "")
+    return (f"{template_title}: write one {what}.\n\nBrief:\n{brief}{shape}\n\n" + " ".join(rules))
 
 
 def item_budget(slot: Mapping[str, Any], fields: Mapping[str, Any]) -> int:
@@ -101,9 +122,31 @@ def item_budget(slot: Mapping[str, Any], fields: Mapping[str, Any]) -> int:
     return 60 if most is None else max(12, min(120, most // 3 + 10))
 
 
+_NOT_COPY = re.compile(r"^(?:write|create|generate|make|use|include|here(?:'s| is| are)|your "
+                       r"(?:answer|response)|answer|output|note|example|brief)\b", re.IGNORECASE)
+
+
+def not_copy(item: str) -> str:
+    """Why a written item is not copy at all ("" when it is): an instruction read back, or a
+    bracketed blank (slot items never need brackets)."""
+    if _NOT_COPY.match(item):
+        return "an instruction, not copy"
+    if "[" in item or "{" in item or "<" in item:
+        return "has a bracketed blank"
+    return ""
+
+
+def complete_part(text: str) -> str:
+    """A row that ran out of tokens stopped mid-phrase: keep what ends at its last phrase
+    boundary ("" when there is none)."""
+    cuts = [m.start() for m in re.finditer(r"[,;:.!?|]|\s[-–—]\s", text)]
+    return text[:cuts[-1] + 1].rstrip(" ,;:-–—|") if cuts else ""
+
+
 def read_item(text: str, slot: Mapping[str, Any]) -> str:
     """The item in a written line: list marker, quotes, bold and a leading label taken off."""
-    line = clean_item(text.strip().split("\n", 1)[0])
+    lines = [ln for ln in text.strip().split("\n") if ln.strip()]
+    line = clean_item(next((ln for ln in lines if not ln.strip().endswith(":")), lines[0] if lines else ""))
     label = str(slot.get("label") or "")
     for prefix in (label, slot_title(slot)):
         if prefix and line.lower().startswith(prefix.lower()):

@@ -41,7 +41,17 @@ from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Draft, Stage, Verdict
 from copywriter.pipeline import choice, scheduler
-from copywriter.pipeline.slots import Item, brief_block, fit, item_budget, item_prompt, items_for, read_item
+from copywriter.pipeline.slots import (
+    Item,
+    brief_block,
+    complete_part,
+    fit,
+    item_budget,
+    item_prompt,
+    items_for,
+    read_item,
+    sample_items,
+)
 from copywriter.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -103,6 +113,7 @@ class Job:
     title: str = ""
     brief_text: str = ""
     brief: Any = None  # choice.Brief
+    examples: dict[str, list[str]] = field(default_factory=dict)  # slot -> the sample's items
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
     units: dict[int, Unit] = field(default_factory=dict)  # variant index -> its current attempt
@@ -223,6 +234,7 @@ class Pipeline:
         job.brief = choice.brief_of(gen)
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
+            job.examples = sample_items(data, job.slots)
         return job
 
     def _start(self, job: Job, index: int, *, attempt: int) -> list[Any]:
@@ -257,7 +269,9 @@ class Pipeline:
         from copywriter.ml.engine import SeqRequest
 
         fields = job.gen.fields
-        prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields)
+        shapes = job.examples.get(str(item.slot["name"])) or [""]
+        prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields,
+                             example=shapes[item.n % len(shapes)])
         first = unit.rounds.get(item.number, 0) * job.candidates
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
                 + ITEM_STEP * (item.number + 1))
@@ -311,9 +325,13 @@ class Pipeline:
         fields = job.gen.fields
         scored = []
         for r in results:
-            text = fit(read_item(r.text, item.slot), item.slot, fields)
+            raw = read_item(r.text, item.slot)
+            if r.finish_reason == "length":  # out of tokens mid-phrase: its complete part only
+                raw = complete_part(raw)
+            text = fit(raw, item.slot, fields)
             s = choice.score_item(text, r.text, brief=job.brief, logprob=r.logprob, tokens=r.tokens,
-                                  others=others, first=item.n == 0)
+                                  others=others, first=item.n == 0,
+                                  examples=job.examples.get(str(item.slot["name"]), ()))
             scored.append((s.key(), text, s))
         scored.sort(key=lambda x: x[0])
         best = scored[0] if scored else None
