@@ -333,3 +333,18 @@ def test_the_writer_sees_the_templates_own_sample_item_and_may_not_copy_it(cast,
     heads = Generation.objects.get(pk=gen.pk).results.get().slots["headline"]
     assert heads == ["Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"]
     assert not set(heads) & set(sample)
+
+
+def test_the_api_returns_the_items_and_why_this_one(cast, queued_job, client):
+    from copywriter.api.services import token_create
+
+    gen = queued_job(cast.alice_m)
+    heads = ["Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"]
+    descriptions = ["Free returns on every pair.", "Leather that keeps the rain out."]
+    _run(ItemEngine(lambda r: heads[r.key[3]] if _is_headline(r) else descriptions[r.key[3] - 3]), gen)
+    secret = token_create(membership=cast.alice_m, name="t", role=cast.alice_m.role).secret
+    body = client.get(f"/api/v1/generations/{gen.pk}",
+                      HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    variant = body["variants"][0]
+    assert variant["slots"]["headline"] == heads
+    assert variant["choice"]["items"]["0"]["candidates"] == 1 and variant["choice"]["missing"] == []

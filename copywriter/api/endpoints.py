@@ -279,7 +279,8 @@ def _generation_out(gen: Generation) -> dict[str, Any]:
             "error_permanent": gen.error_permanent, "retry_of": gen.retry_of_id,
             "created_at": gen.created_at, "finished_at": gen.finished_at,
             "variants": [{"index": v.index, "text": v.text, "finished": v.finished,
-                          "tokens": v.tokens, "originality": v.originality, "claims": v.claims}
+                          "tokens": v.tokens, "originality": v.originality, "claims": v.claims,
+                          "slots": v.slots, "choice": v.choice}
                          for v in gen.results.all()],
             "facts": gen.facts or {},
             "url": reverse("generation:detail", args=[gen.workspace_id, gen.pk])}

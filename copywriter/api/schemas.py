@@ -94,6 +94,12 @@ class VariantOut(Schema):
     tokens: int
     originality: dict[str, Any] | None = None
     claims: ClaimsOut | None = Field(None, description="The claims check; null until checked")
+    slots: dict[str, list[str]] | None = Field(
+        None, description="Slot templates: the items by slot name, in the template's order "
+        "(each within its slot's limit); null for long-form copy")
+    choice: dict[str, Any] | None = Field(
+        None, description="Best of N: candidates written, the chosen one's score and its parts, "
+        "the hard filters it failed (if any) and the others' scores; slot templates: per item")
 
 
 class GenerationOut(Schema):
