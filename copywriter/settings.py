@@ -332,6 +332,9 @@ GENERATION_MAX_ATTEMPTS = envint("GENERATION_MAX_ATTEMPTS", 3)
 GENERATION_SLOTS = os.environ.get("GENERATION_SLOTS", "1") not in ("0", "false", "no")
 # Extra rounds of candidates for a slot item when none fitted its slot, before it is left empty.
 GENERATION_ITEM_ROUNDS = envint("GENERATION_ITEM_ROUNDS", 3)
+# Candidates per slot item and round (at least; a workspace's best of N may ask for more): items
+# are short, so several candidates cost little and most items fit at the first round.
+GENERATION_ITEM_CANDIDATES = envint("GENERATION_ITEM_CANDIDATES", 3)
 GENERATION_SCHEDULER = os.environ.get("GENERATION_SCHEDULER", "continuous")
 if GENERATION_SCHEDULER not in ("continuous", "static"):
     raise RuntimeError("GENERATION_SCHEDULER must be 'continuous' or 'static' "

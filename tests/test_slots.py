@@ -24,6 +24,10 @@ AD_SLOTS = [{"name": "headline", "count": 3, "max_chars": 30, "exclamation": Fal
              "instruction": "A sentence on the offer.", "source": "Google Ads Help, RSA limits"}]
 
 
+HEADS = ["Fernway Hiking Boots", "Waterproof Leather", "Free Returns Always"]
+DESCRIPTIONS = ["Free returns on Fernway boots.", "Leather that keeps the rain out."]
+
+
 def _ad(slots):
     data = yaml.safe_load((settings.TEMPLATES_LIB_DIR / "ads" / "google-search-ad.yaml").read_text())
     data["output"]["slots"] = slots
@@ -179,12 +183,12 @@ def test_an_item_over_its_limit_is_written_again_and_never_shown(cast, queued_jo
         seen[n] = seen.get(n, 0) + 1
         if _is_headline(r) and seen[n] == 1:  # the first try of every headline is too long
             return "Fernway waterproof leather hiking boots for every trail"
-        return (f"Fernway boots {n}" if _is_headline(r) else f"Free returns on boots, pair {n}.")
+        return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
 
     engine = ItemEngine(write)
     _run(engine, gen)
     v = Generation.objects.get(pk=gen.pk).results.get()
-    assert v.slots["headline"] == ["Fernway boots 0", "Fernway boots 1", "Fernway boots 2"]
+    assert v.slots["headline"] == HEADS
     assert all(v == 2 for n, v in seen.items() if n < 3)  # one extra round per headline
 
 
@@ -194,12 +198,12 @@ def test_an_item_that_never_fits_is_left_out_and_reported(cast, queued_job):
     def write(r):
         if _is_headline(r) and r.key[3] == 1:
             return "Fernway waterproof leather hiking boots for every single trail"
-        return f"Fernway boots {r.key[3]}" if _is_headline(r) else f"Free returns, pair {r.key[3]}."
+        return HEADS[r.key[3]] if _is_headline(r) else DESCRIPTIONS[r.key[3] - 3]
 
     engine = ItemEngine(write)
     _run(engine, gen, rounds=2)
     v = Generation.objects.get(pk=gen.pk).results.get()
-    assert v.slots["headline"] == ["Fernway boots 0", "Fernway boots 2"]
+    assert v.slots["headline"] == [HEADS[0], HEADS[2]]
     assert v.choice["missing"] == ["headline 2"]
     assert sum(1 for r in engine.requests if r.key[3] == 1) == 3  # the first try and 2 rounds
 
@@ -212,7 +216,7 @@ def test_near_copies_inside_one_variant_are_written_again(cast, queued_job):
         n = r.key[3]
         calls[n] = calls.get(n, 0) + 1
         if _is_headline(r):
-            return "Waterproof Fernway boots" if calls[n] == 1 else ["", "Free Returns", "Grip On Wet Rock"][n]
+            return "Waterproof Fernway boots" if calls[n] == 1 else ["", "Free Returns", "Leather Boots That Last"][n]
         return ["Free returns on Fernway boots.", "Leather that keeps rain out."][n - 3]
 
     _run(ItemEngine(write), gen)
@@ -348,3 +352,19 @@ def test_the_api_returns_the_items_and_why_this_one(cast, queued_job, client):
     variant = body["variants"][0]
     assert variant["slots"]["headline"] == heads
     assert variant["choice"]["items"]["0"]["candidates"] == 1 and variant["choice"]["missing"] == []
+
+
+def test_an_item_that_says_nothing_from_the_brief_or_claims_what_it_does_not_is_not_chosen(
+        cast, queued_job):
+    gen = queued_job(cast.alice_m)
+    firsts = {0: "I'm not an AI.", 1: "Rated number one by hikers", 2: "Boots for 40% less"}
+
+    def write(r):
+        n = r.key[3]
+        if _is_headline(r) and r.key[4] == 0:
+            return firsts[n]
+        return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
+
+    _run(ItemEngine(write), gen)
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.slots["headline"] == HEADS

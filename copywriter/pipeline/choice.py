@@ -13,8 +13,10 @@ that passes them all. Then a score, higher is better:
   - 1.0 x claims            unsupported claims (numbers, superlatives, names...), at most 3
 
 Slot items are chosen the same way, one item at a time: hard filters are the slot's rules (an
-item over its limit is never shown), placeholders, echoes and near-copies of the variant's other
-items; the score counts facts touched, the search term (first item), the product and fluency.
+item over its limit is never shown), placeholders and blanks, echoes, instructions read back,
+near-copies of the variant's other items or of the template's example, a line that says nothing
+from the brief, and any claim the brief does not support; the score counts facts touched, the
+search term (first item), the product and fluency.
 The breakdown is stored with the variant ("why this one" on the page). docs/quality.md.
 """
 
@@ -101,6 +103,16 @@ def carried(text: str, fact: str) -> bool:
     return len(keys & have) * 2 >= len(keys)
 
 
+def _touches_brief(item: str, brief: Brief) -> bool:
+    """At least one key word of the brief (by its first five letters) or its product: a line
+    such as "What does that say about you?" or "I'm not an AI." is not copy for this brief."""
+    if brief.product and contains(item, brief.product):
+        return True
+    mine = {w[:5] for w in _key_words(item) if not w.isdigit() and len(w) >= 4}
+    theirs = {w[:5] for v in brief.support for w in _key_words(v) if not w.isdigit() and len(w) >= 4}
+    return bool(mine & theirs)
+
+
 def brief_of(gen: Any) -> Brief:
     fields = {k: str(v) for k, v in (gen.fields or {}).items() if v not in (None, "")}
     product = product_of(fields)
@@ -175,6 +187,10 @@ def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, toke
     failed = [why] if (why := not_copy(item)) else []
     if placeholders(item):
         failed.append("leaves a placeholder")
+    if not _touches_brief(item, brief):
+        failed.append("says nothing from the brief")
+    if re.search(r"https?://|www\.", item) and not any(u in item for u in brief.values):
+        failed.append("has a web address the brief does not give")
     if echoed_instructions(item, prompt=brief.prompt, field_values=brief.values):
         failed.append("repeats the instructions")
     if any(similar(item, o) >= NEAR_COPY for o in others):
@@ -182,6 +198,10 @@ def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, toke
     if any(similar(item, e) >= NEAR_COPY for e in examples):
         failed.append("copies the template's example")
     unsupported = check_claims(item, support=brief.support, banned=brief.banned).unsupported
+    if unsupported:
+        # An item is short and cheap to write again: one with a claim the brief does not
+        # support is never chosen (a long-form candidate only loses points for it).
+        failed.append("claims what the brief does not say")
     parts = {
         "facts": float(any(carried(item, f) for f in brief.facts)),
         "keyword": float(first and bool(brief.keyword) and contains(item, brief.keyword)),

@@ -34,7 +34,8 @@ def pipeline(*, me: str, engine: object = None, static: bool | None = None,  # t
         max_seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2,
         static=settings.GENERATION_SCHEDULER == "static" if static is None else static,
         on_store=on_store, slots=settings.GENERATION_SLOTS,
-        item_rounds=settings.GENERATION_ITEM_ROUNDS)
+        item_rounds=settings.GENERATION_ITEM_ROUNDS,
+        item_candidates=settings.GENERATION_ITEM_CANDIDATES)
 
 
 @shared_task(name="generation.generate", bind=True, max_retries=None)

@@ -126,7 +126,7 @@ class Pipeline:
     def __init__(self, *, me: str, queue: str, engine: Any, stages: list[Stage],
                  capacity: int, bulk_share: float, max_seconds: float, static: bool = False,
                  on_store: Callable[[list[int]], None] | None = None, slots: bool = True,
-                 item_rounds: int = 3):
+                 item_rounds: int = 3, item_candidates: int = 1):
         """``static``: the scheduler before continuous batching, kept as the serving bench's
         baseline (``GENERATION_SCHEDULER=static``): claim a batch in arrival order, decode it to
         the end, review it, rewrite flagged variants in extra rounds, store, and only then look
@@ -136,6 +136,7 @@ class Pipeline:
         self.static = static
         self.slots = slots
         self.item_rounds = item_rounds
+        self.item_candidates = item_candidates  # at least this many candidates per slot item
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share)
@@ -272,7 +273,8 @@ class Pipeline:
         shapes = job.examples.get(str(item.slot["name"])) or [""]
         prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields,
                              example=shapes[item.n % len(shapes)])
-        first = unit.rounds.get(item.number, 0) * job.candidates
+        per_round = max(job.candidates, self.item_candidates)
+        first = unit.rounds.get(item.number, 0) * per_round
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
                 + ITEM_STEP * (item.number + 1))
         budget = min(item_budget(item.slot, fields), job.gen.max_new_tokens)
@@ -280,7 +282,7 @@ class Pipeline:
                            one_line=True, seed=base + CANDIDATE_STEP * c,
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
                            **self._sampling(job))
-                for c in range(first, first + job.candidates)]
+                for c in range(first, first + per_round)]
 
     def _uncount(self, gen: Generation, kind: str) -> None:
         self.capacity.running[kind] = self.capacity.running.get(kind, 0) - gen.variants
@@ -368,7 +370,8 @@ class Pipeline:
                 else:
                     missing.append(f"{item.slot['name']} {item.n + 1}")
             why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
-                   "missing": missing, "candidates_per_item": job.candidates}
+                   "missing": missing,
+                   "candidates_per_item": max(job.candidates, self.item_candidates)}
             return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
                          finish_reason="stop", slots=items, choice=why)]
         results = sorted(unit.got.get(LONG, []), key=lambda r: r.key[4])
