@@ -66,9 +66,19 @@ def test_the_job_whose_message_arrived_is_taken_first(cast, make):
 def test_a_row_too_big_for_the_room_left_waits_while_smaller_ones_go(cast, make):
     big = make(cast.alice_m, variants=3)
     small = make(cast.alice_m, variants=1)
-    taken = _claim(scheduler.Capacity(total=2, bulk_share=0.75))
+    taken = _claim(scheduler.Capacity(total=4, bulk_share=0.75, running={"interactive": 2}))
     assert [g.pk for g, _ in taken] == [small.pk]
     assert Generation.objects.get(pk=big.pk).status == Status.QUEUED
+
+
+def test_a_row_bigger_than_the_whole_batch_counts_as_the_batch_and_runs_alone(cast, make):
+    """A slot template's items and candidates can outnumber the batch: it must not wait for
+    ever; it takes the whole batch."""
+    big = make(cast.alice_m, variants=3)
+    capacity = scheduler.Capacity(total=2, bulk_share=0.75)
+    taken = _claim(capacity)
+    assert [g.pk for g, _ in taken] == [big.pk]
+    assert capacity.running == {"interactive": 2}
 
 
 def test_the_static_scheduler_takes_rows_in_arrival_order(cast, make):

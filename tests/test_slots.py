@@ -368,3 +368,16 @@ def test_an_item_that_says_nothing_from_the_brief_or_claims_what_it_does_not_is_
     _run(ItemEngine(write), gen)
     v = Generation.objects.get(pk=gen.pk).results.get()
     assert v.slots["headline"] == HEADS
+
+
+def test_a_slot_job_costs_the_batch_its_items_times_their_candidates(cast, queued_job):
+    from copywriter.workspaces.models import Workspace
+
+    gen = queued_job(cast.alice_m, variants=2)
+    pipe = Pipeline(me="host:1", queue=gen.queue, engine=None, stages=[], capacity=32,
+                    bulk_share=0.75, max_seconds=60, item_candidates=3)
+    assert pipe._cost(gen) == 2 * 5 * 3  # 2 variants x (3 headlines + 2 descriptions) x 3
+    Workspace.objects.filter(pk=gen.workspace_id).update(candidates=4)
+    pipe = Pipeline(me="host:1", queue=gen.queue, engine=None, stages=[], capacity=32,
+                    bulk_share=0.75, max_seconds=60, slots=False)
+    assert pipe._cost(gen) == 2 * 4  # long-form: variants x best of N

@@ -16,7 +16,7 @@ lease.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -54,7 +54,8 @@ class Capacity:
         return max(0, min(self.room(), int(self.total * self.bulk_share) - self.running.get(BULK, 0)))
 
 
-def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int]) -> list[Generation]:
+def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int],
+                 cost: Callable[[Generation], int]) -> list[Generation]:
     """Interleave workspaces: each turn takes the oldest row of the workspace with the fewest
     sequences in the batch so far (ties: the one whose oldest row waited longest)."""
     queues: dict[int, list[Generation]] = defaultdict(list)
@@ -66,15 +67,20 @@ def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int]) -> li
         ws = min(queues, key=lambda w: (load.get(w, 0), queues[w][0].created_at))
         row = queues[ws].pop(0)
         order.append(row)
-        load[ws] = load.get(ws, 0) + row.variants
+        load[ws] = load.get(ws, 0) + cost(row)
         if not queues[ws]:
             del queues[ws]
     return order
 
 
 def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = None,
-          candidates: int = 64, fifo: bool = False) -> list[tuple[Generation, str]]:
+          candidates: int = 64, fifo: bool = False,
+          cost: Callable[[Generation], int] | None = None) -> list[tuple[Generation, str]]:
     """Claim queued rows that fit ``capacity``: (generation, class) in admission order.
+
+    ``cost``: the sequences a generation puts in the batch (default: one per variant; the
+    worker counts slot items and best-of-N candidates), at most ``capacity.total`` so that a
+    job larger than the batch still runs, alone.
 
     ``first_id``: the job whose task message started this worker; it is taken first if it is
     still queued (its class's share permitting), so redelivery keeps its meaning.
@@ -82,11 +88,18 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
     serving bench's baseline."""
     now = timezone.now()
     lease = now + timedelta(seconds=LEASE_SECONDS)
+    costs: dict[int, int] = {}
+
+    def size(gen: Generation) -> int:
+        if gen.pk not in costs:
+            costs[gen.pk] = max(1, min(capacity.total, cost(gen) if cost else gen.variants))
+        return costs[gen.pk]
+
     taken: list[tuple[Generation, str]] = []
     is_bulk = Exists(BulkRow.objects.filter(generation_id=OuterRef("pk")))
     with transaction.atomic():
         base = (Generation.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=Status.QUEUED, queue=queue))
+                .select_related("template_version").filter(status=Status.QUEUED, queue=queue))
         interactive_waiting = False
         for only in ((None,) if fifo else (INTERACTIVE, BULK)):
             if only == BULK and interactive_waiting:
@@ -101,18 +114,19 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
             picked = list(rows.order_by("created_at")[:candidates])
             head = [g for g in picked if g.pk == first_id]
             rest = [g for g in picked if g.pk != first_id]
-            ordered = head + (rest if fifo else _round_robin(rest, capacity.by_workspace))
+            ordered = head + (rest if fifo else _round_robin(rest, capacity.by_workspace, size))
             for gen in ordered:
                 kind = BULK if getattr(gen, "is_bulk", False) else INTERACTIVE
                 limit = capacity.room() if fifo else capacity.free(kind)
-                if gen.variants > limit:
+                if size(gen) > limit:
                     # A row that does not fit waits; a smaller one behind it may still fit.
                     interactive_waiting |= kind == INTERACTIVE
                     continue
                 taken.append((gen, kind))
-                capacity.running[kind] = capacity.running.get(kind, 0) + gen.variants
+                capacity.running[kind] = capacity.running.get(kind, 0) + size(gen)
                 capacity.by_workspace[gen.workspace_id] = (
-                    capacity.by_workspace.get(gen.workspace_id, 0) + gen.variants)
+                    capacity.by_workspace.get(gen.workspace_id, 0) + size(gen))
+                gen.batch_cost = size(gen)  # type: ignore[attr-defined]  # the worker gives it back
         for gen, _ in taken:
             gen.status, gen.claimed_by, gen.lease_until = Status.RUNNING, me, lease
             gen.attempts += 1

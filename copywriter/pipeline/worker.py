@@ -109,6 +109,7 @@ class Job:
     adapter: str
     claimed_at: float
     candidates: int = 1
+    cost: int = 1  # places it holds in the batch (scheduler.claim)
     slots: list[dict[str, Any]] | None = None
     title: str = ""
     brief_text: str = ""
@@ -142,6 +143,7 @@ class Pipeline:
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share)
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
+        self._workspace_candidates: dict[int, int] = {}
         self.session: Any = None
         self.steps = 0
 
@@ -198,7 +200,7 @@ class Pipeline:
     # -- admission -----------------------------------------------------------------------------
     def _admit(self, first_id: int | None) -> bool:
         taken = scheduler.claim(me=self.me, queue=self.queue, capacity=self.capacity,
-                                first_id=first_id, fifo=self.static)
+                                first_id=first_id, fifo=self.static, cost=self._cost)
         requests: list[Any] = []
         needed: dict[str, Path] = {}
         for gen, kind in taken:
@@ -206,7 +208,7 @@ class Pipeline:
                 adapter, path = runner.adapter_for(gen.tone)
             except LookupError as exc:
                 runner.fail(gen.pk, str(exc), permanent=True)
-                self._uncount(gen, kind)
+                self._uncount(gen, kind, int(getattr(gen, "batch_cost", gen.variants)))
                 generations_finished(generation_ids=[gen.pk])
                 continue
             if path is not None and getattr(self.engine, "adapter_paths", {}).get(adapter) != path:
@@ -223,15 +225,39 @@ class Pipeline:
             self.session.add(requests)
         return bool(taken)
 
+    def _best_of(self, gen: Generation) -> int:
+        """The workspace's best of N (1..8), read once per workspace and run."""
+        ws = gen.workspace_id
+        if ws not in self._workspace_candidates:
+            self._workspace_candidates[ws] = int(
+                Workspace.objects.filter(pk=ws).values_list("candidates", flat=True).first() or 1)
+        return max(1, min(int(gen.sampling.get("candidates") or 0)
+                          or self._workspace_candidates[ws], 8))
+
+    def _slots_of(self, gen: Generation) -> list[dict[str, Any]] | None:
+        slots = ((gen.template_version.data or {}).get("output") or {}).get("slots")
+        return list(slots) if slots and self.slots else None
+
+    def _cost(self, gen: Generation) -> int:
+        """Sequences a generation puts in the batch at once: its variants' candidates, or for a
+        slot template every item's candidates (the scheduler caps it at the batch's size)."""
+        k = self._best_of(gen)
+        slots = self._slots_of(gen)
+        if not slots:
+            return gen.variants * k
+        try:
+            items = len(items_for(slots, gen.fields))
+        except (TypeError, ValueError):
+            items = len(slots)
+        return gen.variants * items * max(k, self.item_candidates)
+
     def _job(self, gen: Generation, kind: str, adapter: str) -> Job:
         data = gen.template_version.data or {}
-        slots = (data.get("output") or {}).get("slots") if self.slots else None
-        candidates = int(gen.sampling.get("candidates") or 0) or int(
-            Workspace.objects.filter(pk=gen.workspace_id)
-            .values_list("candidates", flat=True).first() or 1)
+        slots = self._slots_of(gen)
+        candidates = self._best_of(gen)
         job = Job(gen=gen, kind=kind, adapter=adapter, claimed_at=time.monotonic(),
-                  candidates=max(1, min(candidates, 8)), slots=list(slots) if slots else None,
-                  title=str(data.get("title", "")))
+                  candidates=candidates, slots=slots, title=str(data.get("title", "")),
+                  cost=int(getattr(gen, "batch_cost", gen.variants)))
         job.brief = choice.brief_of(gen)
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
@@ -284,10 +310,10 @@ class Pipeline:
                            **self._sampling(job))
                 for c in range(first, first + per_round)]
 
-    def _uncount(self, gen: Generation, kind: str) -> None:
-        self.capacity.running[kind] = self.capacity.running.get(kind, 0) - gen.variants
+    def _uncount(self, gen: Generation, kind: str, cost: int) -> None:
+        self.capacity.running[kind] = self.capacity.running.get(kind, 0) - cost
         self.capacity.by_workspace[gen.workspace_id] = (
-            self.capacity.by_workspace.get(gen.workspace_id, 0) - gen.variants)
+            self.capacity.by_workspace.get(gen.workspace_id, 0) - cost)
 
     # -- choosing, review and storing ----------------------------------------------------------
     def _settle(self, finished: list[Any]) -> int:
@@ -477,7 +503,7 @@ class Pipeline:
                        "candidates": job.candidates, "slots": bool(job.slots)}
             if runner.finish(pk, rows, self.me, timings, reports=reports):
                 stored.append(pk)
-            self._uncount(job.gen, job.kind)
+            self._uncount(job.gen, job.kind, job.cost)
         for stage in self.stages:
             stage.finished(stored)
         generations_finished(generation_ids=pks)
@@ -490,7 +516,7 @@ class Pipeline:
         if job is None:
             return
         self.session.cancel(self._keys(job))
-        self._uncount(job.gen, job.kind)
+        self._uncount(job.gen, job.kind, job.cost)
         generations_finished(generation_ids=[pk])
 
     @staticmethod
