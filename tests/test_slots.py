@@ -381,3 +381,10 @@ def test_a_slot_job_costs_the_batch_its_items_times_their_candidates(cast, queue
     pipe = Pipeline(me="host:1", queue=gen.queue, engine=None, stages=[], capacity=32,
                     bulk_share=0.75, max_seconds=60, slots=False)
     assert pipe._cost(gen) == 2 * 4  # long-form: variants x best of N
+
+
+def test_a_copied_field_label_is_taken_off_an_item():
+    slot = AD_SLOTS[1]
+    line = "Description: Product or service: Fernway hiking boots, free returns."
+    assert read_item(line, slot, ["Product or service", "Key benefit"]) == \
+        "Fernway hiking boots, free returns."

@@ -143,8 +143,10 @@ def complete_part(text: str) -> str:
     return text[:cuts[-1] + 1].rstrip(" ,;:-–—|") if cuts else ""
 
 
-def read_item(text: str, slot: Mapping[str, Any]) -> str:
-    """The item in a written line: list marker, quotes, bold and a leading label taken off."""
+def read_item(text: str, slot: Mapping[str, Any], labels: Sequence[str] = ()) -> str:
+    """The item in a written line: list marker, quotes, bold and a leading label taken off
+    (``labels``: the brief's field labels, which small models like to copy: "Product or
+    service: Tidewell solar panels")."""
     lines = [ln for ln in text.strip().split("\n") if ln.strip()]
     line = clean_item(next((ln for ln in lines if not ln.strip().endswith(":")), lines[0] if lines else ""))
     label = str(slot.get("label") or "")
@@ -157,6 +159,10 @@ def read_item(text: str, slot: Mapping[str, Any]) -> str:
     else:
         line = _LABEL_PREFIX.sub("", line, count=1)
     line = clean_item(line)
+    for label in sorted((str(x) for x in labels if x), key=len, reverse=True):
+        if line.lower().startswith(label.lower() + ":"):
+            line = clean_item(line[len(label) + 1:])
+            break
     if slot.get("end_punctuation") == "none":
         line = line.rstrip(".;:, ")
     return " ".join(line.split())

@@ -115,6 +115,7 @@ class Job:
     brief_text: str = ""
     brief: Any = None  # choice.Brief
     examples: dict[str, list[str]] = field(default_factory=dict)  # slot -> the sample's items
+    field_labels: list[str] = field(default_factory=list)
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
     units: dict[int, Unit] = field(default_factory=dict)  # variant index -> its current attempt
@@ -262,6 +263,7 @@ class Pipeline:
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
             job.examples = sample_items(data, job.slots)
+            job.field_labels = [str(f.get("label") or f.get("name")) for f in data.get("fields") or []]
         return job
 
     def _start(self, job: Job, index: int, *, attempt: int) -> list[Any]:
@@ -353,7 +355,7 @@ class Pipeline:
         fields = job.gen.fields
         scored = []
         for r in results:
-            raw = read_item(r.text, item.slot)
+            raw = read_item(r.text, item.slot, job.field_labels)
             if r.finish_reason == "length":  # out of tokens mid-phrase: its complete part only
                 raw = complete_part(raw)
             text = fit(raw, item.slot, fields)
