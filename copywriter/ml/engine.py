@@ -507,7 +507,7 @@ class Session:
             row.out_ids.append(token)
             row.logprob += chosen[i]
             if (token in breaks and row.request.one_line
-                    and _has_line(self.engine.tokenizer.decode(row.out_ids))):
+                    and _has_line(str(self.engine.tokenizer.decode(row.out_ids)))):
                 row.reason = "stop"  # the line is written
             elif len(row.out_ids) < row.request.max_new_tokens:
                 keep.append(i)

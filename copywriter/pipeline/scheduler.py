@@ -126,7 +126,7 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
                 capacity.running[kind] = capacity.running.get(kind, 0) + size(gen)
                 capacity.by_workspace[gen.workspace_id] = (
                     capacity.by_workspace.get(gen.workspace_id, 0) + size(gen))
-                gen.batch_cost = size(gen)  # type: ignore[attr-defined]  # the worker gives it back
+                setattr(gen, "batch_cost", size(gen))  # noqa: B010  # the worker gives it back
         for gen, _ in taken:
             gen.status, gen.claimed_by, gen.lease_until = Status.RUNNING, me, lease
             gen.attempts += 1

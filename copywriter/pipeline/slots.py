@@ -69,7 +69,7 @@ def brief_block(field_specs: Sequence[Mapping[str, Any]], fields: Mapping[str, A
     then the workspace's facts and banned claims, if any were picked."""
     lines = []
     for spec in field_specs:
-        value = str(fields.get(spec.get("name"), "") or "").strip()
+        value = str(fields.get(str(spec.get("name")), "") or "").strip()
         if value:
             lines.append(f"{spec.get('label') or spec.get('name')}: {' '.join(value.split())}")
     facts = facts or {}

@@ -449,7 +449,8 @@ class Pipeline:
         shown = [a[-1][0].text for i, a in job.attempts.items() if a and i != unit.index]
         scored = []
         for k, v in zip(kept, verdicts, strict=True):
-            claims = (v.get("claims").report or {}) if v.get("claims") else {}
+            verdict_claims = v.get("claims")
+            claims = (verdict_claims.report or {}) if verdict_claims is not None else {}
             stage_failures = [f"{name}: asks for a rewrite" for name, verdict in v.items()
                               if verdict.rewrite]
             scored.append(choice.score_text(
@@ -535,14 +536,13 @@ class Pipeline:
                     texts[(job.gen.pk, index)] = (result.text, result.tokens)
             for index, unit in job.units.items():
                 if unit.items and unit.chosen:  # the items chosen so far, in order
-                    so_far = {str(i.slot["name"]): [] for i in unit.items}
+                    so_far: dict[str, list[str]] = {str(i.slot["name"]): [] for i in unit.items}
                     for item in unit.items:
                         if unit.chosen.get(item.number):
                             so_far[str(item.slot["name"])].append(unit.chosen[item.number] or "")
                     texts[(job.gen.pk, index)] = (render_items(job.slots or [], so_far), unit.tokens)
         for r in self.session.partial():
-            job = self.jobs.get(r.key[0])
-            if job is not None and len(r.key) > 3 and r.key[3] == LONG and r.key[4] == 0:
+            if r.key[0] in self.jobs and len(r.key) > 3 and r.key[3] == LONG and r.key[4] == 0:
                 texts[(r.key[0], r.key[1])] = (r.text, r.tokens)
         live = runner.write_partial(set(self.jobs), texts, self.me)
         for pk in [pk for pk in self.jobs if pk not in live]:

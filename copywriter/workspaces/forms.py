@@ -1,14 +1,14 @@
 from django import forms
 
 from copywriter.accounts.services import reject_control_characters
-from copywriter.workspaces.models import Role, Workspace
+from copywriter.workspaces.models import CLAIMS_POLICIES, Role
 
 
 class WorkspaceForm(forms.Form):
     # The name goes into invitation email subjects: a line break there fails the email.
     name = forms.CharField(max_length=100, validators=[reject_control_characters])
     claims_policy = forms.ChoiceField(
-        choices=Workspace._meta.get_field("claims_policy").choices, label="Unsupported claims",
+        choices=CLAIMS_POLICIES, label="Unsupported claims",
         required=False,  # left out: unchanged
         help_text="A variant that states something your brief and facts do not (a number, a "
                   "name, a guarantee, a superlative) is shown with the claim marked, or written "

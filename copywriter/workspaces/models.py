@@ -16,6 +16,9 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 
 
+CLAIMS_POLICIES = [("flag", "Show, marked"), ("hide", "Write again")]
+
+
 class Workspace(models.Model):
     name = models.CharField(max_length=100)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
@@ -24,8 +27,7 @@ class Workspace(models.Model):
     # A variant with a claim the brief and the workspace's facts do not support: "flag" shows
     # it with the claim marked; "hide" writes it again (bounded) and shows it flagged only when
     # every attempt had one.
-    claims_policy = models.CharField(max_length=8, default="flag",
-                                     choices=[("flag", "Show, marked"), ("hide", "Write again")])
+    claims_policy = models.CharField(max_length=8, default="flag", choices=CLAIMS_POLICIES)
     # Best of N: each shown variant is chosen from this many written candidates.
     candidates = models.PositiveSmallIntegerField(default=1)
 
