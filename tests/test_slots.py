@@ -388,3 +388,17 @@ def test_a_copied_field_label_is_taken_off_an_item():
     line = "Description: Product or service: Fernway hiking boots, free returns."
     assert read_item(line, slot, ["Product or service", "Key benefit"]) == \
         "Fernway hiking boots, free returns."
+
+
+def test_an_item_that_borrows_the_examples_facts_is_not_chosen():
+    from copywriter.pipeline.choice import Brief, score_item
+
+    brief = Brief(product="Hearthside", keyword="", facts=["wood pellet stoves"],
+                  values=["Hearthside wood pellet stoves", "cut heating bills"], prompt="",
+                  support=["Hearthside wood pellet stoves", "cut heating bills"], banned=[])
+    example = ["Grain-free treats from one animal source"]
+    bad = score_item("Grain-free Hearthside stoves", "", brief=brief, logprob=-5, tokens=5,
+                     others=[], first=False, examples=example)
+    good = score_item("Hearthside stoves cut heating bills", "", brief=brief, logprob=-5, tokens=5,
+                      others=[], first=False, examples=example)
+    assert "borrows the example's facts" in bad.failed and good.failed == []

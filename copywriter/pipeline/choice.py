@@ -103,6 +103,19 @@ def carried(text: str, fact: str) -> bool:
     return len(keys & have) * 2 >= len(keys)
 
 
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in _key_words(text) if not w.isdigit() and len(w) >= 5}
+
+
+def _foreign_words(examples: Sequence[str], brief: Brief) -> set[str]:
+    """Words of the template's example that this brief never uses: an item with one of them
+    took a fact from another brief ("Grain-free treats" in an ad for pellet stoves)."""
+    if not examples:
+        return set()
+    mine = {s for v in brief.support for s in _stems(v)} | _stems(brief.prompt)
+    return {s for e in examples for s in _stems(e)} - mine
+
+
 def _touches_brief(item: str, brief: Brief) -> bool:
     """At least one key word of the brief (by its first five letters) or its product: a line
     such as "What does that say about you?" or "I'm not an AI." is not copy for this brief."""
@@ -197,6 +210,9 @@ def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, toke
         failed.append("near-copy of another item")
     if any(similar(item, e) >= NEAR_COPY for e in examples):
         failed.append("copies the template's example")
+    borrowed = _foreign_words(examples, brief) & _stems(item)
+    if borrowed:
+        failed.append("borrows the example's facts")
     unsupported = check_claims(item, support=brief.support, banned=brief.banned).unsupported
     if unsupported:
         # An item is short and cheap to write again: one with a claim the brief does not
