@@ -144,7 +144,11 @@ def tiny_engine(tiny_model_dir, tmp_path, monkeypatch):
     return Engine(str(tiny_model_dir), device="cpu")
 
 
-def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, no_enqueue, tiny_engine):
+def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, no_enqueue, tiny_engine,
+                                                       settings):
+    # Whole variants, one place each: written item by item, the three jobs' 90 item rows would
+    # not fit one batch of 32 (that costing is tested in test_slots.py).
+    settings.GENERATION_SLOTS = False
     gens = [generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone=t,
                               variants=v) for t, v in (("witty", 2), ("bold", 3), ("neutral", 1))]
     run_worker(engine=tiny_engine, first_id=gens[0].pk)

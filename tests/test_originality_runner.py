@@ -21,6 +21,13 @@ from tests.test_generation import GOOD, no_enqueue, tiny_engine  # noqa: F401 - 
 pytestmark = pytest.mark.usefixtures("no_enqueue")
 
 
+@pytest.fixture(autouse=True)
+def _whole_variants(settings):
+    """The scripted texts are whole variants (the search ad written as one sequence); slot
+    items and their checks have their own tests (test_slots.py)."""
+    settings.GENERATION_SLOTS = False
+
+
 class ScriptedEngine(GenerateOnlyEngine):
     """Writes ``texts[seed]`` for each request (the seed a round uses tells rounds apart), so the
     runner's real code path runs with texts chosen by the test."""
