@@ -44,7 +44,7 @@ _STRUCTURAL = re.compile(
     r"\b\d{1,3}\s*[-–]\s*\d{1,3}\s*(?:min|mins|minutes|s|sec|secs|seconds)\b"
     r"|\b\d{1,2}/(?:\d{1,2}\b)?"  # a thread's "2/5" or "2/"
     r"|\b(?:module|week|day|lesson|session|episode|part|step|slide|email|question|chapter|unit|"
-    r"round|phase|stage|tip|reason|idea|option|scene|shot|card|frame|tweet|post)[ \t]+#?\d{1,2}\b"
+    r"round|phase|stage|tip|reason|idea|option|scene|shot|card|frame|tweet|post|clip)[ \t]+#?\d{1,2}\b"
     r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?=\s*[,:]|\s+(?:up|off|of|step|tip))",
     re.IGNORECASE)
 _QUOTED = re.compile(r'"([^"\n]{1,120})"')
