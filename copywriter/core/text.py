@@ -75,7 +75,7 @@ def placeholders(text: str) -> list[str]:
 SHINGLE = 5  # consecutive words of instruction text that count as an echo
 
 
-def _shingles(tokens: list[str], n: int) -> set[tuple[str, ...]]:
+def shingles(tokens: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
@@ -87,11 +87,11 @@ def echoed_instructions(text: str, *, prompt: str, field_values: Sequence[str]) 
     for value in sorted((v for v in field_values if v and str(v).strip()), key=len, reverse=True):
         instruction = instruction.replace(str(value), "\n")
     out_tokens = words(norm(text))
-    out_shingles = _shingles(out_tokens, SHINGLE)
+    out_shingles = shingles(out_tokens, SHINGLE)
     echoed = []
     for sentence in re.split(r"(?<=[.!?:])\s+|\n+", instruction):
         tokens = words(norm(sentence))
-        if len(tokens) >= SHINGLE and _shingles(tokens, SHINGLE) & out_shingles:
+        if len(tokens) >= SHINGLE and shingles(tokens, SHINGLE) & out_shingles:
             echoed.append(sentence.strip())
     return echoed
 

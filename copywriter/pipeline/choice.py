@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from copywriter.claims.check import check_claims
@@ -53,6 +54,17 @@ class Brief:
     prompt: str
     support: list[str]
     banned: list[str]
+
+    # Read once per brief, not once per item candidate.
+    @cached_property
+    def key_stems(self) -> set[str]:
+        """First five letters of the support's key words of 4+ letters."""
+        return {w[:5] for v in self.support for w in _key_words(v) if not w.isdigit() and len(w) >= 4}
+
+    @cached_property
+    def own_stems(self) -> set[str]:
+        """Stems of 5+ letter words of the support and the prompt (the brief's own words)."""
+        return {s for v in self.support for s in _stems(v)} | _stems(self.prompt)
 
 
 def product_of(fields: Mapping[str, Any]) -> str:
@@ -112,8 +124,7 @@ def _foreign_words(examples: Sequence[str], brief: Brief) -> set[str]:
     took a fact from another brief ("Grain-free treats" in an ad for pellet stoves)."""
     if not examples:
         return set()
-    mine = {s for v in brief.support for s in _stems(v)} | _stems(brief.prompt)
-    return {s for e in examples for s in _stems(e)} - mine
+    return {s for e in examples for s in _stems(e)} - brief.own_stems
 
 
 def _touches_brief(item: str, brief: Brief) -> bool:
@@ -122,8 +133,7 @@ def _touches_brief(item: str, brief: Brief) -> bool:
     if brief.product and contains(item, brief.product):
         return True
     mine = {w[:5] for w in _key_words(item) if not w.isdigit() and len(w) >= 4}
-    theirs = {w[:5] for v in brief.support for w in _key_words(v) if not w.isdigit() and len(w) >= 4}
-    return bool(mine & theirs)
+    return bool(mine & brief.key_stems)
 
 
 def brief_of(gen: Any) -> Brief:

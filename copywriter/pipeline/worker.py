@@ -90,6 +90,19 @@ class Unit:
     why: dict[int, dict[str, Any]] = field(default_factory=dict)
     tokens: int = 0
 
+    def chosen_items(self) -> tuple[dict[str, list[str]], list[str]]:
+        """The items chosen so far by slot name, in order, and the items with none ("headline
+        2": still writing, or left empty)."""
+        items: dict[str, list[str]] = {}
+        missing = []
+        for item in self.items:
+            text = self.chosen.get(item.number)
+            if text:
+                items.setdefault(str(item.slot["name"]), []).append(text)
+            else:
+                missing.append(f"{item.slot['name']} {item.n + 1}")
+        return items, missing
+
     def item_waiting(self, number: int) -> bool:
         return any(key[3] == number for key in self.waiting)
 
@@ -389,14 +402,7 @@ class Pipeline:
 
     def _candidates(self, job: Job, unit: Unit) -> list[Kept]:
         if unit.items:
-            items: dict[str, list[str]] = {}
-            missing = []
-            for item in unit.items:
-                text = unit.chosen.get(item.number)
-                if text:
-                    items.setdefault(str(item.slot["name"]), []).append(text)
-                else:
-                    missing.append(f"{item.slot['name']} {item.n + 1}")
+            items, missing = unit.chosen_items()
             why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
                    "missing": missing,
                    "candidates_per_item": max(job.candidates, self.item_candidates)}
@@ -536,10 +542,7 @@ class Pipeline:
                     texts[(job.gen.pk, index)] = (result.text, result.tokens)
             for index, unit in job.units.items():
                 if unit.items and unit.chosen:  # the items chosen so far, in order
-                    so_far: dict[str, list[str]] = {str(i.slot["name"]): [] for i in unit.items}
-                    for item in unit.items:
-                        if unit.chosen.get(item.number):
-                            so_far[str(item.slot["name"])].append(unit.chosen[item.number] or "")
+                    so_far, _ = unit.chosen_items()
                     texts[(job.gen.pk, index)] = (render_items(job.slots or [], so_far), unit.tokens)
         for r in self.session.partial():
             if r.key[0] in self.jobs and len(r.key) > 3 and r.key[3] == LONG and r.key[4] == 0:

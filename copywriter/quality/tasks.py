@@ -25,7 +25,7 @@ from pathlib import Path
 
 from copywriter.catalog.schema import PromptError, PromptTemplate, load_library, validate_values
 from copywriter.catalog.slots import check_slots
-from copywriter.core.text import echoed_instructions, norm, placeholders, words
+from copywriter.core.text import echoed_instructions, norm, placeholders, shingles, words
 from copywriter.quality.checks import invented_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +99,7 @@ def read(paths: Iterable[Path]) -> list[Example]:
 
 
 def _runs(text: str, n: int = 6) -> set[tuple[str, ...]]:
-    tokens = words(norm(text))
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return shingles(words(norm(text)), n)
 
 
 def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate]) -> None:
