@@ -27,7 +27,7 @@ def load_briefs(path: Path | None = None, *, split: str | None = None) -> list[d
     return [r for r in rows if split in (None, "all", r["split"])]
 
 
-def _jaccard(a: str, b: str) -> float:
+def jaccard(a: str, b: str) -> float:
     x, y = set(words(norm(a))), set(words(norm(b)))
     return len(x & y) / len(x | y) if x | y else 0.0
 
@@ -67,7 +67,7 @@ def validate_briefs(briefs: Sequence[Mapping[str, Any]], specs: Mapping[str, Any
     texts = [(b["id"], "\n".join(str(v) for v in b["fields"].values())) for b in briefs]
     for i, (a_id, a) in enumerate(texts):
         for b_id, b_text in texts[i + 1:]:
-            score = _jaccard(a, b_text)
+            score = jaccard(a, b_text)
             if score > NEAR_DUPLICATE:
                 errors.append(f"{a_id} and {b_id} are near-duplicates (word overlap {score:.2f})")
     return errors

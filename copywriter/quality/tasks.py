@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from copywriter.catalog.schema import PromptError, PromptTemplate, load_library, validate_values
 from copywriter.catalog.slots import check_slots
 from copywriter.core.text import echoed_instructions, norm, placeholders, shingles, words
+from copywriter.quality.briefs import jaccard, load_briefs
 from copywriter.quality.checks import invented_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,9 @@ TASKS_DIR = ROOT / "data" / "tasks"
 KEYS = {"id", "template", "industry", "fields", "output"}
 WORD_SLACK = 0.15  # the templates' word ranges are targets for the model; people may run over a bit
 NEAR_DUPLICATE = 0.5  # shared 6-word runs / the smaller text's runs
+# Word-set Jaccard of an example's field text with a quality-eval brief's at or above which the
+# example would teach the eval's own brief (the eval briefs are the yardstick: never trained on).
+NEAR_EVAL_BRIEF = 0.4
 HELD_OUT_TEMPLATES = 10  # percent
 HELD_OUT_EXAMPLES = 10  # percent, of the other templates' examples
 _PREAMBLE = re.compile(r"^\s*(?:sure\b|certainly\b|here(?:'s| is| are)\b|below (?:is|are)\b|"
@@ -102,10 +107,18 @@ def _runs(text: str, n: int = 6) -> set[tuple[str, ...]]:
     return shingles(words(norm(text)), n)
 
 
-def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate]) -> None:
-    """Fill in each example's ``problems``."""
+def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate], *,
+          eval_briefs: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Fill in each example's ``problems``. ``eval_briefs``: the quality eval's briefs (default
+    ``data/quality/briefs.jsonl``); an example close to one of them is left out of training."""
+    if eval_briefs is None:
+        eval_briefs = load_briefs()
+    eval_text = [(b["id"], " ".join(str(v) for v in b["fields"].values())) for b in eval_briefs]
     ids = Counter(e.id for e in examples)
     for ex in examples:
+        brief_text = " ".join(str(v) for v in ex.fields.values())
+        ex.problems += [f"too close to the quality eval's brief {bid} (never trained on)"
+                        for bid, text in eval_text if jaccard(brief_text, text) >= NEAR_EVAL_BRIEF]
         if ids[ex.id] > 1:
             ex.problems.append("id used more than once")
         tpl = templates.get(ex.template)
