@@ -137,3 +137,28 @@ def test_unknown_path_and_tone_are_clear_errors(brief_file, db):
         _run("--briefs", str(brief_file), "--paths", "nonesuch")
     with pytest.raises(CommandError, match="unknown tone"):
         _run("--briefs", str(brief_file), "--tones", "grumpy")
+
+
+def test_models_are_compared_in_one_run_with_labelled_rows(
+        brief_file, templates, monkeypatch, tmp_path, tiny_model_dir, tiny_engine):
+    from copywriter.quality import harness
+
+    engines = []
+
+    def one(jobs, ctx):
+        engines.append(ctx.engine)
+        return [harness.Shown(brief_id=j.brief["id"], tone=j.tone, index=0, text="Tidewell",
+                              tokens=1, seconds=0.1, prompt="Write it.") for j in jobs]
+
+    monkeypatch.setitem(harness.PATHS, "one", one)
+    report = tmp_path / "run.json"
+    _run("--briefs", str(brief_file), "--split", "all", "--tones", "neutral", "--variants", "1",
+         "--paths", "one", "--models", str(tiny_model_dir), "--json", str(report))
+    summary = json.loads(report.read_text())["summary"]
+    assert list(summary) == [f"one@{tiny_model_dir.name}"]
+    assert len(engines) == 1 and engines[0] is not None  # the path ran on that model's engine
+
+
+def test_an_unknown_model_is_a_clear_error(brief_file, db):
+    with pytest.raises(CommandError, match="--models: 'nonesuch' is neither base, task nor a model"):
+        _run("--briefs", str(brief_file), "--models", "nonesuch")

@@ -597,15 +597,17 @@ class Session:
 
 
 @functools.lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    """The worker's engine, loaded on first use and kept for the life of the process."""
+def get_engine(model_path: str | None = None) -> Engine:
+    """The worker's engine, loaded on first use and kept for the life of the process.
+    ``model_path``: another model folder with the same tone adapters (the quality eval compares
+    the base with the task-tuned model this way)."""
     started = time.monotonic()
     torch.set_num_threads(int(os.environ.get("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)))
     from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8, serving_model_path
 
     # COPYWRITER_MODEL_PATH, else the base with the task adapter merged in (made if missing or
     # stale), else the base.
-    engine = Engine(serving_model_path())
+    engine = Engine(model_path or serving_model_path())
 
     if int8_wanted(os.environ.get("COPYWRITER_INT8"), engine.device):
         quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)

@@ -32,6 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--variants", type=int, default=2, help="variants per brief and tone")
         parser.add_argument("--paths", default="current",
                             help="comma-separated generation paths (registered: see --list-paths)")
+        parser.add_argument("--models", default=None,
+                            help="compare models in one run: base (the converted GGUF), task (the "
+                                 "base with the task adapter merged in) or a model folder; each "
+                                 "path's rows are labelled path@model")
         parser.add_argument("--json", default=None, help="write every variant and its checks here")
         parser.add_argument("--briefs", default=None, help="a brief set (default data/quality)")
         parser.add_argument("--formats", default=None, help="format rules (default data/quality)")
@@ -80,6 +84,7 @@ class Command(BaseCommand):
             raise CommandError(f"--variants must be 1..{settings.GENERATION_MAX_VARIANTS}")
         if not briefs:
             raise CommandError(f"no briefs in split {o['split']!r}")
+        o["model_paths"] = self._models(o["models"])  # before the scratch database: fail fast
         started, commit, dirty = time.monotonic(), _git_commit(), _git_dirty()
         with contextlib.ExitStack() as stack:
             if o["database"] == "scratch":
@@ -133,16 +138,45 @@ class Command(BaseCommand):
 
             ctx = harness.Context(membership=membership, templates=templates, seed=o["seed"],
                                   log=self._say, progress=progress)
-            for path in paths:
-                t0 = time.monotonic()
-                shown = harness.PATHS[path](jobs, ctx)
-                prompts.update({s.brief_id: s.prompt for s in shown})
-                rows += harness.checked_rows(shown, path=path, briefs=by_id, rules=rules)
-                self._say(f"{path}: {len(shown)} variants in {time.monotonic() - t0:.0f} s")
+            for model, model_path in o["model_paths"]:
+                if model_path is not None:
+                    from copywriter.ml.engine import get_engine
+
+                    ctx.engine = get_engine(model_path)
+                for path in paths:
+                    label = f"{path}@{model}" if model else path
+                    t0 = time.monotonic()
+                    shown = harness.PATHS[path](jobs, ctx)
+                    prompts.update({s.brief_id: s.prompt for s in shown})
+                    rows += harness.checked_rows(shown, path=label, briefs=by_id, rules=rules)
+                    self._say(f"{label}: {len(shown)} variants in {time.monotonic() - t0:.0f} s")
         finally:
             if not o["keep"]:
                 membership.workspace.delete()
         return rows, prompts, rules, harness.summary_table(rows)
+
+    @staticmethod
+    def _models(spec: str | None) -> list[tuple[str, str | None]]:
+        """(label, model folder) per model to compare; [("", None)]: the served model, unlabelled."""
+        if not spec:
+            return [("", None)]
+        from copywriter.ml.model import convert_gguf, merge_task_adapter
+
+        out: list[tuple[str, str | None]] = []
+        for name in (n.strip() for n in spec.split(",") if n.strip()):
+            if name == "base":
+                out.append((name, str(convert_gguf())))
+            elif name == "task":
+                merged, _fresh = merge_task_adapter()
+                if merged is None:
+                    raise CommandError("--models task: there is no task adapter (adapters/task); "
+                                       "train one with `manage.py train_task`")
+                out.append((name, str(merged)))
+            elif Path(name).is_dir():
+                out.append((Path(name).name, name))
+            else:
+                raise CommandError(f"--models: {name!r} is neither base, task nor a model folder")
+        return out
 
     @contextlib.contextmanager
     def _scratch_database(self, *, keep: bool) -> Iterator[None]:
