@@ -14,12 +14,12 @@ from copywriter.catalog import selectors, services
 from copywriter.catalog.forms import generate_form_class
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
-from copywriter.core import pagecache
-from copywriter.core.types import MemberRequest
+from copywriter.core import pagecache, scopes
 from copywriter.facts.models import scope as facts_scope
 from copywriter.facts.views import choices_context
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 PAGE = 60
 
@@ -40,8 +40,8 @@ def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
 
 def _catalog_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
     ws, user = request.membership.workspace_id, request.user.pk
-    return [pagecache.templates(None), pagecache.templates(ws), pagecache.favourites(user),
-            pagecache.recent(user), pagecache.voices(ws), facts_scope(ws)]
+    return [scopes.templates(None), scopes.templates(ws), scopes.favourites(user),
+            scopes.recent(user), scopes.voices(ws), facts_scope(ws)]
 
 
 @workspace_member()

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from copywriter.core import pagecache
+from copywriter.core import scopes
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.workspaces.models import Membership
 
@@ -130,7 +130,7 @@ def document_trash(*, membership: Membership, document_id: int) -> None:
                                       deleted_at__isnull=True).update(deleted_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
-    pagecache.invalidate(pagecache.documents(membership.workspace_id))
+    scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)  # a trashed document is no longer compared against
 
 
@@ -141,7 +141,7 @@ def document_untrash(*, membership: Membership, document_id: int) -> None:
                                                                        updated_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
-    pagecache.invalidate(pagecache.documents(membership.workspace_id))
+    scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)
 
 
