@@ -17,6 +17,7 @@ from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
 from copywriter.core import pagecache, scopes
 from copywriter.facts.models import scope as facts_scope
 from copywriter.facts.views import choices_context
+from copywriter.generation.selectors import recently_used
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.types import MemberRequest
@@ -66,7 +67,7 @@ def index(request: MemberRequest) -> HttpResponse:
         return render(request, "catalog/index.html#results", context)
     counts = selectors.category_counts(workspace_id=ws)
     context["counts"] = counts
-    context["recent"] = selectors.recently_used(user_id=request.user.pk, workspace_id=ws)
+    context["recent"] = recently_used(user_id=request.user.pk, workspace_id=ws)
     context["total"] = sum(int(str(c["n"])) for c in counts)
     return render(request, "catalog/index.html", context)
 
