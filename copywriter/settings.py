@@ -115,7 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "copywriter.core.context_processors.workspace",
+                "copywriter.workspaces.context_processors.workspace",
                 "copywriter.core.context_processors.page_cache_csrf",
             ],
         },

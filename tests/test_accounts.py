@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +33,22 @@ def test_signup_creates_account_and_an_owned_workspace(db):
                                                            args=[membership.workspace_id])
     assert client.post(link).status_code == 410  # one use
 
+
+
+def test_an_account_is_never_made_without_its_first_workspace(db, settings):
+    """accounts knows nothing of workspaces (workspaces makes the first one on ``user_created``):
+    the two are still one transaction."""
+    from django.core.exceptions import ValidationError
+
+    from copywriter.accounts.services import user_create
+
+    settings.WORKSPACES_PER_USER = 0  # the first workspace is refused
+    with pytest.raises(ValidationError):
+        user_create(email="dana@example.com", password=PASSWORD, name="Dana")
+    assert not User.objects.filter(email="dana@example.com").exists()
+    settings.WORKSPACES_PER_USER = 1  # the control: allowed, both are made
+    user = user_create(email="dana@example.com", password=PASSWORD, name="Dana")
+    assert Membership.objects.get(user=user).role == Role.OWNER
 
 def test_signup_errors_are_shown_next_to_the_field(cast):
     response = Client().post(reverse("accounts:signup"),

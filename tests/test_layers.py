@@ -1,6 +1,7 @@
 """The worker path reads top to bottom: the pipeline sits above the apps it uses and nothing below
 it imports it; generation (the rows and their rules) imports none of the apps that review, bulk
-or serve its rows. Every import counts, function-local ones included."""
+or serve its rows; core and accounts, at the bottom, import only what is below them. Every
+import counts, function-local ones included."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ FORBIDDEN = {
     "ml": {"pipeline"},
 }
 
+# app -> the only apps it may import: the bottom of the house. core offers mechanisms (scope
+# tokens, the page cache) and each app above wires its own signals; accounts tells workspaces of
+# a new user with a signal.
+ONLY = {
+    "core": {"ml"},
+    "accounts": {"core"},
+}
+
 
 def imports(path: Path) -> set[str]:
     found: set[str] = set()
@@ -58,6 +67,34 @@ def test_no_app_imports_an_app_above_it(app):
         if bad:
             wrong[str(path.relative_to(ROOT.parent))] = sorted(bad)
     assert not wrong, f"{app} imports apps above it: {wrong}"
+
+
+def strays(app_dir: Path, allowed: set[str]) -> dict[str, list[str]]:
+    """Each module of ``app_dir`` that imports a ``copywriter`` module outside the app and
+    ``allowed`` (``copywriter.settings`` and the like count: they pull in everything)."""
+    wrong = {}
+    for path in sorted(app_dir.rglob("*.py")):
+        bad = apps_imported(path) - allowed - {app_dir.name}
+        if bad:
+            wrong[str(path.relative_to(app_dir.parent))] = sorted(bad)
+    return wrong
+
+
+@pytest.mark.parametrize("app", sorted(ONLY))
+def test_the_bottom_apps_import_only_what_is_below_them(app):
+    wrong = strays(ROOT / app, ONLY[app])
+    assert not wrong, f"{app} may import only {sorted(ONLY[app])}: {wrong}"
+
+
+def test_the_bottom_check_sees_an_upward_import(tmp_path):
+    """The control: core reaching up to a feature app (the way the page cache once wired its
+    invalidation), even inside a function, is caught; its own modules and ml are not."""
+    core = tmp_path / "core"
+    (core / "templatetags").mkdir(parents=True)
+    (core / "fine.py").write_text("from copywriter.core import scopes\nfrom copywriter.ml import x\n")
+    (core / "templatetags" / "up.py").write_text(
+        "def ready():\n    from copywriter.documents.models import Document\n    return Document\n")
+    assert strays(core, ONLY["core"]) == {"core/templatetags/up.py": ["documents"]}
 
 
 def test_the_check_sees_function_local_imports(tmp_path):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from copywriter.accounts.models import User
+from copywriter.accounts.signals import user_created
 from copywriter.core.counters import bump
 
 # C0 and C1 controls (category Cc), the line and paragraph separators (Zl, Zp), and the
@@ -45,9 +46,7 @@ def user_create(*, email: str, password: str, name: str = "",
         if password_hash:
             user.password = password_hash
             user.save(update_fields=["password"])
-        from copywriter.workspaces.services import workspace_create
-
-        workspace_create(owner=user, name=f"{user.display_name}'s workspace")
+        user_created.send(sender=User, user=user)  # the first workspace, or no account
     return user
 
 

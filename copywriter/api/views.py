@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from copywriter.api import selectors, services
 from copywriter.api.models import ApiToken
-from copywriter.core.types import MemberRequest
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.models import ROLE_RANK, Role
+from copywriter.workspaces.types import MemberRequest
 
 
 @workspace_member()

@@ -16,11 +16,11 @@ from copywriter.bulk import exports, selectors, services
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
-from copywriter.core.types import MemberRequest
 from copywriter.facts.views import choices_context
 from copywriter.generation.services import tone_choices
 from copywriter.generation.tones import LENGTHS
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 POLL_OVERLAP_SECONDS = 10
 

@@ -7,3 +7,6 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from copywriter.catalog import checks  # noqa: F401 - registers the system check
+        from copywriter.catalog.receivers import connect
+
+        connect()

@@ -47,17 +47,3 @@ def favourite_ids(*, user_id: int, workspace_id: int) -> set[int]:
     return set(Favourite.objects.filter(user_id=user_id, workspace_id=workspace_id)
                .values_list("template_id", flat=True))
 
-
-def recently_used(*, user_id: int, workspace_id: int, limit: int = 6) -> list[Template]:
-    from copywriter.generation.models import Generation
-
-    ids: list[int] = []
-    rows = (Generation.objects.filter(created_by_id=user_id, workspace_id=workspace_id)
-            .order_by("-created_at").values_list("template_id", flat=True)[:200])
-    for tid in rows:
-        if tid not in ids:
-            ids.append(tid)
-        if len(ids) >= limit:
-            break
-    by_id = {t.pk: t for t in templates_visible(workspace_id=workspace_id).filter(pk__in=ids)}
-    return [by_id[i] for i in ids if i in by_id]

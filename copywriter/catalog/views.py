@@ -14,12 +14,13 @@ from copywriter.catalog import selectors, services
 from copywriter.catalog.forms import generate_form_class
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
-from copywriter.core import pagecache
-from copywriter.core.types import MemberRequest
+from copywriter.core import pagecache, scopes
 from copywriter.facts.models import scope as facts_scope
 from copywriter.facts.views import choices_context
+from copywriter.generation.selectors import recently_used
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 PAGE = 60
 
@@ -40,8 +41,8 @@ def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
 
 def _catalog_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
     ws, user = request.membership.workspace_id, request.user.pk
-    return [pagecache.templates(None), pagecache.templates(ws), pagecache.favourites(user),
-            pagecache.recent(user), pagecache.voices(ws), facts_scope(ws)]
+    return [scopes.templates(None), scopes.templates(ws), scopes.favourites(user),
+            scopes.recent(user), scopes.voices(ws), facts_scope(ws)]
 
 
 @workspace_member()
@@ -66,7 +67,7 @@ def index(request: MemberRequest) -> HttpResponse:
         return render(request, "catalog/index.html#results", context)
     counts = selectors.category_counts(workspace_id=ws)
     context["counts"] = counts
-    context["recent"] = selectors.recently_used(user_id=request.user.pk, workspace_id=ws)
+    context["recent"] = recently_used(user_id=request.user.pk, workspace_id=ws)
     context["total"] = sum(int(str(c["n"])) for c in counts)
     return render(request, "catalog/index.html", context)
 

@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "copywriter.core"
     label = "core"
-
-    def ready(self) -> None:
-        from copywriter.core.pagecache import connect_invalidation
-
-        connect_invalidation()

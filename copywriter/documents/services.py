@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from copywriter.core import pagecache
+from copywriter.core import scopes
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
+from copywriter.documents.signals import document_changed
 from copywriter.workspaces.models import Membership
 
 EXPORT_FORMATS = ("md", "html", "txt")
@@ -35,11 +36,9 @@ def _clean(title: str, body: str) -> tuple[str, str]:
 
 
 def _reindex(document_id: int) -> None:
-    """Originality: re-index the document's passages once this transaction commits (a worker
-    embeds them; the web process only enqueues)."""
-    from copywriter.originality.services import schedule_document_index
-
-    schedule_document_index(document_id=document_id)
+    """Tell what reads the text (originality re-indexes the passages once this transaction
+    commits: a worker embeds them; the web process only enqueues)."""
+    document_changed.send(sender=Document, document_id=document_id)
 
 
 def _next_number(document: Document) -> int:
@@ -130,7 +129,7 @@ def document_trash(*, membership: Membership, document_id: int) -> None:
                                       deleted_at__isnull=True).update(deleted_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
-    pagecache.invalidate(pagecache.documents(membership.workspace_id))
+    scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)  # a trashed document is no longer compared against
 
 
@@ -141,7 +140,7 @@ def document_untrash(*, membership: Membership, document_id: int) -> None:
                                                                        updated_at=timezone.now())
     if not updated:
         raise Document.DoesNotExist
-    pagecache.invalidate(pagecache.documents(membership.workspace_id))
+    scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)
 
 

@@ -6,16 +6,16 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from copywriter.core import pagecache
-from copywriter.core.types import MemberRequest
+from copywriter.core import pagecache, scopes
 from copywriter.documents import selectors, services
 from copywriter.documents.forms import DocumentForm
 from copywriter.documents.models import DocumentVersion
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 
 def _document_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
-    return [pagecache.documents(request.membership.workspace_id), pagecache.PEOPLE]
+    return [scopes.documents(request.membership.workspace_id), scopes.PEOPLE]
 
 
 @workspace_member()

@@ -7,10 +7,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from copywriter.core.types import MemberRequest
 from copywriter.facts import selectors, services
 from copywriter.facts.models import FactSheet, Kind
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 # Fields of the generate form that are not the brief (suggestions read the rest).
 NOT_BRIEF = {"csrfmiddlewaretoken", "tone", "variants", "length", "fact_sheets", "again"}

@@ -6,12 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from copywriter.core.types import MemberRequest
 from copywriter.generation import exports, selectors, services
 from copywriter.generation import voices as voice_services
 from copywriter.generation.models import BrandVoice
 from copywriter.generation.tones import TONES
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 
 def _tone_label(tone: str) -> str:

@@ -9,7 +9,7 @@ import random
 import numpy as np
 from django.utils import timezone
 
-from copywriter.core import pagecache
+from copywriter.core import scopes
 from copywriter.generation.models import BrandVoice
 from copywriter.generation.voices import instruction_for, progress_writer
 
@@ -71,5 +71,5 @@ def run(voice_id: int) -> str:
     updated = BrandVoice.objects.filter(pk=voice_id, status="training").update(
         status="ready", adapter_path=str(out), metrics=metrics, updated_at=timezone.now())
     if updated:
-        pagecache.invalidate(pagecache.voices(voice.workspace_id))  # a new tone in the form
+        scopes.invalidate(scopes.voices(voice.workspace_id))  # a new tone in the form
     return "ready" if updated else "cancelled"

@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from copywriter.core.types import MemberRequest
 from copywriter.ops import health as health_checks
 from copywriter.ops import selectors
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.models import Role
+from copywriter.workspaces.types import MemberRequest
 
 WINDOWS = (1, 24, 168)
 

@@ -6,3 +6,8 @@ class OriginalityConfig(AppConfig):
     label = "originality"
     verbose_name = "Originality check"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from copywriter.originality.receivers import connect
+
+        connect()

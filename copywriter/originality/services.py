@@ -104,7 +104,7 @@ def index_budget_spend(*, workspace_id: int, chars: int) -> bool:
 # --- indexing hooks ---------------------------------------------------------------------------
 
 def schedule_document_index(*, document_id: int) -> None:
-    """Called by the documents services after every create, save, restore, trash and untrash.
+    """Called on documents' ``document_changed``: every create, save, restore, trash and untrash.
 
     Autosave saves every few seconds while someone types: one task per document per
     ``INDEX_DEBOUNCE_SECONDS``, delayed by as much, indexes whatever the head is when it runs.

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from copywriter.core.types import MemberRequest
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import DocumentVersion
 from copywriter.originality import services
@@ -15,6 +14,7 @@ from copywriter.originality.models import OriginalityCheck, ReferenceItem, Regen
 from copywriter.originality.text import Thresholds
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.models import Role
+from copywriter.workspaces.types import MemberRequest
 
 MAX_FILES = 20
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from copywriter.core.types import MemberRequest
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import Document
 from copywriter.generation import selectors as generation_selectors
@@ -22,6 +21,7 @@ from copywriter.generation.services import tone_choices
 from copywriter.seo import analysis, selectors, services
 from copywriter.seo.models import Enrichment
 from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.types import MemberRequest
 
 SUGGEST_POLLS = 30  # ~45 s of waiting for a worker's KeyBERT answer, then YAKE's list stays
 

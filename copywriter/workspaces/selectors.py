@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from copywriter.accounts.models import User
+from copywriter.core import scopes
 from copywriter.workspaces.models import Invitation, Membership
 
 
@@ -15,12 +16,10 @@ def memberships_for_user(*, user: User) -> list[Membership]:
 def membership_and_all(*, user: User, workspace_id: int) -> tuple[Membership, list[Membership]]:
     """The caller's membership in ``workspace_id`` and all of the caller's memberships, for the
     switcher, in one query, kept per process until a membership or workspace of the user's
-    changes (``pagecache.account``). 404 for a non-member: they learn nothing about the
+    changes (``scopes.account``). 404 for a non-member: they learn nothing about the
     workspace."""
-    from copywriter.core import pagecache
-
-    mine = pagecache.remembered("memberships", [pagecache.account(user.pk)],
-                                lambda: memberships_for_user(user=user))
+    mine = scopes.remembered("memberships", [scopes.account(user.pk)],
+                             lambda: memberships_for_user(user=user))
     for m in mine:
         if m.workspace_id == workspace_id:
             return m, mine

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from copywriter.core.types import MemberRequest
 from copywriter.workspaces import selectors, services
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.forms import InviteForm, RoleForm, WorkspaceForm
 from copywriter.workspaces.models import Invitation, Membership, Role
+from copywriter.workspaces.types import MemberRequest
 
 
 @login_required
