@@ -69,3 +69,17 @@ def test_splits_are_stable_and_hold_out_whole_templates():
     assert split_of("x--1", "google-search-ad") == split_of("x--1", "google-search-ad")
     held = {split_of(f"t--{i}", "ads-google-display") for i in range(20)}
     assert held == {"heldout_template"}
+
+
+def test_a_slot_example_also_teaches_the_item_rows(templates):
+    from copywriter.quality.tasks import item_pairs
+
+    pairs = item_pairs(_example(), templates["google-search-ad"])
+    assert [answer for _, answer in pairs] == OUTPUT.split("\n")
+    first, description = pairs[0][0], pairs[3][0]
+    assert first.startswith("Google search ad: write one headline.")
+    assert "Product or service: Dryline basement waterproofing, Columbus OH" in first
+    assert "At most 30 characters." in first and "At most 90 characters" in description
+    # A template without slots writes whole variants only: no item rows.
+    blog = next(t for t in templates.values() if not t.slots)
+    assert item_pairs(_example(template=blog.id), blog) == []

@@ -93,8 +93,11 @@ def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) ->
 
 
 def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any],
-                example: str = "") -> str:
+                examples: Mapping[str, Sequence[str]] | None = None) -> str:
+    """The prompt of one item row (``examples``: ``sample_items``, one shown as the shape)."""
     slot = item.slot
+    shapes = (examples or {}).get(str(slot["name"])) or [""]
+    example = shapes[item.n % len(shapes)]
     what = slot_title(slot).lower()
     least, most = char_limits(slot, fields)
     rules = [str(slot.get("instruction", "")).strip().rstrip(".") + "."]

@@ -311,9 +311,8 @@ class Pipeline:
         from copywriter.ml.engine import SeqRequest
 
         fields = job.gen.fields
-        shapes = job.examples.get(str(item.slot["name"])) or [""]
         prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields,
-                             example=shapes[item.n % len(shapes)])
+                             examples=job.examples)
         per_round = max(job.candidates, self.item_candidates)
         first = unit.rounds.get(item.number, 0) * per_round
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt

@@ -169,6 +169,27 @@ def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate], 
             a.problems.append("same brief as another example")
 
 
+def item_pairs(ex: Example, tpl: PromptTemplate) -> list[tuple[str, str]]:
+    """A slot template's example as the worker writes it, item by item: (the item row's prompt,
+    the expert's item), so the model also learns the one-line item path. Items the expert output
+    does not have (a range written shorter than its upper count) give no pair."""
+    from copywriter.pipeline.slots import brief_block, item_prompt, items_for, sample_items
+
+    if not tpl.slots:
+        return []
+    data = tpl.raw
+    written = check_slots(ex.output, tpl.slots, ex.fields).items
+    brief = brief_block(data.get("fields") or [], ex.fields)
+    shapes = sample_items(data, tpl.slots)
+    pairs = []
+    for item in items_for(tpl.slots, ex.fields):
+        got = written.get(str(item.slot["name"])) or []
+        if item.n < len(got) and got[item.n].strip():
+            pairs.append((item_prompt(item, template_title=str(data.get("title", "")), brief=brief,
+                                      fields=ex.fields, examples=shapes), got[item.n].strip()))
+    return pairs
+
+
 def main(argv: list[str]) -> int:
     paths = [Path(a) for a in argv] or sorted(TASKS_DIR.glob("*.jsonl"))
     good, _bad = load_library(ROOT / "templates_lib")
