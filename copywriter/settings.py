@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "copywriter.originality",
     "copywriter.claims",
     "copywriter.seo",
+    "copywriter.backup",
     "copywriter.api",
     "copywriter.bulk",
     "copywriter.ops",

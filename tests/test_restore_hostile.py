@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from copywriter.accounts.models import User
-from copywriter.documents import backup
+from copywriter.backup import services as backup
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.documents.services import document_create
 from copywriter.workspaces.models import Membership, Workspace
