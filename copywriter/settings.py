@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "copywriter.documents",
     "copywriter.facts",
     "copywriter.catalog",
+    "copywriter.voices",
     "copywriter.generation",
     "copywriter.originality",
     "copywriter.claims",

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
+from copywriter.generation import urls as generation_urls
+from copywriter.voices import urls as voice_urls
+
 # A database, cache or broker out of reach answers 503 + Retry-After instead of 500.
 handler500 = "copywriter.core.unavailable.server_error"
 
@@ -11,7 +14,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("copywriter.documents.urls")),
     path("", include("copywriter.facts.urls")),
     path("", include("copywriter.catalog.urls")),
-    path("", include("copywriter.generation.urls")),
+    # Brand voices have their own app but kept their URL names in generation's namespace.
+    path("", include(([*generation_urls.urlpatterns, *voice_urls.urlpatterns],
+                      generation_urls.app_name))),
     path("", include("copywriter.originality.urls")),
     path("", include("copywriter.seo.urls")),
     path("", include("copywriter.api.urls")),

@@ -54,14 +54,14 @@ from copywriter.catalog.models import Template, TemplateVersion
 from copywriter.catalog.schema import TemplateInvalid, parse_template
 from copywriter.catalog.services import _upsert
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
-from copywriter.generation.models import BrandVoice
-from copywriter.generation.voices import MAX_CHARS as VOICE_SAMPLE_MAX
-from copywriter.generation.voices import MAX_SAMPLES as VOICE_MAX_SAMPLES
 from copywriter.originality.models import ReferenceItem
 from copywriter.originality.services import REFERENCE_MAX_CHARS
 from copywriter.seo.analysis import KeywordError, parse_keywords
 from copywriter.seo.models import KeywordList
 from copywriter.seo.services import LIST_NAME_MAX
+from copywriter.voices.models import BrandVoice
+from copywriter.voices.services import MAX_CHARS as VOICE_SAMPLE_MAX
+from copywriter.voices.services import MAX_SAMPLES as VOICE_MAX_SAMPLES
 from copywriter.workspaces.models import Membership, Role, Workspace
 
 FORMAT = "copywriter-backup"

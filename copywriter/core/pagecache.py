@@ -249,7 +249,8 @@ def connect_invalidation() -> None:
 
     from copywriter.catalog.models import Favourite, Template
     from copywriter.documents.models import Document
-    from copywriter.generation.models import BrandVoice, Generation
+    from copywriter.generation.models import Generation
+    from copywriter.voices.models import BrandVoice
     from copywriter.workspaces.models import Membership, Workspace
 
     def on(model: Any, scopes: Callable[..., Iterable[str]]) -> None:

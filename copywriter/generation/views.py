@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from copywriter.core.types import MemberRequest
 from copywriter.generation import exports, selectors, services
-from copywriter.generation import voices as voice_services
-from copywriter.generation.models import BrandVoice
 from copywriter.generation.tones import TONES
+from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.decorators import workspace_member
 
 
@@ -100,70 +99,6 @@ def save_to_document(request: MemberRequest, generation_id: int, index: int) -> 
     doc = services.variant_to_document(membership=request.membership, variant=v)
     messages.success(request, "Saved to a new document.")
     return redirect("documents:edit", ws=request.membership.workspace_id, document_id=doc.pk)
-
-
-MAX_UPLOAD_BYTES = 2_000_000
-
-
-@workspace_member()
-@require_http_methods(["GET", "POST"])
-def voices(request: MemberRequest) -> HttpResponse:
-    """List voices; POST creates one from pasted text and/or an uploaded .txt/.md file."""
-    ws = request.membership.workspace_id
-    error, status = "", 200
-    name = request.POST.get("name", "")
-    pasted = request.POST.get("samples", "")
-    if request.method == "POST":
-        text = pasted
-        upload = request.FILES.get("file")
-        if upload is not None:
-            if upload.size and upload.size > MAX_UPLOAD_BYTES:
-                error, status = "The file is over 2 MB; upload a smaller one.", 413
-            else:
-                try:
-                    text = text + "\n\n" + upload.read().decode("utf-8")
-                except UnicodeDecodeError:
-                    error, status = "The file is not UTF-8 text: save it as plain text.", 400
-        if not error:
-            try:
-                voice = voice_services.voice_create(membership=request.membership, name=name,
-                                                    samples=voice_services.split_samples(text))
-            except voice_services.VoiceError as exc:
-                error, status = str(exc), exc.status
-            else:
-                return redirect("generation:voice", ws=ws, voice_id=voice.pk)
-    items = BrandVoice.objects.filter(workspace_id=ws).order_by("-created_at")
-    return render(request, "generation/voices.html", {
-        "voices": items, "error": error, "name": name, "samples": pasted,
-        "min_samples": voice_services.MIN_SAMPLES}, status=status)
-
-
-@workspace_member()
-@require_GET
-def voice(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    context = {"voice": v, "active": v.status in ("queued", "training")}
-    if request.htmx and request.htmx.target == "voice-progress":
-        response = render(request, "generation/voice.html#progress", context)
-        return response if context["active"] else HttpResponseStopPolling(response.content)
-    return render(request, "generation/voice.html", context)
-
-
-@workspace_member()
-@require_POST
-def voice_cancel(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    voice_services.voice_cancel(membership=request.membership, voice=v)
-    return redirect("generation:voice", ws=request.membership.workspace_id, voice_id=v.pk)
-
-
-@workspace_member()
-@require_POST
-def voice_delete(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    voice_services.voice_delete(membership=request.membership, voice=v)
-    messages.success(request, f"Deleted the brand voice {v.name}.")
-    return redirect("generation:voices", ws=request.membership.workspace_id)
 
 
 @workspace_member()
