@@ -49,11 +49,12 @@ def favourite_ids(*, user_id: int, workspace_id: int) -> set[int]:
 
 
 def recently_used(*, user_id: int, workspace_id: int, limit: int = 6) -> list[Template]:
-    from copywriter.generation.models import Generation
-
+    # The user's last generations through the reverse relation (Template.generations): generation
+    # sits above catalog, so catalog queries its rows without importing it.
     ids: list[int] = []
-    rows = (Generation.objects.filter(created_by_id=user_id, workspace_id=workspace_id)
-            .order_by("-created_at").values_list("template_id", flat=True)[:200])
+    rows = (Template.objects.filter(generations__created_by_id=user_id,
+                                    generations__workspace_id=workspace_id)
+            .order_by("-generations__created_at").values_list("pk", flat=True)[:200])
     for tid in rows:
         if tid not in ids:
             ids.append(tid)

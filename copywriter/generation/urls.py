@@ -16,3 +16,9 @@ urlpatterns = [
     path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/save/",
          views.save_to_document, name="save"),
 ]
+
+# A template's page is the generate form, so generation serves it; it keeps its catalog URL and
+# name (catalog:detail): copywriter/urls.py lists these in catalog's namespace.
+template_urlpatterns = [
+    path("w/<int:ws>/templates/<int:template_id>/", views.generate, name="detail"),
+]
