@@ -2,6 +2,10 @@ from django.conf import settings
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
+from copywriter.catalog import urls as catalog_urls
+from copywriter.generation import urls as generation_urls
+from copywriter.voices import urls as voice_urls
+
 # A database, cache or broker out of reach answers 503 + Retry-After instead of 500.
 handler500 = "copywriter.core.unavailable.server_error"
 
@@ -10,8 +14,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("copywriter.workspaces.urls")),
     path("", include("copywriter.documents.urls")),
     path("", include("copywriter.facts.urls")),
-    path("", include("copywriter.catalog.urls")),
-    path("", include("copywriter.generation.urls")),
+    # Two namespaces take patterns from two apps, so no URL name changed when code moved: a
+    # template's page (catalog:detail) is generation's form, brand voices have their own app.
+    path("", include(([*catalog_urls.urlpatterns, *generation_urls.template_urlpatterns],
+                      catalog_urls.app_name))),
+    path("", include(([*generation_urls.urlpatterns, *voice_urls.urlpatterns],
+                      generation_urls.app_name))),
     path("", include("copywriter.originality.urls")),
     path("", include("copywriter.seo.urls")),
     path("", include("copywriter.api.urls")),

@@ -14,10 +14,10 @@ import pytest
 from django.urls import reverse
 
 from copywriter.documents.services import document_create, document_save
-from copywriter.generation import voices
-from copywriter.generation.models import BrandVoice
 from copywriter.originality import indexing, services
 from copywriter.originality.models import OriginalityCheck, Passage
+from copywriter.voices import services as voices
+from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.models import Membership, Role, Workspace
 from tests.conftest import client_for
 
@@ -33,7 +33,7 @@ SAMPLES = [
 @pytest.fixture
 def trainings(monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr("copywriter.generation.tasks.train_voice.apply_async",
+    monkeypatch.setattr("copywriter.voices.tasks.train_voice.apply_async",
                         lambda args: sent.append(args[0]))
     return sent
 

@@ -31,8 +31,8 @@ def snapshot() -> dict:
     members = sorted((m.workspace.name, m.user.email, m.role)
                      for m in Membership.objects.select_related("workspace", "user"))
     from copywriter.catalog.models import Template
-    from copywriter.generation.models import BrandVoice
     from copywriter.originality.models import ReferenceItem
+    from copywriter.voices.models import BrandVoice
 
     templates = sorted(
         (t.workspace.name, t.slug, t.is_active, t.title, t.created_at.isoformat(),
@@ -51,9 +51,9 @@ def snapshot() -> dict:
 @pytest.fixture
 def content(cast, ad_template):
     from copywriter.catalog.services import template_delete, workspace_template_save
-    from copywriter.generation.models import BrandVoice
     from copywriter.originality.models import ReferenceItem
     from copywriter.seo.models import KeywordList
+    from copywriter.voices.models import BrandVoice
 
     data = {**ad_template.current.data, "id": "spring-ad", "title": "Spring ad"}
     mine = workspace_template_save(membership=cast.alice_m, data=data)
@@ -98,7 +98,7 @@ def test_round_trip_into_an_empty_database_and_twice_adds_nothing(cast, content,
     after = snapshot()
     assert after == before  # every title, body and version byte for byte, with authors and times
     assert len(after["templates"]) == 2 and len(after["templates"][1][-1]) == 2  # both versions
-    from copywriter.generation.models import BrandVoice
+    from copywriter.voices.models import BrandVoice
 
     assert BrandVoice.objects.get().status == "draft"  # to train again: adapters are not kept
     assert "reindex_originality" in out.getvalue() and "train them again" in out.getvalue()

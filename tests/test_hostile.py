@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 from copywriter.api.services import token_create
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.documents.services import document_create, document_save
-from copywriter.generation.models import BrandVoice, Generation, Variant
+from copywriter.generation.models import Generation, Variant
 from copywriter.originality.models import OriginalityCheck, ReferenceItem
+from copywriter.voices.models import BrandVoice
 from tests.conftest import client_for, report
 
 HOSTILE = [

@@ -139,7 +139,7 @@ def objects(cast, ad_template, monkeypatch):
     Variant.objects.create(generation=gen, index=0, text="copy", finished=True)
     inv = Invitation.objects.create(workspace=cast.ws, email="z@example.com",
                                     expires_at=doc.created_at.replace(year=2099))
-    from copywriter.generation.models import BrandVoice
+    from copywriter.voices.models import BrandVoice
     voice = BrandVoice.objects.create(workspace=cast.ws, name="House", samples=["a b c"],
                                       status="ready")
     from copywriter.catalog.services import workspace_template_save

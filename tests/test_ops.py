@@ -11,9 +11,10 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from copywriter.generation.models import BrandVoice, Generation, Status
+from copywriter.generation.models import Generation, Status
 from copywriter.ops import health, selectors
 from copywriter.ops.logs import JsonFormatter, RequestIdFilter, request_id_var
+from copywriter.voices.models import BrandVoice
 from tests import workers
 from tests.conftest import client_for, report
 

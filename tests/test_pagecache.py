@@ -113,8 +113,8 @@ def test_roles_names_and_people_are_part_of_the_page(cast):
 
 def test_favourites_recent_templates_and_voices_refresh_the_catalog_and_form(cast, ad_template,
                                                                              sent):
-    from copywriter.generation.models import BrandVoice
     from copywriter.generation.services import generation_create
+    from copywriter.voices.models import BrandVoice
 
     alice = client_for(cast.alice)
     index = reverse("catalog:index", args=[cast.ws.pk])

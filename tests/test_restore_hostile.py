@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from copywriter.accounts.models import User
-from copywriter.documents import backup
+from copywriter.backup import services as backup
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.documents.services import document_create
 from copywriter.workspaces.models import Membership, Workspace
@@ -225,9 +225,9 @@ def test_a_gzip_bomb_is_refused_after_reading_at_most_the_cap(db, tmp_path, sett
 def content(cast, ad_template):
     """One of each section, so every section's checks run."""
     from copywriter.catalog.services import workspace_template_save
-    from copywriter.generation.models import BrandVoice
     from copywriter.originality.models import ReferenceItem
     from copywriter.seo.models import KeywordList
+    from copywriter.voices.models import BrandVoice
 
     workspace_template_save(membership=cast.alice_m,
                             data={**ad_template.current.data, "id": "spring-ad",

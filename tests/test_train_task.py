@@ -126,7 +126,7 @@ def test_plan_is_the_same_for_the_same_seed_and_stops_at_max_steps():
 
 
 def test_three_step_run_writes_the_adapter_and_its_record(tiny_model_dir, tmp_path):
-    from copywriter.generation.management.commands.train_task import data_hash
+    from copywriter.quality.management.commands.train_task import data_hash
     from copywriter.quality.tasks import read
 
     corpus = _corpus(tmp_path / "tasks.jsonl")

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from copywriter.generation import voice_training, voices
-from copywriter.generation.models import BrandVoice
 from copywriter.generation.services import tone_choices
+from copywriter.voices import services as voices
+from copywriter.voices import training as voice_training
+from copywriter.voices.models import BrandVoice
 
 SAMPLES = [
     f"Sample {i}: our studio brews small-batch cold coffee number {i} with oat milk, a pinch of "
@@ -17,7 +18,7 @@ SAMPLES = [
 @pytest.fixture
 def no_task(monkeypatch):
     sent = []
-    monkeypatch.setattr("copywriter.generation.tasks.train_voice.apply_async",
+    monkeypatch.setattr("copywriter.voices.tasks.train_voice.apply_async",
                         lambda args: sent.append(args[0]))
     return sent
 

@@ -47,3 +47,18 @@ def favourite_ids(*, user_id: int, workspace_id: int) -> set[int]:
     return set(Favourite.objects.filter(user_id=user_id, workspace_id=workspace_id)
                .values_list("template_id", flat=True))
 
+
+def recently_used(*, user_id: int, workspace_id: int, limit: int = 6) -> list[Template]:
+    # The user's last generations through the reverse relation (Template.generations): generation
+    # sits above catalog, so catalog queries its rows without importing it.
+    ids: list[int] = []
+    rows = (Template.objects.filter(generations__created_by_id=user_id,
+                                    generations__workspace_id=workspace_id)
+            .order_by("-generations__created_at").values_list("pk", flat=True)[:200])
+    for tid in rows:
+        if tid not in ids:
+            ids.append(tid)
+        if len(ids) >= limit:
+            break
+    by_id = {t.pk: t for t in templates_visible(workspace_id=workspace_id).filter(pk__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import yaml
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -11,14 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from copywriter.catalog import selectors, services
-from copywriter.catalog.forms import generate_form_class
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
 from copywriter.core import pagecache, scopes
 from copywriter.facts.models import scope as facts_scope
-from copywriter.facts.views import choices_context
-from copywriter.generation.selectors import recently_used
-from copywriter.generation.services import GenerationError, generation_create, tone_choices
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.types import MemberRequest
 
@@ -67,57 +62,9 @@ def index(request: MemberRequest) -> HttpResponse:
         return render(request, "catalog/index.html#results", context)
     counts = selectors.category_counts(workspace_id=ws)
     context["counts"] = counts
-    context["recent"] = recently_used(user_id=request.user.pk, workspace_id=ws)
+    context["recent"] = selectors.recently_used(user_id=request.user.pk, workspace_id=ws)
     context["total"] = sum(int(str(c["n"])) for c in counts)
     return render(request, "catalog/index.html", context)
-
-
-@workspace_member()
-@require_http_methods(["GET", "POST"])
-@pagecache.cached_page(_catalog_scopes)
-def detail(request: MemberRequest, template_id: int) -> HttpResponse:
-    """Preview (fields, sample output) and the generate form; POST starts a generation."""
-    ws = request.membership.workspace_id
-    template = selectors.template_get(workspace_id=ws, template_id=template_id)
-    spec = template.spec()
-    tones = tone_choices(workspace_id=ws)
-    form_class = generate_form_class(spec, tones, settings.GENERATION_MAX_VARIANTS)
-    status = 200
-    error = fact_error = ""
-    fact_ids = request.POST.getlist("fact_sheets") if request.method == "POST" else []
-    if request.method == "POST":
-        form = form_class(request.POST)
-        if form.is_valid():
-            fields = {f.name: request.POST.get(f.name, "") for f in spec.fields}
-            try:
-                gen = generation_create(membership=request.membership, template=template,
-                                        fields=fields, tone=form.cleaned_data["tone"],
-                                        variants=form.cleaned_data["variants"],
-                                        length=form.cleaned_data["length"],
-                                        fact_sheets=fact_ids)
-            except GenerationError as exc:
-                for name, message in exc.field_errors.items():
-                    if name == "fact_sheets":  # the checkboxes are not a field of the form
-                        fact_error = message
-                        continue
-                    form.add_error(None if name == "__all__" else name, message)
-                error, status = exc.message, exc.status
-            else:
-                return redirect("generation:detail", ws=ws, generation_id=gen.pk)
-        else:
-            status = 400
-    else:
-        form = form_class(initial={"tone": "professional"})
-    # Suggestions need the brief: none on the (cached) empty form; the checkboxes ask for them
-    # (facts:suggest) as the user types, and a form shown again suggests from what it holds.
-    brief = " ".join(str(request.POST.get(f.name, "")) for f in spec.fields)
-    return render(request, "catalog/detail.html", {
-        "template": template, "spec": spec, "form": form, "error": error,
-        "is_fav": template.pk in selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws),
-        **choices_context(workspace_id=ws, brief=brief, ticked=fact_ids,
-                          suggested=request.method == "POST"),
-        "fact_error": fact_error,
-    }, status=status)
 
 
 @workspace_member(write_methods_need="viewer")

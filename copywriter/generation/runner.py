@@ -24,8 +24,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from copywriter.generation.models import BrandVoice, Generation, Status, Variant
+from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import NEUTRAL, VOICE_PREFIX, is_voice
+from copywriter.voices.models import BrandVoice
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = settings.GENERATION_LEASE_SECONDS

@@ -3,8 +3,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from copywriter.catalog.models import Template
-from copywriter.catalog.selectors import templates_visible
 from copywriter.generation.models import Generation, Variant
 
 
@@ -28,16 +26,3 @@ def variant_get(*, workspace_id: int, generation_id: int, index: int) -> Variant
                              generation__workspace_id=workspace_id,
                              generation_id=generation_id, index=index)
 
-
-def recently_used(*, user_id: int, workspace_id: int, limit: int = 6) -> list[Template]:
-    """The templates the user generated with lately in this workspace, newest first."""
-    ids: list[int] = []
-    rows = (Generation.objects.filter(created_by_id=user_id, workspace_id=workspace_id)
-            .order_by("-created_at").values_list("template_id", flat=True)[:200])
-    for tid in rows:
-        if tid not in ids:
-            ids.append(tid)
-        if len(ids) >= limit:
-            break
-    by_id = {t.pk: t for t in templates_visible(workspace_id=workspace_id).filter(pk__in=ids)}
-    return [by_id[i] for i in ids if i in by_id]

@@ -15,8 +15,9 @@ from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
 from copywriter.core.counters import bump
 from copywriter.facts import services as facts_services
-from copywriter.generation.models import BrandVoice, Generation, Status, Variant
+from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
+from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.models import Membership
 
 

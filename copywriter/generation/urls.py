@@ -15,8 +15,10 @@ urlpatterns = [
          name="rate"),
     path("w/<int:ws>/generations/<int:generation_id>/variants/<int:index>/save/",
          views.save_to_document, name="save"),
-    path("w/<int:ws>/voices/", views.voices, name="voices"),
-    path("w/<int:ws>/voices/<int:voice_id>/", views.voice, name="voice"),
-    path("w/<int:ws>/voices/<int:voice_id>/cancel/", views.voice_cancel, name="voice_cancel"),
-    path("w/<int:ws>/voices/<int:voice_id>/delete/", views.voice_delete, name="voice_delete"),
+]
+
+# A template's page is the generate form, so generation serves it; it keeps its catalog URL and
+# name (catalog:detail): copywriter/urls.py lists these in catalog's namespace.
+template_urlpatterns = [
+    path("w/<int:ws>/templates/<int:template_id>/", views.generate, name="detail"),
 ]

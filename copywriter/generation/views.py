@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from copywriter.catalog import selectors as catalog_selectors
+from copywriter.core import pagecache, scopes
+from copywriter.facts.models import scope as facts_scope
+from copywriter.facts.views import choices_context
 from copywriter.generation import exports, selectors, services
-from copywriter.generation import voices as voice_services
-from copywriter.generation.models import BrandVoice
+from copywriter.generation.forms import generate_form_class
 from copywriter.generation.tones import TONES
+from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.types import MemberRequest
 
@@ -20,6 +25,63 @@ def _tone_label(tone: str) -> str:
     voice = BrandVoice.objects.filter(pk=tone.removeprefix("voice-")).first() if tone.removeprefix(
         "voice-").isdigit() else None
     return f"Brand voice: {voice.name}" if voice else tone
+
+
+def _template_page_scopes(request: MemberRequest, **kwargs: object) -> list[str]:
+    # The scopes of the catalog's pages (catalog.views._catalog_scopes), as when catalog served
+    # this one: templates, the user's favourites, the tones with the workspace's voices, facts.
+    ws, user = request.membership.workspace_id, request.user.pk
+    return [scopes.templates(None), scopes.templates(ws), scopes.favourites(user),
+            scopes.recent(user), scopes.voices(ws), facts_scope(ws)]
+
+
+@workspace_member()
+@require_http_methods(["GET", "POST"])
+@pagecache.cached_page(_template_page_scopes)
+def generate(request: MemberRequest, template_id: int) -> HttpResponse:
+    """A template's page (catalog:detail): preview (fields, sample output) and the generate form;
+    POST starts a generation."""
+    ws = request.membership.workspace_id
+    template = catalog_selectors.template_get(workspace_id=ws, template_id=template_id)
+    spec = template.spec()
+    tones = services.tone_choices(workspace_id=ws)
+    form_class = generate_form_class(spec, tones, settings.GENERATION_MAX_VARIANTS)
+    status = 200
+    error = fact_error = ""
+    fact_ids = request.POST.getlist("fact_sheets") if request.method == "POST" else []
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            fields = {f.name: request.POST.get(f.name, "") for f in spec.fields}
+            try:
+                gen = services.generation_create(membership=request.membership, template=template,
+                                                 fields=fields, tone=form.cleaned_data["tone"],
+                                                 variants=form.cleaned_data["variants"],
+                                                 length=form.cleaned_data["length"],
+                                                 fact_sheets=fact_ids)
+            except services.GenerationError as exc:
+                for name, message in exc.field_errors.items():
+                    if name == "fact_sheets":  # the checkboxes are not a field of the form
+                        fact_error = message
+                        continue
+                    form.add_error(None if name == "__all__" else name, message)
+                error, status = exc.message, exc.status
+            else:
+                return redirect("generation:detail", ws=ws, generation_id=gen.pk)
+        else:
+            status = 400
+    else:
+        form = form_class(initial={"tone": "professional"})
+    # Suggestions need the brief: none on the (cached) empty form; the checkboxes ask for them
+    # (facts:suggest) as the user types, and a form shown again suggests from what it holds.
+    brief = " ".join(str(request.POST.get(f.name, "")) for f in spec.fields)
+    return render(request, "generation/generate.html", {
+        "template": template, "spec": spec, "form": form, "error": error,
+        "is_fav": template.pk in catalog_selectors.favourite_ids(user_id=request.user.pk, workspace_id=ws),
+        **choices_context(workspace_id=ws, brief=brief, ticked=fact_ids,
+                          suggested=request.method == "POST"),
+        "fact_error": fact_error,
+    }, status=status)
 
 
 @workspace_member()
@@ -100,70 +162,6 @@ def save_to_document(request: MemberRequest, generation_id: int, index: int) -> 
     doc = services.variant_to_document(membership=request.membership, variant=v)
     messages.success(request, "Saved to a new document.")
     return redirect("documents:edit", ws=request.membership.workspace_id, document_id=doc.pk)
-
-
-MAX_UPLOAD_BYTES = 2_000_000
-
-
-@workspace_member()
-@require_http_methods(["GET", "POST"])
-def voices(request: MemberRequest) -> HttpResponse:
-    """List voices; POST creates one from pasted text and/or an uploaded .txt/.md file."""
-    ws = request.membership.workspace_id
-    error, status = "", 200
-    name = request.POST.get("name", "")
-    pasted = request.POST.get("samples", "")
-    if request.method == "POST":
-        text = pasted
-        upload = request.FILES.get("file")
-        if upload is not None:
-            if upload.size and upload.size > MAX_UPLOAD_BYTES:
-                error, status = "The file is over 2 MB; upload a smaller one.", 413
-            else:
-                try:
-                    text = text + "\n\n" + upload.read().decode("utf-8")
-                except UnicodeDecodeError:
-                    error, status = "The file is not UTF-8 text: save it as plain text.", 400
-        if not error:
-            try:
-                voice = voice_services.voice_create(membership=request.membership, name=name,
-                                                    samples=voice_services.split_samples(text))
-            except voice_services.VoiceError as exc:
-                error, status = str(exc), exc.status
-            else:
-                return redirect("generation:voice", ws=ws, voice_id=voice.pk)
-    items = BrandVoice.objects.filter(workspace_id=ws).order_by("-created_at")
-    return render(request, "generation/voices.html", {
-        "voices": items, "error": error, "name": name, "samples": pasted,
-        "min_samples": voice_services.MIN_SAMPLES}, status=status)
-
-
-@workspace_member()
-@require_GET
-def voice(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    context = {"voice": v, "active": v.status in ("queued", "training")}
-    if request.htmx and request.htmx.target == "voice-progress":
-        response = render(request, "generation/voice.html#progress", context)
-        return response if context["active"] else HttpResponseStopPolling(response.content)
-    return render(request, "generation/voice.html", context)
-
-
-@workspace_member()
-@require_POST
-def voice_cancel(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    voice_services.voice_cancel(membership=request.membership, voice=v)
-    return redirect("generation:voice", ws=request.membership.workspace_id, voice_id=v.pk)
-
-
-@workspace_member()
-@require_POST
-def voice_delete(request: MemberRequest, voice_id: int) -> HttpResponse:
-    v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
-    voice_services.voice_delete(membership=request.membership, voice=v)
-    messages.success(request, f"Deleted the brand voice {v.name}.")
-    return redirect("generation:voices", ws=request.membership.workspace_id)
 
 
 @workspace_member()

@@ -15,7 +15,8 @@ from typing import Any
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
-from copywriter.generation.models import BrandVoice, Generation, Status
+from copywriter.generation.models import Generation, Status
+from copywriter.voices.models import BrandVoice
 
 PERCENTILES = (0.5, 0.95)
 

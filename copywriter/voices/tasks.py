@@ -11,6 +11,6 @@ log = logging.getLogger(__name__)
 def train_voice(self, voice_id: int) -> str:  # type: ignore[no-untyped-def]
     """Train a workspace's brand-voice adapter. Idempotent: a redelivered job for a voice that
     is ready, failed or cancelled does nothing; one that was cut off starts over."""
-    from copywriter.generation import voice_training
+    from copywriter.voices import training
 
-    return voice_training.run(voice_id)
+    return training.run(voice_id)

@@ -42,7 +42,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -51,7 +50,18 @@ from django.utils.dateparse import parse_datetime
 
 from copywriter.accounts.models import User
 from copywriter.accounts.restored import mark_restored_without_password
+from copywriter.catalog.models import Template, TemplateVersion
+from copywriter.catalog.schema import TemplateInvalid, parse_template
+from copywriter.catalog.services import _upsert
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
+from copywriter.originality.models import ReferenceItem
+from copywriter.originality.services import REFERENCE_MAX_CHARS
+from copywriter.seo.analysis import KeywordError, parse_keywords
+from copywriter.seo.models import KeywordList
+from copywriter.seo.services import LIST_NAME_MAX
+from copywriter.voices.models import BrandVoice
+from copywriter.voices.services import MAX_CHARS as VOICE_SAMPLE_MAX
+from copywriter.voices.services import MAX_SAMPLES as VOICE_MAX_SAMPLES
 from copywriter.workspaces.models import Membership, Role, Workspace
 
 FORMAT = "copywriter-backup"
@@ -79,13 +89,6 @@ def _email(user: User | None) -> str | None:
 
 def workspace_key(ws: Workspace) -> str:
     return f"{_iso(ws.created_at)}|{_email(ws.created_by) or ''}"
-
-
-def _keyword_list_model() -> Any:
-    try:
-        return apps.get_model("seo", "KeywordList")
-    except LookupError:  # the SEO app is optional here
-        return None
 
 
 def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
@@ -124,20 +127,13 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
                                "title": v.title, "body": v.body, "author": user(v.author),
                                "created_at": _iso(v.created_at)} for v in versions.get(d.pk, [])]}
                 for d in docs]
-    out_lists = []
-    keyword_list = _keyword_list_model()
-    if keyword_list is not None:
-        for kl in keyword_list.objects.filter(workspace_id__in=keys).order_by("pk"):
-            out_lists.append({"workspace": keys[kl.workspace_id], "name": kl.name,
-                              "keywords": kl.keywords, "created_at": _iso(kl.created_at),
-                              "updated_at": _iso(kl.updated_at)})
+    out_lists = [{"workspace": keys[kl.workspace_id], "name": kl.name, "keywords": kl.keywords,
+                  "created_at": _iso(kl.created_at), "updated_at": _iso(kl.updated_at)}
+                 for kl in KeywordList.objects.filter(workspace_id__in=keys).order_by("pk")]
     def key_of(workspace_id: int | None) -> str:  # null: built-in/global rows, never selected
         assert workspace_id is not None
         return keys[workspace_id]
 
-    Template = apps.get_model("catalog", "Template")
-    BrandVoice = apps.get_model("generation", "BrandVoice")
-    ReferenceItem = apps.get_model("originality", "ReferenceItem")
     out_templates = [
         {"workspace": key_of(t.workspace_id), "created_at": _iso(t.created_at),
          "created_by": user(t.created_by), "slug": t.slug, "is_active": t.is_active,
@@ -316,11 +312,6 @@ def validate(data: dict[str, Any]) -> None:
 
 
 def _validate(data: dict[str, Any], check: _Check) -> None:
-    from copywriter.catalog.schema import TemplateInvalid, parse_template
-    from copywriter.generation.voices import MAX_CHARS as VOICE_SAMPLE_MAX
-    from copywriter.generation.voices import MAX_SAMPLES as VOICE_MAX_SAMPLES
-    from copywriter.originality.services import REFERENCE_MAX_CHARS
-
     doc_max = settings.DOCUMENT_MAX_CHARS
     emails: set[str] = set()
     for i, u in enumerate(check.rows(data, "users")):
@@ -373,9 +364,6 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
             check.text(v, "body", vwhere, limit=doc_max)
             check.person(v, "author", vwhere, emails)
             check.when(v, "created_at", vwhere)
-
-    from copywriter.seo.analysis import KeywordError, parse_keywords
-    from copywriter.seo.services import LIST_NAME_MAX
 
     for i, kl in enumerate(check.rows(data, "keyword_lists", required=False)):
         where = f"keyword_lists[{i}]"
@@ -550,11 +538,8 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
         rep.created["versions"] = rep.created.get("versions", 0) + len(new)
         rep.existing["versions"] = rep.existing.get("versions", 0) + len(d["versions"]) - len(new)
 
-    keyword_list = _keyword_list_model()
     for kl in data.get("keyword_lists", []):
-        if keyword_list is None:
-            break
-        _, made = keyword_list.objects.get_or_create(
+        _, made = KeywordList.objects.get_or_create(
             workspace=spaces[kl["workspace"]], name=kl["name"],
             defaults={"keywords": kl["keywords"], "created_at": _when(kl["created_at"], "list"),
                       "updated_at": _when(kl["updated_at"], "list")})
@@ -567,10 +552,6 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                        rep: RestoreReport) -> None:
-    from copywriter.catalog.models import Template, TemplateVersion
-    from copywriter.catalog.schema import TemplateInvalid, parse_template
-    from copywriter.catalog.services import _upsert
-
     for t in rows:
         ws, created_at, creator = _owned(t, "template", spaces, who)
         tpl = Template.objects.filter(workspace=ws, created_at=created_at,
@@ -603,8 +584,6 @@ def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace],
 
 def _restore_voices(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                     rep: RestoreReport) -> None:
-    from copywriter.generation.models import BrandVoice
-
     for v in rows:
         ws, created_at, creator = _owned(v, "voice", spaces, who)
         _, made = BrandVoice.objects.get_or_create(
@@ -615,8 +594,6 @@ def _restore_voices(rows: list[dict[str, Any]], spaces: dict[str, Workspace], wh
 
 def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
                         rep: RestoreReport) -> None:
-    from copywriter.originality.models import ReferenceItem
-
     for r in rows:
         ws, created_at, creator = _owned(r, "reference", spaces, who)
         exists = ReferenceItem.objects.filter(workspace=ws, created_at=created_at,

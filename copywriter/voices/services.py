@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from copywriter.core.counters import bump
-from copywriter.generation.models import BrandVoice
+from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.models import Membership
 
 MIN_SAMPLES = 20
@@ -113,7 +113,7 @@ def voice_create(*, membership: Membership, name: str, samples: list[str]) -> Br
                                           created_by=membership.user)
         bump(_day("ws", membership.workspace_id), timeout=2 * 86400)
         bump(_day("user", membership.user_id), timeout=2 * 86400)
-        from copywriter.generation.tasks import train_voice
+        from copywriter.voices.tasks import train_voice
 
         # The queue is VOICE_QUEUE (CELERY_TASK_ROUTES), which the generation workers do not
         # read: a training never stands in front of anyone's generations.

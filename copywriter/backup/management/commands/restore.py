@@ -22,7 +22,7 @@ class Command(BaseCommand):
                                  "a member of the workspaces it restores (repeat for more)")
 
     def handle(self, *args: Any, path: str, add_existing_member: list[str], **opts: Any) -> None:
-        from copywriter.documents.backup import BackupError, read, restore
+        from copywriter.backup.services import BackupError, read, restore
 
         try:
             report = restore(read(Path(path)), add_existing_members=add_existing_member)

@@ -10,8 +10,8 @@ import numpy as np
 from django.utils import timezone
 
 from copywriter.core import scopes
-from copywriter.generation.models import BrandVoice
-from copywriter.generation.voices import instruction_for, progress_writer
+from copywriter.voices.models import BrandVoice
+from copywriter.voices.services import instruction_for, progress_writer
 
 log = logging.getLogger(__name__)
 

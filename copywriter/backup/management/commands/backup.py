@@ -17,7 +17,7 @@ class Command(BaseCommand):
                             help="only this workspace (repeat for more); all by default")
 
     def handle(self, *args: Any, out: str, workspace: list[int] | None, **opts: Any) -> None:
-        from copywriter.documents.backup import BackupError, dump, write
+        from copywriter.backup.services import BackupError, dump, write
 
         path = Path(out)
         if not path.parent.is_dir():
