@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
+from copywriter.core.htmx import render_poll
 from copywriter.core.types import MemberRequest
 from copywriter.generation import exports, selectors, services
 from copywriter.generation import voices as voice_services
@@ -44,12 +44,8 @@ def detail(request: MemberRequest, generation_id: int) -> HttpResponse:
     context = {"gen": gen, "variants": variants, "tone_label": _tone_label(gen.tone),
                "ads_export": exports.is_search_ad(gen)}
     if request.htmx and request.htmx.target == "generation-status":
-        response = render(request, "generation/detail.html#status", context)
-        if not gen.is_active:
-            # 286 tells htmx to stop polling; the final state is in this same response.
-            stop = HttpResponseStopPolling(response.content)
-            return stop
-        return response
+        return render_poll(request, "generation/detail.html#status", context,
+                           done=not gen.is_active)
     return render(request, "generation/detail.html", context)
 
 
@@ -144,8 +140,8 @@ def voice(request: MemberRequest, voice_id: int) -> HttpResponse:
     v = get_object_or_404(BrandVoice, pk=voice_id, workspace_id=request.membership.workspace_id)
     context = {"voice": v, "active": v.status in ("queued", "training")}
     if request.htmx and request.htmx.target == "voice-progress":
-        response = render(request, "generation/voice.html#progress", context)
-        return response if context["active"] else HttpResponseStopPolling(response.content)
+        return render_poll(request, "generation/voice.html#progress", context,
+                           done=not context["active"])
     return render(request, "generation/voice.html", context)
 
 
