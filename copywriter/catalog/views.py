@@ -19,7 +19,7 @@ from copywriter.core.types import MemberRequest
 from copywriter.facts.models import scope as facts_scope
 from copywriter.facts.views import choices_context
 from copywriter.generation.services import GenerationError, generation_create, tone_choices
-from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.decorators import require_writer, workspace_member
 
 PAGE = 60
 
@@ -193,8 +193,7 @@ def template_edit(request: MemberRequest, template_id: int | None = None) -> Htt
     errors: list[str] = []
     status = 200
     if request.method == "POST":
-        if not request.membership.can_write:
-            raise PermissionDenied
+        require_writer(request.membership)
         if len(text) > 20_000:
             errors, status = ["The template is over 20,000 characters."], 413
         else:
