@@ -6,6 +6,8 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from copywriter.core.mlsettings import connect_ml_settings
         from copywriter.core.pagecache import connect_invalidation
 
         connect_invalidation()
+        connect_ml_settings()

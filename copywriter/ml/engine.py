@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
+from copywriter.ml import config
 from copywriter.ml.lora import BASE, StackedAdapters, read_peft_adapter
 from copywriter.ml.model import load_base_model, load_tokenizer, pick_device
 
@@ -600,14 +601,14 @@ class Session:
 def get_engine() -> Engine:
     """The worker's engine, loaded on first use and kept for the life of the process."""
     started = time.monotonic()
-    torch.set_num_threads(int(os.environ.get("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)))
+    torch.set_num_threads(config.current.torch_threads or os.cpu_count() or 1)
     from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8, serving_model_path
 
     # COPYWRITER_MODEL_PATH, else the base with the task adapter merged in (made if missing or
     # stale), else the base.
     engine = Engine(serving_model_path())
 
-    if int8_wanted(os.environ.get("COPYWRITER_INT8"), engine.device):
+    if int8_wanted(config.current.int8, engine.device):
         quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)
     from copywriter.ml.paths import TASK_ADAPTER, adapters_dir
 

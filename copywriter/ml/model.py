@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
+from copywriter.ml import config
 from copywriter.ml.paths import gguf_path, merged_model_dir, model_cache_dir, task_adapter_dir
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def pick_device() -> tuple[str, torch.dtype]:
     """CUDA with bf16 where there is a GPU, else the CPU in fp32 (bf16 matmuls are slow there)."""
-    forced = os.environ.get("COPYWRITER_DEVICE")
+    forced = config.current.device
     if forced:
         return forced, torch.bfloat16 if forced.startswith("cuda") else torch.float32
     if torch.cuda.is_available():
@@ -182,9 +183,10 @@ def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = N
 
 
 def serving_model_path() -> str:
-    """The model the worker serves: ``COPYWRITER_MODEL_PATH`` when set (it overrides everything),
-    else the base with the task adapter merged in when there is one, else the base."""
-    forced = os.environ.get("COPYWRITER_MODEL_PATH")
+    """The model the worker serves: ``config.model_path`` (``COPYWRITER_MODEL_PATH``) when set
+    (it overrides everything), else the base with the task adapter merged in when there is one,
+    else the base."""
+    forced = config.current.model_path
     if forced:
         return forced
     merged, _fresh = merge_task_adapter()
