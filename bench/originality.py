@@ -71,6 +71,7 @@ def main() -> None:  # noqa: C901 - one linear script
 
     django.setup()
     import numpy as np
+    from django.conf import settings
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -94,7 +95,7 @@ def main() -> None:  # noqa: C901 - one linear script
         other = Workspace.objects.create(name="Someone else")
 
         # 1. real passages (one torch thread: faster while other work holds the cores)
-        os.environ["COPYWRITER_EMBED_THREADS"] = "1"
+        settings.EMBED_THREADS = 1
         t0 = time.monotonic()
         # the 12 case sources are in the table: their light edits and paraphrases (queries) must
         # find them, with HNSW as with the exact scan
@@ -272,7 +273,7 @@ def main() -> None:  # noqa: C901 - one linear script
         search.check_texts(items)  # warm-up (the model is loaded already, as in a worker)
         e2e = {}
         for threads in sorted({1, torch.get_num_threads()}):
-            os.environ["COPYWRITER_EMBED_THREADS"] = str(threads)
+            settings.EMBED_THREADS = threads
             times = []
             for _ in range(args.e2e_rounds):
                 t = time.perf_counter()

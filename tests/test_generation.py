@@ -132,7 +132,7 @@ def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, no_e
 # --- the runner, in-process, on the tiny model -----------------------------------------------
 
 @pytest.fixture
-def tiny_engine(tiny_model_dir, tmp_path, monkeypatch):
+def tiny_engine(tiny_model_dir, tmp_path, settings):
     from copywriter.ml.engine import Engine
     from tests.test_engine import _random_adapter
 
@@ -140,7 +140,7 @@ def tiny_engine(tiny_model_dir, tmp_path, monkeypatch):
     adapters.mkdir()
     _random_adapter(tiny_model_dir, adapters / "witty", 1)
     _random_adapter(tiny_model_dir, adapters / "bold", 2)
-    monkeypatch.setenv("COPYWRITER_TONE_ADAPTERS", str(adapters))
+    settings.TONE_ADAPTERS = adapters
     return Engine(str(tiny_model_dir), device="cpu")
 
 

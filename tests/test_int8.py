@@ -143,7 +143,7 @@ def test_int8_setting_auto_follows_the_cpu_default_and_bad_values_are_refused(mo
 
 
 @pytest.mark.parametrize(("value", "quantized"), [("1", True), ("0", False)])
-def test_the_worker_engine_follows_copywriter_int8(monkeypatch, tiny_model_dir, adapters,
+def test_the_worker_engine_follows_copywriter_int8(settings, tiny_model_dir, adapters,
                                                    tmp_path, value, quantized):
     from copywriter.ml import engine as engine_module
 
@@ -151,11 +151,11 @@ def test_the_worker_engine_follows_copywriter_int8(monkeypatch, tiny_model_dir, 
     shipped.mkdir()
     for name, path in adapters.items():
         (shipped / name).symlink_to(path)
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))
-    monkeypatch.setenv("COPYWRITER_TONE_ADAPTERS", str(shipped))
-    monkeypatch.setenv("COPYWRITER_DEVICE", "cpu")
-    monkeypatch.setenv("COPYWRITER_TORCH_THREADS", str(torch.get_num_threads()))
-    monkeypatch.setenv("COPYWRITER_INT8", value)
+    settings.MODEL_PATH = str(tiny_model_dir)
+    settings.TONE_ADAPTERS = shipped
+    settings.DEVICE = "cpu"
+    settings.TORCH_THREADS = torch.get_num_threads()
+    settings.INT8 = value
     engine_module.get_engine.cache_clear()
     try:
         engine = engine_module.get_engine()

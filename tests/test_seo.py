@@ -267,6 +267,8 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 import nltk
 nltk.download = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("download attempted"))
+from django.conf import settings
+settings.configure(DATA_DIR=sys.argv[1])
 from copywriter.seo.analysis import analyse, ensure_offline_syllables, suggest_keywords
 r = analyse("Fernway waterproof hiking boots keep your feet dry on every trail.", ["hiking boots"])
 import textstat
@@ -276,9 +278,8 @@ print(json.dumps({"flesch": r.readability["flesch"], "file": str(ensure_offline_
                   "yake": len(suggest_keywords("Waterproof hiking boots for wet trails in the hills.", keybert=False)),
                   "torch": "torch" in sys.modules}))
 """
-    env = {"COPYWRITER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "NLTK_DATA": str(tmp_path / "nowhere")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NLTK_DATA": str(tmp_path / "nowhere")}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout.strip().splitlines()[-1])

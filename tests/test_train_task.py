@@ -246,18 +246,18 @@ def test_merge_refuses_an_adapter_for_another_model(tiny_model_dir, tmp_path):
 
 
 @pytest.fixture
-def serving_dirs(tiny_model_dir, tmp_path, monkeypatch):
+def serving_dirs(tiny_model_dir, tmp_path, settings):
     """A base cache (the tiny model) and an adapters folder of this test's own."""
     base = tmp_path / "models" / "tiny"
     shutil.copytree(tiny_model_dir, base)
-    monkeypatch.setenv("COPYWRITER_MODEL_CACHE", str(base))
-    monkeypatch.setenv("COPYWRITER_TONE_ADAPTERS", str(tmp_path / "adapters"))
-    monkeypatch.delenv("COPYWRITER_MODEL_PATH", raising=False)
+    settings.MODEL_CACHE = base
+    settings.TONE_ADAPTERS = tmp_path / "adapters"
+    settings.MODEL_PATH = None
     return base, tmp_path / "adapters"
 
 
 def test_prepare_model_merges_again_only_when_the_task_adapter_changed(
-        serving_dirs, tiny_model_dir, tmp_path, monkeypatch):
+        serving_dirs, tiny_model_dir, tmp_path, settings):
     from copywriter.ml.model import adapter_hash, serving_model_path
 
     base, adapters = serving_dirs
@@ -285,9 +285,9 @@ def test_prepare_model_merges_again_only_when_the_task_adapter_changed(
     assert json.loads((merged / "merged.json").read_text())["adapter_hash"] != record["adapter_hash"]
     assert not torch.equal(first, _adapter_free_weights(merged))
     assert serving_model_path() == str(merged)
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))  # overrides everything
+    settings.MODEL_PATH = str(tiny_model_dir)  # overrides everything
     assert serving_model_path() == str(tiny_model_dir)
-    monkeypatch.delenv("COPYWRITER_MODEL_PATH")
+    settings.MODEL_PATH = None
     shutil.rmtree(adapters / "task")
     assert "no task adapter" in prepare() and not merged.exists()
 
@@ -299,13 +299,13 @@ def _adapter_free_weights(folder: Path) -> torch.Tensor:
 
 
 def test_the_worker_engine_serves_the_merged_model_with_the_tones_on_top(
-        serving_dirs, tiny_model_dir, monkeypatch):
+        serving_dirs, tiny_model_dir, settings):
     from copywriter.ml.engine import SeqRequest, get_engine
 
     base, adapters = serving_dirs
     random_adapter(tiny_model_dir, adapters / "task", seed=1)
     random_adapter(tiny_model_dir, adapters / "witty", seed=3)  # a tone trained on the old base
-    monkeypatch.setenv("COPYWRITER_TORCH_THREADS", "1")
+    settings.TORCH_THREADS = 1
     get_engine.cache_clear()
     try:
         engine = get_engine()

@@ -66,9 +66,9 @@ def test_non_utf8_upload_is_refused(bob_client, cast, no_task):
     assert response.status_code == 400 and "not UTF-8" in response.content.decode()
 
 
-def test_training_task_makes_a_workspace_only_tone(cast, tiny_model_dir, tmp_path, monkeypatch, no_task):
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))
-    monkeypatch.setenv("COPYWRITER_ADAPTER_DIR", str(tmp_path))
+def test_training_task_makes_a_workspace_only_tone(cast, tiny_model_dir, tmp_path, settings, no_task):
+    settings.MODEL_PATH = str(tiny_model_dir)
+    settings.ADAPTER_DIR = tmp_path
     voice = voices.voice_create(membership=cast.bob_m, name="House", samples=SAMPLES)
     assert voice_training.run(voice.pk) == "ready"
     voice.refresh_from_db()
@@ -81,9 +81,9 @@ def test_training_task_makes_a_workspace_only_tone(cast, tiny_model_dir, tmp_pat
     assert voice_training.run(voice.pk) == "nothing to do"
 
 
-def test_cancel_stops_training(cast, tiny_model_dir, tmp_path, monkeypatch, no_task):
-    monkeypatch.setenv("COPYWRITER_MODEL_PATH", str(tiny_model_dir))
-    monkeypatch.setenv("COPYWRITER_ADAPTER_DIR", str(tmp_path))
+def test_cancel_stops_training(cast, tiny_model_dir, tmp_path, monkeypatch, settings, no_task):
+    settings.MODEL_PATH = str(tiny_model_dir)
+    settings.ADAPTER_DIR = tmp_path
     voice = voices.voice_create(membership=cast.bob_m, name="House", samples=SAMPLES)
     real = voices.progress_writer
 

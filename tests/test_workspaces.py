@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from copywriter.accounts.services import user_create
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Invitation, Membership, Role
 from tests.conftest import PASSWORD, client_for
 
@@ -103,3 +106,14 @@ def test_editor_cannot_invite(bob_client, cast):
                                {"email": "x@example.com", "role": "owner", "days": 1})
     assert response.status_code == 403
     assert not Invitation.objects.exists()
+
+
+def test_require_writer_refuses_viewers_with_the_callers_error(cast):
+    refusal = ValueError("Viewers cannot do that.")
+    with pytest.raises(ValueError) as raised:
+        require_writer(cast.vera_m, refusal)
+    assert raised.value is refusal
+    with pytest.raises(PermissionDenied):
+        require_writer(cast.vera_m)
+    for writer in (cast.alice_m, cast.bob_m):  # owner and editor pass
+        require_writer(writer, refusal)

@@ -38,6 +38,7 @@ from copywriter.generation.models import Generation
 from copywriter.generation.tones import LENGTHS
 from copywriter.originality import services as originality_services
 from copywriter.originality.models import OriginalityCheck
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 log = logging.getLogger(__name__)
@@ -194,8 +195,8 @@ def _member(request: HttpRequest) -> Membership:
 
 def _writer(request: HttpRequest) -> Membership:
     membership = _member(request)
-    if not membership.can_write:
-        raise ApiError(403, "This token is read-only (viewer role); writes need an editor token.")
+    require_writer(membership, ApiError(
+        403, "This token is read-only (viewer role); writes need an editor token."))
     return membership
 
 

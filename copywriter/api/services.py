@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from copywriter.api.models import ApiToken
 from copywriter.core.counters import bump
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import ROLE_RANK, Membership, Role
 
 TOKEN_PREFIX = "cw_"
@@ -29,8 +30,8 @@ class NewToken:
 
 def token_create(*, membership: Membership, name: str, role: str) -> NewToken:
     """Owners and editors make tokens of at most their own role; viewers make none."""
-    if not membership.can_write:
-        raise PermissionDenied("Viewers cannot make API tokens; ask an owner for the editor role.")
+    require_writer(membership, PermissionDenied(
+        "Viewers cannot make API tokens; ask an owner for the editor role."))
     name = (name or "").replace("\x00", "").strip()  # NUL cannot be stored in PostgreSQL text
     if not name:
         raise ValidationError("Give the token a name that says where it is used.")

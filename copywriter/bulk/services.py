@@ -36,6 +36,7 @@ from copywriter.generation.services import (
     tone_choices,
 )
 from copywriter.generation.tones import LENGTHS
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 
@@ -114,9 +115,8 @@ def _validate_rows(run: BulkRun, spec: PromptTemplate) -> None:
 # --- Creating, starting, pausing -------------------------------------------------------------
 
 def _check_writer(membership: Membership) -> None:
-    if not membership.can_write:
-        raise BulkError("Viewers cannot run bulk generations; ask an owner for the editor role.",
-                        status=403)
+    require_writer(membership, BulkError(
+        "Viewers cannot run bulk generations; ask an owner for the editor role.", status=403))
 
 
 def bulk_run_create(*, membership: Membership, template: Template, tone: str, file_name: str,

@@ -10,12 +10,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from copywriter.bulk import exports, selectors, services
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
+from copywriter.core.htmx import render_poll
 from copywriter.facts.views import choices_context
 from copywriter.generation.services import tone_choices
 from copywriter.generation.tones import LENGTHS
@@ -116,8 +116,7 @@ def run_detail(request: MemberRequest, run_id: int) -> HttpResponse:
         except (ValueError, OverflowError, OSError):
             since = now
         context["changed"] = list(run.rows.filter(updated_at__gte=since).order_by("index")[:200])
-        response = render(request, "bulk/run.html#progress", context)
-        return response if run.is_active else HttpResponseStopPolling(response.content)
+        return render_poll(request, "bulk/run.html#progress", context, done=not run.is_active)
     context["rows"] = list(run.rows.order_by("index")[:settings.BULK_MAX_ROWS])
     return render(request, "bulk/run.html", context)
 

@@ -67,8 +67,8 @@ class TemplateVersion(models.Model):
         cached: PromptTemplate | None = getattr(self, "_spec", None)
         if cached is None:
             # A version's content never changes (its hash is in the key), so the parsed and
-            # validated spec is kept per process: parsing the Jinja prompt was a fifth of the
-            # generate form's time (bench/web.py).
+            # validated spec is kept per process: parsing the Jinja prompt was a large share of
+            # the generate form's time (docs/web.md).
             key = (self.pk, self.content_hash)
             cached = _SPECS.get(key) if self.pk else None
             if cached is None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from copywriter.catalog.models import Favourite, Template, TemplateVersion, search_text_for
 from copywriter.catalog.schema import PromptTemplate, TemplateInvalid, load_library, parse_template
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 
@@ -69,8 +70,7 @@ def templates_sync(*, root: Path) -> SyncReport:
 def workspace_template_save(*, membership: Membership, data: dict[str, Any],
                             template: Template | None = None) -> Template:
     """Create or edit a workspace's own template; same schema and validation as built-ins."""
-    if not membership.can_write:
-        raise PermissionDenied("Viewers cannot change templates.")
+    require_writer(membership, PermissionDenied("Viewers cannot change templates."))
     if template is not None and template.workspace_id != membership.workspace_id:
         raise PermissionDenied("Built-in templates cannot be edited; duplicate one instead.")
     spec = parse_template(data, source="your template")

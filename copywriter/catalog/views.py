@@ -14,7 +14,7 @@ from copywriter.catalog.models import Template
 from copywriter.catalog.schema import TemplateInvalid, load_user_yaml
 from copywriter.core import pagecache, scopes
 from copywriter.facts.models import scope as facts_scope
-from copywriter.workspaces.decorators import workspace_member
+from copywriter.workspaces.decorators import require_writer, workspace_member
 from copywriter.workspaces.types import MemberRequest
 
 PAGE = 60
@@ -25,7 +25,7 @@ _SENTINEL = 2147483647
 
 def _with_urls(ws: int, templates: list[Template]) -> list[Template]:
     """Each card's two URLs from one reverse() each for the whole page: three {% url %} tags per
-    card were half of the catalog's render time (bench/web.py)."""
+    card were a large share of the catalog's render time (docs/web.md)."""
     detail = reverse("catalog:detail", args=[ws, _SENTINEL])
     favourite = reverse("catalog:favourite", args=[ws, _SENTINEL])
     for t in templates:
@@ -141,8 +141,7 @@ def template_edit(request: MemberRequest, template_id: int | None = None) -> Htt
     errors: list[str] = []
     status = 200
     if request.method == "POST":
-        if not request.membership.can_write:
-            raise PermissionDenied
+        require_writer(request.membership)
         if len(text) > 20_000:
             errors, status = ["The template is over 20,000 characters."], 413
         else:

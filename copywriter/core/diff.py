@@ -1,10 +1,11 @@
 """A diff whose cost is bounded by the size of the change, not the size of the texts.
 
 ``difflib.SequenceMatcher`` is quadratic or worse when lines repeat: a viewer opening the diff of
-``"a\\n" * 8000`` and the same plus one line held a web worker for 20 s. Lines (or words) the two
-sides share at the start and the end are matched in one pass; only the middle that differs goes
-to SequenceMatcher, and only when its two sides multiplied stay within a budget. Past it, the
-middle is shown as removed and added whole, and the caller says so.
+``"a\\n" * 8000`` and the same plus one line held a web worker for many seconds (SECURITY.md has
+the measurements). Lines (or words) the two sides share at the start and the end are matched in
+one pass; only the middle that differs goes to SequenceMatcher, and only when its two sides
+multiplied stay within a budget. Past it, the middle is shown as removed and added whole, and
+the caller says so.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-# Pairs of items SequenceMatcher may be given (500 x 500 lines): 0.6 s in the worst case measured
-# (two periodic texts, on this shared 2-core machine under load), against 20 s for 8,000 lines.
+# Pairs of items SequenceMatcher may be given (500 x 500 lines): well under a second in the worst
+# case (two periodic texts; SECURITY.md has the figure).
 DIFF_BUDGET = 250_000
 
 Opcode = tuple[str, int, int, int, int]

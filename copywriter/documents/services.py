@@ -11,6 +11,7 @@ from django.utils import timezone
 from copywriter.core import scopes
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.documents.signals import document_changed
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 EXPORT_FORMATS = ("md", "html", "txt")
@@ -21,8 +22,7 @@ class DocumentTooLarge(ValidationError):
 
 
 def _check_write(membership: Membership) -> None:
-    if not membership.can_write:
-        raise PermissionDenied("Viewers cannot change documents.")
+    require_writer(membership, PermissionDenied("Viewers cannot change documents."))
 
 
 def _clean(title: str, body: str) -> tuple[str, str]:

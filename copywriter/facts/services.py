@@ -20,6 +20,7 @@ from django.utils import timezone
 from copywriter.accounts.services import reject_control_characters
 from copywriter.core.counters import bump
 from copywriter.facts.models import FactSheet, FactSheetVersion, Kind
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership, Workspace
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,8 @@ def _check_name(name: str, kind: str) -> tuple[str, str]:
 
 
 def _check_write(membership: Membership) -> None:
-    if not membership.can_write:
-        raise FactsError("Viewers cannot change fact sheets; ask an owner for the editor role.",
-                         status=403)
+    require_writer(membership, FactsError(
+        "Viewers cannot change fact sheets; ask an owner for the editor role.", status=403))
 
 
 def _check_room(workspace_id: int) -> None:

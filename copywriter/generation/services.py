@@ -18,6 +18,7 @@ from copywriter.facts import services as facts_services
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
 from copywriter.voices.models import BrandVoice
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 
@@ -132,9 +133,8 @@ def generation_create(*, membership: Membership, template: Template, fields: dic
 
     ``enqueue_job=False`` stores it queued without publishing a task: the caller runs it in
     this process (``generate --local``, ``generate_bulk --local``) or publishes it later."""
-    if not membership.can_write:
-        raise GenerationError("Viewers cannot generate copy; ask an owner for the editor role.",
-                              status=403)
+    require_writer(membership, GenerationError(
+        "Viewers cannot generate copy; ask an owner for the editor role.", status=403))
     spec = template.spec()
     clean = {f.name: fields.get(f.name, "") for f in spec.fields}
     for name, value in clean.items():
@@ -232,15 +232,13 @@ def _length_for(max_new_tokens: int) -> str:
 
 
 def generation_cancel(*, membership: Membership, generation: Generation) -> None:
-    if not membership.can_write:
-        raise GenerationError("Viewers cannot cancel generations.", status=403)
+    require_writer(membership, GenerationError("Viewers cannot cancel generations.", status=403))
     Generation.objects.filter(pk=generation.pk, status__in=[Status.QUEUED, Status.RUNNING]).update(
         status=Status.CANCELLED, finished_at=timezone.now())
 
 
 def variant_rate(*, membership: Membership, variant: Variant, rating: int) -> Variant:
-    if not membership.can_write:
-        raise GenerationError("Viewers cannot rate.", status=403)
+    require_writer(membership, GenerationError("Viewers cannot rate.", status=403))
     variant.rating = max(-1, min(1, rating))
     variant.save(update_fields=["rating"])
     return variant

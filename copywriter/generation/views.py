@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from copywriter.catalog import selectors as catalog_selectors
 from copywriter.core import pagecache, scopes
+from copywriter.core.htmx import render_poll
 from copywriter.facts.models import scope as facts_scope
 from copywriter.facts.views import choices_context
 from copywriter.generation import exports, selectors, services
@@ -106,12 +106,8 @@ def detail(request: MemberRequest, generation_id: int) -> HttpResponse:
     context = {"gen": gen, "variants": variants, "tone_label": _tone_label(gen.tone),
                "ads_export": exports.is_search_ad(gen)}
     if request.htmx and request.htmx.target == "generation-status":
-        response = render(request, "generation/detail.html#status", context)
-        if not gen.is_active:
-            # 286 tells htmx to stop polling; the final state is in this same response.
-            stop = HttpResponseStopPolling(response.content)
-            return stop
-        return response
+        return render_poll(request, "generation/detail.html#status", context,
+                           done=not gen.is_active)
     return render(request, "generation/detail.html", context)
 
 

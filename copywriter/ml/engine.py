@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
+from copywriter.ml import config
 from copywriter.ml.lora import BASE, StackedAdapters, read_peft_adapter
 from copywriter.ml.model import load_base_model, load_tokenizer, pick_device
 
@@ -602,14 +603,14 @@ def get_engine(model_path: str | None = None) -> Engine:
     ``model_path``: another model folder with the same tone adapters (the quality eval compares
     the base with the task-tuned model this way)."""
     started = time.monotonic()
-    torch.set_num_threads(int(os.environ.get("COPYWRITER_TORCH_THREADS", os.cpu_count() or 1)))
+    torch.set_num_threads(config.current.torch_threads or os.cpu_count() or 1)
     from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8, serving_model_path
 
     # COPYWRITER_MODEL_PATH, else the base with the task adapter merged in (made if missing or
     # stale), else the base.
     engine = Engine(model_path or serving_model_path())
 
-    if int8_wanted(os.environ.get("COPYWRITER_INT8"), engine.device):
+    if int8_wanted(config.current.int8, engine.device):
         quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)
     from copywriter.ml.paths import TASK_ADAPTER, adapters_dir
 

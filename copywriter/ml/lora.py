@@ -7,10 +7,9 @@ groups are padded with a copy of some row whose result is never read), so each l
 gather of its input rows, two batched matmuls against the ``k`` adapters' stacked A and B, and
 one gather back: ``bmm(bmm(x[groups], A[present]), B[present])[position of each row]``. That is
 one adapter's work per row plus the padding, for decode steps and the prompt's prefill alike.
-Earlier forms, kept in bench/lora_layer.py for comparison: a per-row gather of A/B (1.7-3x the
-base layer at batch 32 on one thread), and the adapters' A/B concatenated with a per-row mask,
-which multiplies every row by every adapter (1.4x, against 1.15x for the grouped form and 1.08x
-for a batch on one adapter). Adapters come from peft's saved files.
+Earlier forms, kept in bench/lora_layer.py for comparison (the README has what each costs): a
+per-row gather of A/B, and the adapters' A/B concatenated with a per-row mask, which multiplies
+every row by every adapter. Adapters come from peft's saved files.
 """
 
 from __future__ import annotations

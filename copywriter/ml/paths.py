@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from copywriter.ml import config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("COPYWRITER_DATA_DIR", BASE_DIR / ".data"))
-
-
 def model_cache_dir() -> Path:
-    """The safetensors copy of the GGUF model (made once, ~5 s to load instead of ~30 s)."""
-    return Path(os.environ.get("COPYWRITER_MODEL_CACHE", data_dir() / "models" / "smollm2-135m"))
+    """The safetensors copy of the GGUF model (made once: it loads much faster than the GGUF)."""
+    return config.current.model_cache or BASE_DIR / ".data" / "models" / "smollm2-135m"
 
 
 def _package_dir(name: str) -> Path:
@@ -34,7 +31,7 @@ def gguf_path() -> Path:
 
 def adapters_dir() -> Path:
     """Shipped tone adapters (trained here, committed); tests point it at small ones."""
-    return Path(os.environ.get("COPYWRITER_TONE_ADAPTERS", BASE_DIR / "adapters"))
+    return config.current.tone_adapters or BASE_DIR / "adapters"
 
 
 # The task adapter (manage.py train_task) lives beside the tones but is never stacked: it is
@@ -50,10 +47,6 @@ def merged_model_dir() -> Path:
     """The base model with the task adapter merged in, beside the base cache."""
     base = model_cache_dir()
     return base.with_name(f"{base.name}-{TASK_ADAPTER}")
-
-
-def workspace_adapters_dir() -> Path:
-    return Path(os.environ.get("COPYWRITER_ADAPTER_DIR", data_dir() / "adapters"))
 
 
 def embedding_model_dir() -> Path:

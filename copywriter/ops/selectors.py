@@ -18,8 +18,6 @@ from django.utils import timezone
 from copywriter.generation.models import Generation, Status
 from copywriter.voices.models import BrandVoice
 
-PERCENTILES = (0.5, 0.95)
-
 
 class Percentile(Aggregate):
     function = "percentile_cont"

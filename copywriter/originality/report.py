@@ -174,10 +174,3 @@ def _match_json(c: Candidate, f: D.Finding, text: str, query: Sequence[T.Passage
                         "after": after + ("\u2026" if e + CONTEXT_CHARS < len(src) else ""),
                         "segments": _segments(span, text[q.start:q.end])},
     }
-
-
-def empty_report(thresholds: T.Thresholds, *, note: str = "") -> dict[str, Any]:
-    report = build_report("", [], [], thresholds)
-    if note:
-        report["note"] = note
-    return report

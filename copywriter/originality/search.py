@@ -12,13 +12,13 @@ only workers, management commands and benchmarks call them.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -31,20 +31,20 @@ log = logging.getLogger(__name__)
 
 K = 5  # neighbours per checked passage
 # hnsw.ef_search: candidates the index walks per query, recall against speed (bench/originality.py)
-EF_SEARCH = int(os.environ.get("ORIGINALITY_EF_SEARCH") or 64)
+EF_SEARCH = settings.ORIGINALITY_EF_SEARCH
 
 
 # Small batches: the encoder pads a batch to its longest passage, and windows are 2-3x longer
-# than sentences; 8 cut a 3-variant check from 0.81 s to 0.66 s here (bench/originality.py).
+# than sentences (docs/originality.md has what 8 instead of 64 saved, from bench/originality.py).
 EMBED_BATCH = 8
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """Embeddings for passages. ``COPYWRITER_EMBED_THREADS`` caps torch's threads for this call
+    """Embeddings for passages. ``settings.EMBED_THREADS`` caps torch's threads for this call
     only: on a machine whose cores are busy (training), one thread embeds faster than two."""
     from copywriter.ml.embeddings import embed as _embed
 
-    threads = int(os.environ.get("COPYWRITER_EMBED_THREADS") or 0)
+    threads = settings.EMBED_THREADS
     if threads <= 0:
         return _embed(texts, batch_size=EMBED_BATCH)
     import torch

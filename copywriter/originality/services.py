@@ -22,6 +22,7 @@ from copywriter.originality.models import (
     Regenerate,
 )
 from copywriter.originality.text import Thresholds
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership, Workspace
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,8 @@ def schedule_document_index(*, document_id: int) -> None:
 # --- reference corpus -------------------------------------------------------------------------
 
 def _check_write(membership: Membership) -> None:
-    if not membership.can_write:
-        raise OriginalityError("Viewers cannot change the reference texts; ask an owner for the "
-                               "editor role.", status=403)
+    require_writer(membership, OriginalityError(
+        "Viewers cannot change the reference texts; ask an owner for the editor role.", status=403))
 
 
 def clean_reference(title: str, text: str, *, name: str = "") -> tuple[str, str]:

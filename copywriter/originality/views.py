@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
+from copywriter.core.htmx import render_poll
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import DocumentVersion
 from copywriter.originality import services
@@ -54,8 +54,8 @@ def check_detail(request: MemberRequest, check_id: int) -> HttpResponse:
                               workspace_id=request.membership.workspace_id)
     context = _check_context(request, check)
     if request.htmx and request.htmx.target == "originality-check":
-        response = render(request, "originality/check.html#check", context)
-        return response if check.is_active else HttpResponseStopPolling(response.content)
+        return render_poll(request, "originality/check.html#check", context,
+                           done=not check.is_active)
     return render(request, "originality/check.html", context)
 
 

@@ -339,9 +339,9 @@ _nltk_lock = threading.Lock()
 
 
 def _syllable_data_dir() -> Path:
-    base = Path(os.environ.get("COPYWRITER_DATA_DIR",
-                               Path(__file__).resolve().parents[2] / ".data"))
-    return base / "nltk_data"
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR) / "nltk_data"
 
 
 def ensure_offline_syllables() -> Path:

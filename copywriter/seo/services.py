@@ -22,6 +22,7 @@ from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import NEUTRAL
 from copywriter.seo import analysis
 from copywriter.seo.models import DocumentKeywords, Enrichment, EnrichmentStatus, KeywordList
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ class SeoError(Exception):
 
 
 def _check_write(membership: Membership, what: str) -> None:
-    if not membership.can_write:
-        raise SeoError(f"Viewers cannot {what}; ask an owner for the editor role.", status=403)
+    require_writer(membership, SeoError(f"Viewers cannot {what}; ask an owner for the editor role.",
+                                        status=403))
 
 
 def clean_keywords(raw: str | list[str], *, required: bool = True) -> list[str]:

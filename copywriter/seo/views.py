@@ -11,8 +11,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
+from copywriter.core.htmx import render_poll
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import Document
 from copywriter.generation import selectors as generation_selectors
@@ -244,8 +244,8 @@ def enrichment(request: MemberRequest, enrichment_id: int) -> HttpResponse:
                                  enrichment_id=enrichment_id)
     context = {**_enrichment_context(e, _index(request.GET)), "nav": "documents"}
     if request.htmx and request.htmx.target == f"enrichment-{e.pk}":
-        response = render(request, "seo/enrichment.html#enrichment", context)
-        return response if e.generation.is_active else HttpResponseStopPolling(response.content)
+        return render_poll(request, "seo/enrichment.html#enrichment", context,
+                           done=not e.generation.is_active)
     return render(request, "seo/enrichment.html", context)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from copywriter.core.counters import bump
 from copywriter.voices.models import BrandVoice
+from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 MIN_SAMPLES = 20
@@ -96,8 +97,7 @@ def check_samples(samples: list[str]) -> list[str]:
 
 
 def voice_create(*, membership: Membership, name: str, samples: list[str]) -> BrandVoice:
-    if not membership.can_write:
-        raise VoiceError("Viewers cannot train brand voices.")
+    require_writer(membership, VoiceError("Viewers cannot train brand voices."))
     name = name.strip()[:80]
     if not name:
         raise VoiceError("Give the voice a name.")
@@ -122,15 +122,13 @@ def voice_create(*, membership: Membership, name: str, samples: list[str]) -> Br
 
 
 def voice_cancel(*, membership: Membership, voice: BrandVoice) -> None:
-    if not membership.can_write:
-        raise VoiceError("Viewers cannot cancel training.")
+    require_writer(membership, VoiceError("Viewers cannot cancel training."))
     BrandVoice.objects.filter(pk=voice.pk, status__in=["queued", "training"]).update(
         status="cancelled", updated_at=timezone.now())
 
 
 def voice_delete(*, membership: Membership, voice: BrandVoice) -> None:
-    if not membership.can_write:
-        raise VoiceError("Viewers cannot delete brand voices.")
+    require_writer(membership, VoiceError("Viewers cannot delete brand voices."))
     voice.delete()
 
 

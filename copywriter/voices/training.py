@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
+from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.utils import timezone
 
 from copywriter.core import scopes
@@ -28,7 +29,6 @@ def voice_similarity(generated: list[str], reference: list[str]) -> float:
 def run(voice_id: int) -> str:
     from copywriter.ml.engine import Engine, SeqRequest
     from copywriter.ml.lora import BASE
-    from copywriter.ml.paths import workspace_adapters_dir
     from copywriter.ml.train import Cancelled, TrainConfig, train_adapter
 
     claimed = BrandVoice.objects.filter(pk=voice_id, status__in=["queued", "training"]).update(
@@ -42,8 +42,8 @@ def run(voice_id: int) -> str:
     held, train = samples[:n_held], samples[n_held:]
     pairs = [(instruction_for(s), s) for s in train]
     held_pairs = [(instruction_for(s), s) for s in held]
-    out = workspace_adapters_dir() / f"voice-{voice.pk}"
-    model_path = os.environ.get("COPYWRITER_MODEL_PATH") or None
+    out = Path(settings.ADAPTER_DIR) / f"voice-{voice.pk}"
+    model_path = settings.MODEL_PATH
     try:
         record = train_adapter(pairs, out, config=TrainConfig(epochs=3, lr=4e-4),
                                heldout=held_pairs, model_path=model_path,

@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
+from copywriter.core.htmx import render_poll
 from copywriter.voices import selectors, services
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.types import MemberRequest
@@ -52,8 +52,8 @@ def voice(request: MemberRequest, voice_id: int) -> HttpResponse:
     v = selectors.voice_get(workspace_id=request.membership.workspace_id, voice_id=voice_id)
     context = {"voice": v, "active": v.status in ("queued", "training")}
     if request.htmx and request.htmx.target == "voice-progress":
-        response = render(request, "voices/voice.html#progress", context)
-        return response if context["active"] else HttpResponseStopPolling(response.content)
+        return render_poll(request, "voices/voice.html#progress", context,
+                           done=not context["active"])
     return render(request, "voices/voice.html", context)
 
 

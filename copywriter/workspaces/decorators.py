@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from copywriter.workspaces.models import Role
+from copywriter.workspaces.models import Membership, Role
 from copywriter.workspaces.selectors import membership_and_all
 
 View = Callable[..., HttpResponse]
@@ -54,3 +54,11 @@ def workspace_member(role: str = Role.VIEWER, *,
         return wrapper
 
     return decorator
+
+
+def require_writer(membership: Membership, refusal: Exception | None = None) -> None:
+    """Raise ``refusal`` (a bare ``PermissionDenied`` by default) unless the member is an editor
+    or an owner. Services check too, not only ``workspace_member``: the API and the commands
+    reach them without a view; each app words its refusal (and picks its error) itself."""
+    if not membership.can_write:
+        raise refusal if refusal is not None else PermissionDenied

@@ -25,10 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, out: str, batch_size: int, max_new_tokens: int,
                briefs_per_tone: int | None, int8: str | None, no_record: bool,
                **opts: Any) -> None:
-        import os
+        from copywriter.ml import config
 
-        if int8 is not None:  # get_engine reads the worker's setting from the environment
-            os.environ["COPYWRITER_INT8"] = int8
+        if int8 is not None:  # instead of settings.INT8, for the engine this command loads
+            config.configure(int8=int8)
         from copywriter.ml.engine import get_engine
         from copywriter.ml.tone_eval import markdown, run
 

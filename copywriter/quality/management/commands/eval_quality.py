@@ -190,7 +190,7 @@ class Command(BaseCommand):
 
         db = settings.DATABASES["default"]
         test_db: dict[str, object] = db.setdefault("TEST", {})  # type: ignore[assignment]
-        test_db["NAME"] = os.environ.get("EVAL_DATABASE_NAME", "copywriter_eval_quality")
+        test_db["NAME"] = settings.EVAL_DATABASE_NAME
         t0 = time.monotonic()
         creation = connection.creation
         name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)

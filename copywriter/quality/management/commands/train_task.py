@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 DEFAULTS = {"rank": 16, "alpha": 32, "epochs": 2, "batch_size": 8, "max_len": 1024, "lr": 2e-4,
@@ -57,7 +58,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, files: list[str], **o: Any) -> None:
         from copywriter.catalog.schema import load_library
-        from copywriter.ml.paths import data_dir, task_adapter_dir
+        from copywriter.ml.paths import task_adapter_dir
         from copywriter.quality.tasks import ROOT, TASKS_DIR, check, read, split_of
 
         for name in ("rank", "alpha", "epochs", "batch_size", "max_len", "checkpoint_every",
@@ -103,7 +104,7 @@ class Command(BaseCommand):
         self._train([pair(e) for e in train], [pair(e) for e in held], train, held, paths,
                     device, o, out=Path(o["out"]) if o["out"] else task_adapter_dir(),
                     checkpoint_dir=Path(o["checkpoint_dir"]) if o["checkpoint_dir"]
-                    else data_dir() / "checkpoints" / "task")
+                    else Path(settings.DATA_DIR) / "checkpoints" / "task")
 
     def _device(self, choice: str) -> str:
         import torch
