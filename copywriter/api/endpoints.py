@@ -545,7 +545,8 @@ def _seo_text(text: str) -> str:
                                     413: s.ErrorOut},
           summary="Keyword coverage, density, placement, meta lengths and readability of a text")
 def seo_analyse(request: HttpRequest, payload: s.SeoAnalyseIn) -> dict[str, Any]:
-    from copywriter.seo import analysis
+    from copywriter.seo.keywords import KeywordError, parse_keywords
+    from copywriter.seo.report import KINDS, analyse
     from copywriter.seo.selectors import keyword_list_get
 
     _refuse_unstorable(payload.model_dump())
@@ -555,26 +556,26 @@ def seo_analyse(request: HttpRequest, payload: s.SeoAnalyseIn) -> dict[str, Any]
         raw = list(keyword_list_get(workspace_id=_member(request).workspace_id,
                                     list_id=payload.keyword_list).keywords)
     try:
-        keywords = analysis.parse_keywords(raw)
-    except analysis.KeywordError as exc:
+        keywords = parse_keywords(raw)
+    except KeywordError as exc:
         raise ApiError(400, str(exc), errors={"keywords": str(exc)}) from None
-    if payload.kind not in analysis.KINDS:
-        raise ApiError(400, f"kind must be one of: {', '.join(analysis.KINDS)}.",
+    if payload.kind not in KINDS:
+        raise ApiError(400, f"kind must be one of: {', '.join(KINDS)}.",
                        errors={"kind": "Unknown kind."})
-    report = analysis.analyse(text, keywords, title=payload.title, kind=payload.kind)
+    report = analyse(text, keywords, title=payload.title, kind=payload.kind)
     return report.as_dict()
 
 
 @seo.post("/seo/suggest", response={200: s.SeoSuggestOut, 400: s.ErrorOut, 413: s.ErrorOut},
           summary="Keyphrase suggestions for a text and its brief (YAKE, in the request)")
 def seo_suggest(request: HttpRequest, payload: s.SeoSuggestIn) -> dict[str, Any]:
-    from copywriter.seo import analysis
+    from copywriter.seo.suggestions import suggest_keywords
 
     _refuse_unstorable(payload.model_dump())
     text = _seo_text(payload.text)
     # KeyBERT would load torch into the web process; the web page gets its suggestions from a
     # worker, the API answers at once with YAKE's.
-    found = analysis.suggest_keywords(text, payload.brief, payload.n, keybert=False)
+    found = suggest_keywords(text, payload.brief, payload.n, keybert=False)
     return {"suggestions": [item.as_dict() for item in found], "method": "yake"}
 
 

@@ -374,7 +374,7 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
             check.person(v, "author", vwhere, emails)
             check.when(v, "created_at", vwhere)
 
-    from copywriter.seo.analysis import KeywordError, parse_keywords
+    from copywriter.seo.keywords import KeywordError, parse_keywords
     from copywriter.seo.services import LIST_NAME_MAX
 
     for i, kl in enumerate(check.rows(data, "keyword_lists", required=False)):
