@@ -8,14 +8,12 @@ Every endpoint acts for one workspace: the token's. Ids of another workspace's o
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -26,6 +24,7 @@ from copywriter.api import services as token_services
 from copywriter.catalog import selectors as catalog_selectors
 from copywriter.catalog.models import Template
 from copywriter.core import unavailable
+from copywriter.core.errors import UserError
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents import services as document_services
 from copywriter.documents.models import Document, DocumentVersion
@@ -43,12 +42,14 @@ from copywriter.workspaces.models import Membership
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
+class ApiError(UserError):
+    """A refusal of the API's own: ``headers`` go on the answer, ``extra`` into its JSON."""
+
     def __init__(self, status: int, detail: str, *, errors: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None):
-        super().__init__(detail)
-        self.status, self.detail = status, detail
-        self.errors = errors or {}
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
+                 permanent: bool = True, retry_after: int | None = None):
+        super().__init__(detail, status=status, permanent=permanent, field_errors=errors,
+                         retry_after=retry_after)
         self.headers = headers or {}
         self.extra = extra or {}
 
@@ -67,7 +68,7 @@ class TokenAuth(HttpBearer):
         if wait:
             raise ApiError(429, f"This token made {settings.API_REQUESTS_PER_MINUTE} requests "
                                 "this minute; wait and try again.",
-                           headers={"Retry-After": str(wait)})
+                           permanent=False, retry_after=wait)
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > settings.API_MAX_BODY_BYTES:
             raise ApiError(413, f"The request body is {int(length):,} bytes; the limit is "
@@ -94,9 +95,14 @@ def _error(request: HttpRequest, status: int, detail: str, errors: dict[str, str
     return response
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return _error(request, exc.status, exc.detail, exc.errors, exc.headers, **exc.extra)
+@api.exception_handler(UserError)
+def _user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ApiError):
+        headers |= exc.headers
+        extra = exc.extra
+    return _error(request, exc.status, exc.message, exc.field_errors, headers, **extra)
 
 
 @api.exception_handler(AuthenticationError)
@@ -138,33 +144,9 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
                                 f"{settings.API_MAX_BODY_BYTES:,} bytes.")
 
 
-@api.exception_handler(generation_services.GenerationError)
-def _generation_error(request: HttpRequest, exc: generation_services.GenerationError) -> HttpResponse:
-    headers = {}
-    if exc.status == 429:
-        headers["Retry-After"] = str(_generation_retry_after(request))
-    return _error(request, exc.status, exc.message, exc.field_errors, headers)
-
-
-@api.exception_handler(document_services.DocumentTooLarge)
-def _document_too_large(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return _error(request, 413, " ".join(exc.messages), {"body": " ".join(exc.messages)})
-
-
 @api.exception_handler(ValidationError)
 def _django_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _error(request, 400, " ".join(exc.messages))
-
-
-@api.exception_handler(facts_services.FactsError)
-def _facts_error(request: HttpRequest, exc: facts_services.FactsError) -> HttpResponse:
-    return _error(request, exc.status, exc.message, exc.field_errors)
-
-
-@api.exception_handler(originality_services.OriginalityError)
-def _originality_error(request: HttpRequest, exc: originality_services.OriginalityError) -> HttpResponse:
-    headers = {"Retry-After": str(60 - timezone.now().second)} if exc.status == 429 else {}
-    return _error(request, exc.status, exc.message, headers=headers)
 
 
 @api.exception_handler(Exception)
@@ -175,17 +157,6 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("API error on %s %s", request.method, request.path)
     return _error(request, 500, "Something went wrong on our side; it was logged. Nothing you sent "
                                 "was stored unless a later read shows it.")
-
-
-def _generation_retry_after(request: HttpRequest) -> int:
-    """Seconds to the next minute for the per-minute rate, to midnight UTC for the daily quota."""
-    now = timezone.now()
-    membership: Membership = request.auth  # type: ignore[attr-defined]
-    if generation_services.daily_quota_left(workspace_id=membership.workspace_id,
-                                            user_id=membership.user_id) == 0:
-        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        return max(1, int((midnight - now).total_seconds()))
-    return max(1, 60 - now.second)
 
 
 def _member(request: HttpRequest) -> Membership:

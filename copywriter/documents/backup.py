@@ -51,6 +51,7 @@ from django.utils.dateparse import parse_datetime
 
 from copywriter.accounts.models import User
 from copywriter.accounts.restored import mark_restored_without_password
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.workspaces.models import Membership, Role, Workspace
 
@@ -58,7 +59,7 @@ FORMAT = "copywriter-backup"
 VERSION = 1
 
 
-class BackupError(Exception):
+class BackupError(UserError):
     """A backup file that cannot be restored; the message says why."""
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, VersionKind
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import NEUTRAL
@@ -35,13 +36,8 @@ SUGGEST_TIMEOUT = 3600
 LIST_NAME_MAX = 80
 
 
-class SeoError(Exception):
-    """``status`` is the HTTP answer for views; the message is shown to the user as is."""
-
-    def __init__(self, message: str, *, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class SeoError(UserError):
+    pass
 
 
 def _check_write(membership: Membership, what: str) -> None:
@@ -231,7 +227,7 @@ def _start(*, membership: Membership, text: str, keywords: list[str], tone: str,
         message = exc.message
         if exc.field_errors and "__all__" not in exc.field_errors:
             message = " ".join([message, *exc.field_errors.values()])
-        raise SeoError(message, status=exc.status) from None
+        raise SeoError(message, status=exc.status, permanent=exc.permanent) from None
 
 
 def enrichment_start_document(*, membership: Membership, document: Document,
