@@ -10,7 +10,7 @@ is in), with the real model and the trained tone adapters:
   3. enrichment: rows whose draft lacks some targets are rewritten with the app's own enrichment
      template (templates_lib/seo/seo-keyword-enrich.yaml), same adapter as the draft, two samples
      per row, all rows in one batched call; the better rewrite is picked exactly as the panel
-     does (copywriter.seo.analysis.rewrite_rank);
+     does (copywriter.seo.ranking.rewrite_rank);
   4. both texts are analysed for the same targets.
 No originality check and no database: this measures the SEO step only.
 
@@ -81,14 +81,10 @@ def main() -> None:
     from copywriter.ml.engine import Engine, SeqRequest
     from copywriter.ml.lora import BASE
     from copywriter.ml.paths import adapters_dir
-    from copywriter.seo.analysis import (
-        analyse,
-        echoes_instructions,
-        rewrite_rank,
-        stem,
-        suggest_keywords,
-        tokens,
-    )
+    from copywriter.seo.keywords import stem, tokens
+    from copywriter.seo.ranking import echoes_instructions, rewrite_rank
+    from copywriter.seo.report import analyse
+    from copywriter.seo.suggestions import suggest_keywords
 
     started = time.monotonic()
     specs = pick_templates(args.templates)
@@ -246,7 +242,7 @@ def report(rows: list[dict], args: argparse.Namespace, seconds: dict, draft_toke
 
 def rescore(args: argparse.Namespace) -> None:
     """Re-analyse the texts saved by an earlier run with the current analysis code (no model)."""
-    from copywriter.seo.analysis import analyse
+    from copywriter.seo.report import analyse
 
     saved = json.loads(Path(args.rescore).read_text())
     rows = []

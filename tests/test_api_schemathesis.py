@@ -17,7 +17,7 @@ import schemathesis
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
-from copywriter.api.endpoints import api
+from copywriter.api.api import api
 from copywriter.api.services import token_create
 from copywriter.documents.services import document_create
 from copywriter.generation.models import Generation, Variant

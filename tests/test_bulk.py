@@ -14,9 +14,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from copywriter.bulk import exports, parsing, services
+from copywriter.bulk import exports, parsing, services, window
+from copywriter.bulk.mapping import auto_mapping
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
+from copywriter.generation.services import GenerationError
 from copywriter.pipeline.local import run_bulk
 from tests.conftest import builtin_template, report
 from tests.test_cli import tiny_everything  # noqa: F401  (fixture)
@@ -160,8 +162,8 @@ def test_xlsx_first_sheet_cells_as_text():
 
 def test_columns_are_mapped_by_normalised_name_or_label(product_template):
     spec = product_template.spec()
-    mapping = services.auto_mapping(spec=spec, header=["SKU", "Product Name", "who buys it",
-                                                       "FEATURES", "length"])
+    mapping = auto_mapping(spec=spec, header=["SKU", "Product Name", "who buys it",
+                                              "FEATURES", "length"])
     assert mapping == {"product": 1, "customer": 2, "features": 3, "length": 4}
 
 
@@ -204,15 +206,15 @@ def test_top_up_keeps_a_window_and_never_doubles_a_row(cast, product_template, s
     run = make_run(cast, product_template, csv_bytes([good_row(i) for i in range(12)]))
     assert run.in_flight == 5 and Generation.objects.count() == 5
     for _ in range(3):  # a redelivered hook, a page load, a double click
-        services.advance(run_id=run.pk)
-        services.generations_finished(generation_ids=list(
+        window.advance(run_id=run.pk)
+        window.generations_finished(generation_ids=list(
             Generation.objects.values_list("pk", flat=True)))
     assert Generation.objects.count() == 5
     assert run.rows.filter(status=RowStatus.QUEUED).count() == 5
     first = list(Generation.objects.order_by("pk")[:2])
     for gen in first:
         finish_generation(gen)
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.done == 2 and run.in_flight == 5 and Generation.objects.count() == 7
     queued_rows = list(run.rows.filter(status=RowStatus.QUEUED).values_list("index", flat=True))
     assert queued_rows == [3, 4, 5, 6, 7]  # in file order
@@ -227,9 +229,32 @@ def test_bulk_skips_the_per_minute_rate_but_not_the_daily_quota(cast, product_te
     assert "daily generation quota" in BulkRun.objects.get(pk=run.pk).notice
     for gen in Generation.objects.all():
         finish_generation(gen)
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.done == 4 and run.in_flight == 0 and run.status == RunStatus.RUNNING
     assert run.rows.filter(status=RowStatus.PENDING).count() == 4  # waiting, not lost
+
+
+@pytest.mark.parametrize("permanent", [False, True])
+def test_a_refused_row_waits_when_retrying_can_help_and_shows_why_when_not(
+        cast, product_template, monkeypatch, permanent):
+    """The window reads ``GenerationError.permanent``, not the status code: a transient refusal
+    (503 here, not a quota's 429) leaves the rows waiting with a notice; a permanent one is
+    recorded on the row."""
+    run = make_run(cast, product_template, csv_bytes([good_row(1), good_row(2)]), start=False)
+
+    def refuse(**kwargs):
+        raise GenerationError("The writer is busy.", status=503 if not permanent else 400,
+                              permanent=permanent)
+
+    monkeypatch.setattr("copywriter.bulk.window.generation_create", refuse)
+    run = services.bulk_run_start(membership=cast.bob_m, run=run)
+    if permanent:
+        assert run.invalid == 2 and run.status == RunStatus.DONE and not run.notice
+        assert run.rows.get(index=1).error == "The writer is busy."
+    else:
+        assert run.rows.filter(status=RowStatus.PENDING).count() == 2 and run.invalid == 0
+        assert run.status == RunStatus.RUNNING and run.notice == "The writer is busy."
+    assert not Generation.objects.exists()
 
 
 def test_pause_resume_cancel(cast, product_template, settings):
@@ -239,7 +264,7 @@ def test_pause_resume_cancel(cast, product_template, settings):
     assert run.status == RunStatus.PAUSED and run.in_flight == 4
     for gen in Generation.objects.all():  # in-flight rows still finish
         finish_generation(gen)
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.done == 4 and run.in_flight == 0 and Generation.objects.count() == 4
     run = services.bulk_run_resume(membership=cast.bob_m, run=run)
     assert run.status == RunStatus.RUNNING and run.in_flight == 4
@@ -250,7 +275,7 @@ def test_pause_resume_cancel(cast, product_template, settings):
     assert Generation.objects.filter(status=Status.CANCELLED).count() == 3
     assert run.skipped == 2 + 3 and run.in_flight == 1  # pending rows + cancelled jobs
     finish_generation(running)  # the row being written when cancelled keeps its text
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.done == 5 and run.in_flight == 0 and run.status == RunStatus.CANCELLED
     assert run.done + run.skipped == run.total
 
@@ -260,7 +285,7 @@ def test_failed_job_marks_its_row_failed_and_the_run_finishes(cast, product_temp
     a, b = Generation.objects.order_by("pk")
     finish_generation(a)
     Generation.objects.filter(pk=b.pk).update(status=Status.FAILED, error="The writer failed: boom")
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.status == RunStatus.DONE and run.done == 1 and run.failed == 1
     assert run.rows.get(index=2).error == "The writer failed: boom"
 
@@ -269,7 +294,7 @@ def test_regenerate_one_row_once_even_when_clicked_twice(cast, product_template)
     run = make_run(cast, product_template, csv_bytes([good_row(1), good_row(2)]))
     for gen in Generation.objects.all():
         finish_generation(gen)
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     row = run.rows.get(index=1)
     old = row.generation_id
     services.row_regenerate(membership=cast.bob_m, row=row)
@@ -278,22 +303,22 @@ def test_regenerate_one_row_once_even_when_clicked_twice(cast, product_template)
     assert row.status == RowStatus.QUEUED and row.generation_id != old
     assert Generation.objects.count() == 3 and row.generation.retry_of_id == old
     finish_generation(row.generation, "Second take.")
-    run = services.advance(run_id=run.pk)
+    run = window.advance(run_id=run.pk)
     assert run.rows.get(index=1).result_text == "Second take." and run.status == RunStatus.DONE
 
 
 def test_stalled_jobs_are_republished(cast, product_template, settings, monkeypatch):
     settings.BULK_STALL_SECONDS = 60
     published = []
-    monkeypatch.setattr("copywriter.bulk.services.enqueue", lambda gen: published.append(gen.pk))
+    monkeypatch.setattr("copywriter.bulk.window.enqueue", lambda gen: published.append(gen.pk))
     run = make_run(cast, product_template, csv_bytes([good_row(1), good_row(2)]), local=False)
-    services.advance(run_id=run.pk)
+    window.advance(run_id=run.pk)
     assert published == []  # not stalled yet
     BulkRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timezone.timedelta(minutes=5),
                                              created_at=timezone.now() - timezone.timedelta(minutes=5))
-    services.advance(run_id=run.pk)
+    window.advance(run_id=run.pk)
     assert sorted(published) == sorted(Generation.objects.values_list("pk", flat=True))
-    assert services.resume_stalled() == 1 and len(published) == 4  # worker start: kick now
+    assert window.resume_stalled() == 1 and len(published) == 4  # worker start: kick now
 
 
 # --- Views -----------------------------------------------------------------------------------
@@ -366,7 +391,7 @@ def test_inline_edit_saves_and_never_loses_text(cast, product_template, bob_clie
     settings.BULK_MAX_RESULT_CHARS = 50
     run = make_run(cast, product_template, csv_bytes([good_row(1)]))
     finish_generation(Generation.objects.get())
-    services.advance(run_id=run.pk)
+    window.advance(run_id=run.pk)
     url = reverse("bulk:row_edit", args=[cast.ws.pk, run.pk, 1])
     r = bob_client.post(url, {"text": "Hand-polished copy"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200 and "Hand-polished copy" in r.content.decode()
@@ -386,7 +411,7 @@ def test_downloads_escape_formulas(cast, product_template, alice_client):
     run = make_run(cast, product_template, csv_bytes(rows))
     for gen in Generation.objects.all():
         finish_generation(gen, "- first bullet")
-    services.advance(run_id=run.pk)
+    window.advance(run_id=run.pk)
     r = alice_client.get(reverse("bulk:download", args=[cast.ws.pk, run.pk, "csv"]))
     assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from copywriter.bulk import services
+from copywriter.bulk import services, window
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
 from tests import workers
@@ -28,7 +28,7 @@ def publish_to_test_redis(monkeypatch):
         transaction.on_commit(lambda: workers.publish(gen.pk))
 
     monkeypatch.setattr("copywriter.generation.services.enqueue", enqueue)
-    monkeypatch.setattr("copywriter.bulk.services.enqueue", enqueue)
+    monkeypatch.setattr("copywriter.bulk.window.enqueue", enqueue)
     workers.flush()
 
 
@@ -53,7 +53,7 @@ def test_killed_worker_restarts_and_the_run_finishes_once_per_row(
         return r.done >= 4 and writing.exists()
 
     def finished() -> bool:
-        services.advance(run_id=run.pk)
+        window.advance(run_id=run.pk)
         return BulkRun.objects.get(pk=run.pk).status == RunStatus.DONE
 
     worker = workers.Worker(env, log).start()

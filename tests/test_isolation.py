@@ -289,7 +289,7 @@ API_ROUTES = {
 
 
 def api_operations() -> set[tuple[str, str]]:
-    from copywriter.api.endpoints import api
+    from copywriter.api.api import api
 
     schema = api.get_openapi_schema()
     return {(method.upper(), path) for path, methods in schema["paths"].items() for method in methods}

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from copywriter.seo import analysis
-from copywriter.seo.analysis import analyse, density_bounds, parse_keywords, suggest_keywords
+from copywriter.seo.keywords import KeywordError, parse_keywords
+from copywriter.seo.ranking import echoes_instructions, rewrite_rank
+from copywriter.seo.report import analyse, density_bounds
+from copywriter.seo.suggestions import suggest_keywords
 from tests.conftest import report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,11 +66,11 @@ META_DESCRIPTION = ("Houseplant care for beginners made simple: light, watering 
 def test_parse_keywords_trims_dedupes_and_explains_bad_input():
     assert parse_keywords(" hiking boots,Hiking Boots ;\nleather  boots,, ") == [
         "hiking boots", "leather boots"]
-    with pytest.raises(analysis.KeywordError, match="at most 80"):
+    with pytest.raises(KeywordError, match="at most 80"):
         parse_keywords("x" * 81)
-    with pytest.raises(analysis.KeywordError, match="no letters or digits"):
+    with pytest.raises(KeywordError, match="no letters or digits"):
         parse_keywords("hiking, ---")
-    with pytest.raises(analysis.KeywordError, match="at most 12"):
+    with pytest.raises(KeywordError, match="at most 12"):
         parse_keywords(",".join(f"keyword {i}" for i in range(13)))
 
 
@@ -269,7 +271,9 @@ import nltk
 nltk.download = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("download attempted"))
 from django.conf import settings
 settings.configure(DATA_DIR=sys.argv[1])
-from copywriter.seo.analysis import analyse, ensure_offline_syllables, suggest_keywords
+from copywriter.seo.readability import ensure_offline_syllables
+from copywriter.seo.report import analyse
+from copywriter.seo.suggestions import suggest_keywords
 r = analyse("Fernway waterproof hiking boots keep your feet dry on every trail.", ["hiking boots"])
 import textstat
 print(json.dumps({"flesch": r.readability["flesch"], "file": str(ensure_offline_syllables()),
@@ -294,14 +298,14 @@ def test_a_rewrite_that_copies_the_instructions_ranks_last():
     kws = ["trail running shoes"]
     honest = analyse("Light trail running shoes for wet hills.", kws)
     echo = "Rewrite this marketing copy so that the new version mentions: trail running shoes."
-    assert analysis.echoes_instructions(echo) and not analysis.echoes_instructions(BOOTS)
+    assert echoes_instructions(echo) and not echoes_instructions(BOOTS)
     echoed = analyse(echo, kws)
     assert echoed.present_share == honest.present_share == 1.0  # both "contain" the keyword ...
     ranked = sorted([(echoed, True), (honest, False)],
-                    key=lambda p: analysis.rewrite_rank(p[0], 8, p[1]))
+                    key=lambda p: rewrite_rank(p[0], 8, p[1]))
     assert ranked[0][0] is honest  # ... but the echo loses
     missing = analyse("Shoes for hills.", kws)
-    assert analysis.rewrite_rank(honest, 8) < analysis.rewrite_rank(missing, 8)
+    assert rewrite_rank(honest, 8) < rewrite_rank(missing, 8)
 
 
 def test_word_diff_rebuilds_both_texts_and_separates_a_replaced_word():

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from copywriter.documents.services import document_create
-from copywriter.seo import analysis, services
+from copywriter.seo import services, suggestions
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +21,15 @@ MARKER = "keybert-only-marker"
 def worker_answers_at_once(monkeypatch):
     """The seo.suggest task runs at once with a fake KeyBERT (no torch), so the only thing
     between a request and a complete answer is the cache."""
-    real = analysis.suggest_keywords
+    real = suggestions.suggest_keywords
 
     def fake(text, brief="", n=8, *, keybert=True):
         found = real(text, brief, n, keybert=False)
         if keybert:
-            found.insert(0, analysis.Suggestion(MARKER, 1.0, ["keybert"], False, False))
+            found.insert(0, suggestions.Suggestion(MARKER, 1.0, ["keybert"], False, False))
         return found
 
-    monkeypatch.setattr(analysis, "suggest_keywords", fake)
+    monkeypatch.setattr(suggestions, "suggest_keywords", fake)
     monkeypatch.setattr(services, "_enqueue_suggest",
                         lambda key: services.suggestions_compute(key=key))
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from copywriter.api import views
-from copywriter.api.endpoints import api
+from copywriter.api.api import api
 
 # The pages are the "api" namespace; the JSON API is ninja's own "v1" namespace, at the top
 # level because ninja reverses its operation names there (for the OpenAPI schema).

@@ -55,7 +55,7 @@ def revoke(request: MemberRequest, token_id: int) -> HttpResponse:
 def docs(request: HttpRequest) -> HttpResponse:
     """The API reference, rendered on the server from the OpenAPI schema: no Swagger UI, no CDN,
     nothing the CSP would have to allow."""
-    from copywriter.api.endpoints import api
+    from copywriter.api.api import api
 
     schema = api.get_openapi_schema()
     operations = []

@@ -53,10 +53,11 @@ from copywriter.accounts.restored import mark_restored_without_password
 from copywriter.catalog.models import Template, TemplateVersion
 from copywriter.catalog.schema import TemplateInvalid, parse_template
 from copywriter.catalog.services import _upsert
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.originality.models import ReferenceItem
 from copywriter.originality.services import REFERENCE_MAX_CHARS
-from copywriter.seo.analysis import KeywordError, parse_keywords
+from copywriter.seo.keywords import KeywordError, parse_keywords
 from copywriter.seo.models import KeywordList
 from copywriter.seo.services import LIST_NAME_MAX
 from copywriter.voices.models import BrandVoice
@@ -68,7 +69,7 @@ FORMAT = "copywriter-backup"
 VERSION = 1
 
 
-class BackupError(Exception):
+class BackupError(UserError):
     """A backup file that cannot be restored; the message says why."""
 
 
@@ -364,6 +365,7 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
             check.text(v, "body", vwhere, limit=doc_max)
             check.person(v, "author", vwhere, emails)
             check.when(v, "created_at", vwhere)
+
 
     for i, kl in enumerate(check.rows(data, "keyword_lists", required=False)):
         where = f"keyword_lists[{i}]"

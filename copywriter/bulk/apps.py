@@ -6,5 +6,5 @@ class BulkConfig(AppConfig):
     label = "bulk"
 
     def ready(self) -> None:
-        # A restarted worker resumes every run that was under way (see services.resume_stalled).
+        # A restarted worker resumes every run that was under way (see window.resume_stalled).
         from copywriter.bulk import signals  # noqa: F401

@@ -12,7 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from copywriter.bulk import exports, selectors, services
+from copywriter.bulk.errors import BulkError
+from copywriter.bulk.mapping import clean_mapping, missing_required
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
+from copywriter.bulk.window import advance
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
 from copywriter.core.htmx import render_poll
@@ -65,7 +68,7 @@ def upload(request: MemberRequest) -> HttpResponse:
                     length=form["length"], file_name=upload_file.name or "upload.csv",
                     data=upload_file.read(settings.BULK_MAX_BYTES + 1),
                     fact_sheets=request.POST.getlist("fact_sheets"))
-            except services.BulkError as exc:
+            except BulkError as exc:
                 error, status = exc.message, exc.status
             else:
                 return redirect("bulk:run", ws=ws, run_id=run.pk)
@@ -81,7 +84,7 @@ def upload(request: MemberRequest) -> HttpResponse:
 
 def _mapping_context(run: BulkRun, error: str = "") -> dict[str, Any]:
     spec = run.template_version.spec()
-    missing = services.missing_required(spec=spec, mapping=run.mapping)
+    missing = missing_required(spec=spec, mapping=run.mapping)
     preview = []
     for row in run.rows.filter(status=RowStatus.PENDING).order_by("index")[:3]:
         try:
@@ -104,7 +107,7 @@ def run_detail(request: MemberRequest, run_id: int) -> HttpResponse:
     if run.status == RunStatus.DRAFT:
         return render(request, "bulk/mapping.html", _mapping_context(run))
     # Loading or polling the page moves the run on too: a run whose worker died resumes here.
-    run = services.advance(run_id=run.pk) or run
+    run = advance(run_id=run.pk) or run
     now = timezone.now()
     # The next poll asks for rows changed since a little before now: a row whose transaction
     # committed just after this read still reaches the page (sending a row twice is harmless).
@@ -132,12 +135,11 @@ def mapping(request: MemberRequest, run_id: int) -> HttpResponse:
     raw = {f.name: request.POST.get(f"map_{f.name}", "") for f in spec.fields}
     try:
         run = services.bulk_run_map(membership=request.membership, run=run,
-                                    mapping=services.clean_mapping(spec=spec, header=run.header,
-                                                                   raw=raw))
+                                    mapping=clean_mapping(spec=spec, header=run.header, raw=raw))
         if request.POST.get("action") == "start":
             services.bulk_run_start(membership=request.membership, run=run)
             return redirect("bulk:run", ws=ws, run_id=run.pk)
-    except services.BulkError as exc:
+    except BulkError as exc:
         context = _mapping_context(run, exc.message)
         if request.htmx:
             return render(request, "bulk/mapping.html#preview", context, status=exc.status)
@@ -152,7 +154,7 @@ def _control(request: MemberRequest, run_id: int, action: Any, done: str) -> Htt
     run = selectors.run_get(workspace_id=ws, run_id=run_id)
     try:
         action(membership=request.membership, run=run)
-    except services.BulkError as exc:
+    except BulkError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
@@ -204,7 +206,7 @@ def row_edit(request: MemberRequest, run_id: int, index: int) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
         row = services.row_edit(membership=request.membership, row=row, text=text)
-    except services.BulkError as exc:
+    except BulkError as exc:
         # Keep what was typed: it comes back in the form with the reason.
         context = {"run": row.run, "row": row, "draft": text, "error": exc.message}
         if request.htmx:
@@ -223,7 +225,7 @@ def row_regenerate(request: MemberRequest, run_id: int, index: int) -> HttpRespo
     row = selectors.row_get(workspace_id=ws, run_id=run_id, index=index)
     try:
         services.row_regenerate(membership=request.membership, row=row)
-    except services.BulkError as exc:
+    except BulkError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Row {row.index} is being written again.")

@@ -1,7 +1,8 @@
 """The prompt-template schema: loading, validation and rendering.
 
-Pure Python (no Django) so that the validator runs from a plain shell, from the test suite and
-from the system check alike. A template is one YAML file ``templates_lib/<category>/<id>.yaml``.
+Pure Python (no Django) so that the test suite, the system check and ``manage.py
+validate_templates`` run one validator. A template is one YAML file
+``templates_lib/<category>/<id>.yaml``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import hashlib
 import json
 import re
 import reprlib
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,9 +384,37 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
 
     ``check_sample``: the sample output must satisfy the template's slots. An authoring rule
     (files, the template editor, restores); a version already stored is read without it."""
-    errors: list[str] = []
     if not isinstance(data, dict):
         raise TemplateInvalid(source, ["the file must hold a YAML mapping"])
+    # Every section is checked even after one fails, so that the author sees every problem at
+    # once; a section that failed hands the later ones an empty value.
+    errors: list[str] = []
+    tid, category, tags = _check_header(data, errors, expected_id=expected_id,
+                                         expected_category=expected_category)
+    fields = _check_fields(data.get("fields"), errors)
+    prompt = _check_prompt(data.get("prompt"), fields, errors)
+    output = _check_output(data.get("output"), fields, errors)
+    sampling = _check_sampling(data.get("sampling") or {}, errors)
+    samples = _check_samples(data.get("samples"), prompt, fields, errors)
+    sample_output = _check_sample_output(data.get("sample_output", ""), output.slots, samples,
+                                         errors, check_sample=check_sample)
+    if errors:
+        raise TemplateInvalid(source, errors)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    assert isinstance(tid, str) and isinstance(category, str)
+    return PromptTemplate(
+        id=tid, title=data["title"].strip(), description=data["description"].strip(),
+        category=category, tags=tuple(tags), fields=tuple(fields), prompt=prompt,
+        output_format=output.format, min_words=output.min_words, max_words=output.max_words,
+        variants=output.variants, sampling={k: float(v) for k, v in sampling.items()},
+        samples=tuple(samples), sample_output=sample_output.strip(), content_hash=digest,
+        raw=data, slots=output.slots,
+    )
+
+
+def _check_header(data: dict[str, Any], errors: list[str], *, expected_id: str | None,
+                   expected_category: str | None) -> tuple[Any, Any, list[Any]]:
+    """Unknown keys, id, title, description, category and tags: (id, category, tags)."""
     unknown = set(data) - TOP_KEYS
     if unknown:
         errors.append(f"unknown keys {shown(sorted(map(str, unknown)))}")
@@ -409,135 +437,156 @@ def parse_template(data: Any, *, source: str, expected_id: str | None = None,
             or not all(isinstance(t, str) and TAG_RE.match(t) for t in tags)):
         errors.append("tags must be a list of 1..10 lowercase tags")
         tags = []
-    raw_fields = data.get("fields")
+    return tid, category, tags
+
+
+def _check_fields(raw_fields: Any, errors: list[str]) -> list[Field]:
+    """The fields that are valid ([] when the list itself is not)."""
     fields: list[Field] = []
     if not isinstance(raw_fields, list) or not 1 <= len(raw_fields) <= 12:
         errors.append("fields must be a list of 1..12 fields")
-    else:
-        for i, raw in enumerate(raw_fields):
-            f = _check_field(i, raw, errors)
-            if f is not None:
-                fields.append(f)
-        names = [f.name for f in fields]
-        if len(set(names)) != len(names):
-            errors.append("field names must be unique")
-        if not any(f.required for f in fields):
-            errors.append("at least one field must be required")
-    prompt = data.get("prompt")
+        return fields
+    for i, raw in enumerate(raw_fields):
+        f = _check_field(i, raw, errors)
+        if f is not None:
+            fields.append(f)
+    names = [f.name for f in fields]
+    if len(set(names)) != len(names):
+        errors.append("field names must be unique")
+    if not any(f.required for f in fields):
+        errors.append("at least one field must be required")
+    return fields
+
+
+def _check_prompt(prompt: Any, fields: list[Field], errors: list[str]) -> str:
+    """The prompt, or "" when it cannot be used (then no sample is rendered with it)."""
     if not isinstance(prompt, str) or len(prompt.strip()) < 20 or len(prompt) > 4000:
         errors.append("prompt must be 20..4000 characters")
-        prompt = ""
-    else:
-        used: set[str] | None = None
-        try:
-            ast = _env.parse(prompt)
-        except TemplateSyntaxError as exc:
-            errors.append(f"prompt has a Jinja syntax error on line {exc.lineno}: "
-                          f"{(exc.message or '')[:200]}")
-            prompt = ""
-        except RecursionError:
-            errors.append("prompt is nested too deeply")
-            prompt = ""
-        else:
-            # Before anything compiles it: Jinja's compiler folds constants, so compiling
-            # ``'x' * 300000000`` or ``10 ** 5000`` is the attack itself.
-            language = _language_errors(ast)
-            if language:
-                errors.extend(language)
-                prompt = ""
-            else:
-                used = meta.find_undeclared_variables(ast)
-                worst = _worst_length(ast, {f.name: _longest_value(f) for f in fields})
-                if worst > MAX_RENDERED_CHARS:
-                    errors.append(f"prompt can render to {worst:,} characters with the longest "
-                                  f"field values; the limit is {MAX_RENDERED_CHARS:,}")
-                    prompt = ""
-        if used is not None and prompt:
-            declared = {f.name for f in fields}
-            if used - declared:
-                errors.append(f"prompt uses undeclared placeholders {sorted(used - declared)}")
-            if declared - used:
-                errors.append(f"declared fields unused by the prompt {sorted(declared - used)}")
-            optional = {f.name for f in fields if not f.required}
-            unguarded = _optional_uses_outside_if(prompt, optional)
-            if unguarded:
-                errors.append("optional fields must sit inside {% if name %} blocks: "
-                              f"{sorted(unguarded)}")
-    output = data.get("output")
-    fmt, min_words, max_words, variants = "plain", 0, 0, 0
+        return ""
+    try:
+        ast = _env.parse(prompt)
+    except TemplateSyntaxError as exc:
+        errors.append(f"prompt has a Jinja syntax error on line {exc.lineno}: "
+                      f"{(exc.message or '')[:200]}")
+        return ""
+    except RecursionError:
+        errors.append("prompt is nested too deeply")
+        return ""
+    # Before anything compiles it: Jinja's compiler folds constants, so compiling
+    # ``'x' * 300000000`` or ``10 ** 5000`` is the attack itself.
+    language = _language_errors(ast)
+    if language:
+        errors.extend(language)
+        return ""
+    used = meta.find_undeclared_variables(ast)
+    worst = _worst_length(ast, {f.name: _longest_value(f) for f in fields})
+    if worst > MAX_RENDERED_CHARS:
+        errors.append(f"prompt can render to {worst:,} characters with the longest "
+                      f"field values; the limit is {MAX_RENDERED_CHARS:,}")
+        return ""
+    declared = {f.name for f in fields}
+    if used - declared:
+        errors.append(f"prompt uses undeclared placeholders {sorted(used - declared)}")
+    if declared - used:
+        errors.append(f"declared fields unused by the prompt {sorted(declared - used)}")
+    optional = {f.name for f in fields if not f.required}
+    unguarded = _optional_uses_outside_if(prompt, optional)
+    if unguarded:
+        errors.append("optional fields must sit inside {% if name %} blocks: "
+                      f"{sorted(unguarded)}")
+    return prompt
+
+
+@dataclass(frozen=True)
+class _Output:
+    format: str = "plain"
+    min_words: int = 0
+    max_words: int = 0
+    variants: int = 0
     slots: tuple[dict[str, Any], ...] = ()
+
+
+def _check_output(output: Any, fields: list[Field], errors: list[str]) -> _Output:
+    """Format, word bounds, variants and slots."""
     if not isinstance(output, dict) or set(output) - OUTPUT_KEYS:
         errors.append(f"output must be a mapping of {sorted(OUTPUT_KEYS)}")
+        return _Output()
+    min_words, max_words = 0, 0
+    slots: tuple[dict[str, Any], ...] = ()
+    fmt = output.get("format", "plain")
+    if fmt not in OUTPUT_FORMATS:
+        errors.append(f"output.format must be one of {OUTPUT_FORMATS}")
+    lo, hi = output.get("min_words"), output.get("max_words")
+    if (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 1500):
+        min_words, max_words = lo, hi
     else:
-        fmt = output.get("format", "plain")
-        if fmt not in OUTPUT_FORMATS:
-            errors.append(f"output.format must be one of {OUTPUT_FORMATS}")
-        lo, hi = output.get("min_words"), output.get("max_words")
-        if (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi <= 1500):
-            min_words, max_words = lo, hi
-        else:
-            errors.append("output needs integers 1 <= min_words <= max_words <= 1500")
-        variants = output.get("variants", 3)
-        if not isinstance(variants, int) or not 1 <= variants <= 5:
-            errors.append("output.variants must be 1..5")
-            variants = 3
-        if "slots" in output:
-            slot_errors = validate_slots(output["slots"], {f.name: f for f in fields})
-            errors += slot_errors
-            if not slot_errors:
-                slots = tuple(dict(s) for s in output["slots"])
-    sampling = data.get("sampling") or {}
+        errors.append("output needs integers 1 <= min_words <= max_words <= 1500")
+    variants = output.get("variants", 3)
+    if not isinstance(variants, int) or not 1 <= variants <= 5:
+        errors.append("output.variants must be 1..5")
+        variants = 3
+    if "slots" in output:
+        slot_errors = validate_slots(output["slots"], {f.name: f for f in fields})
+        errors += slot_errors
+        if not slot_errors:
+            slots = tuple(dict(s) for s in output["slots"])
+    return _Output(fmt, min_words, max_words, variants, slots)
+
+
+def _check_sampling(sampling: Any, errors: list[str]) -> dict[str, Any]:
     if not isinstance(sampling, dict) or set(sampling) - SAMPLING_KEYS:
         errors.append(f"sampling may only set {sorted(SAMPLING_KEYS)}")
-        sampling = {}
+        return {}
     for key, value in sampling.items():
         lo, hi = SAMPLING_BOUNDS[key]
         if not isinstance(value, (int, float)) or not lo <= value <= hi:
             errors.append(f"sampling.{key} must be within {lo}..{hi}")
-    samples = data.get("samples")
+    return sampling
+
+
+def _check_samples(samples: Any, prompt: str, fields: list[Field], errors: list[str]) -> list[Any]:
+    """Each sample input must be valid for the fields and render (when the prompt and fields
+    are usable)."""
     if not isinstance(samples, list) or not samples:
         errors.append("samples must list at least one sample input")
-        samples = []
-    elif prompt and fields:
-        for i, sample in enumerate(samples):
-            if not isinstance(sample, dict):
-                errors.append(f"samples[{i}] must be a mapping")
-                continue
-            extra = set(sample) - {f.name for f in fields}
-            if extra:
-                errors.append(f"samples[{i}] sets undeclared fields {shown(sorted(map(str, extra)))}")
-            values = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-                      for k, v in sample.items()}
-            problems = validate_values(fields, values)
-            for name, message in problems.items():
-                errors.append(f"samples[{i}].{name}: {message}")
-            if not problems:
-                try:
-                    render_prompt(prompt, {f.name: values.get(f.name, "") for f in fields})
-                except PromptError as exc:
-                    errors.append(f"samples[{i}] does not render: {str(exc)[:200]}")
-    sample_output = data.get("sample_output", "")
+        return []
+    if not (prompt and fields):
+        return samples
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, dict):
+            errors.append(f"samples[{i}] must be a mapping")
+            continue
+        extra = set(sample) - {f.name for f in fields}
+        if extra:
+            errors.append(f"samples[{i}] sets undeclared fields {shown(sorted(map(str, extra)))}")
+        values = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+                  for k, v in sample.items()}
+        problems = validate_values(fields, values)
+        for name, message in problems.items():
+            errors.append(f"samples[{i}].{name}: {message}")
+        if not problems:
+            try:
+                render_prompt(prompt, {f.name: values.get(f.name, "") for f in fields})
+            except PromptError as exc:
+                errors.append(f"samples[{i}] does not render: {str(exc)[:200]}")
+    return samples
+
+
+def _check_sample_output(sample_output: Any, slots: tuple[dict[str, Any], ...],
+                         samples: list[Any], errors: list[str], *, check_sample: bool) -> str:
+    """A non-empty example of good output; with slots (and ``check_sample``), one that keeps
+    them for the first sample."""
     if not isinstance(sample_output, str) or not sample_output.strip():
         errors.append("sample_output must be a non-empty example of good output")
-        sample_output = ""
-    elif check_sample and slots and samples and isinstance(samples[0], dict):
+        return ""
+    if check_sample and slots and samples and isinstance(samples[0], dict):
         try:
             read = check_slots(sample_output, slots, {k: str(v) for k, v in samples[0].items()})
         except (ValueError, TypeError) as exc:
             errors.append(f"output.slots cannot be applied to samples[0]: {exc}")
         else:
             errors += [f"sample_output breaks its slots: {f}" for f in read.failures[:5]]
-    if errors:
-        raise TemplateInvalid(source, errors)
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    assert isinstance(tid, str) and isinstance(category, str)
-    return PromptTemplate(
-        id=tid, title=data["title"].strip(), description=data["description"].strip(),
-        category=category, tags=tuple(tags), fields=tuple(fields), prompt=prompt,
-        output_format=fmt, min_words=min_words, max_words=max_words, variants=variants,
-        sampling={k: float(v) for k, v in sampling.items()}, samples=tuple(samples),
-        sample_output=sample_output.strip(), content_hash=digest, raw=data, slots=slots,
-    )
+    return sample_output
 
 
 def load_user_yaml(text: str, *, source: str = "your template") -> Any:
@@ -600,20 +649,3 @@ def load_library(root: Path) -> tuple[list[PromptTemplate], list[TemplateInvalid
         seen[tpl.id] = str(path)
         good.append(tpl)
     return good, bad
-
-
-def main(argv: list[str]) -> int:
-    root = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "templates_lib"
-    good, bad = load_library(root)
-    for exc in bad:
-        print(f"INVALID {exc.source}")
-        for error in exc.errors:
-            print(f"  - {error}")
-    categories = {t.category for t in good}
-    print(f"templates_lib: {len(good)} valid templates, {len(categories)} categories, "
-          f"{len(bad)} invalid")
-    return 1 if bad else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

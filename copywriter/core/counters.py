@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.cache import cache
+from django.utils import timezone
 
 
 def bump(key: str, *, timeout: int) -> int:
@@ -17,3 +20,15 @@ def bump(key: str, *, timeout: int) -> int:
     except ValueError:
         cache.set(key, 1, timeout=timeout)
         return 1
+
+
+def seconds_to_next_minute() -> int:
+    """When a per-minute counter (keyed by the minute) starts again: a ``Retry-After``."""
+    return max(1, 60 - timezone.now().second)
+
+
+def seconds_to_midnight() -> int:
+    """When a daily counter (keyed by the UTC day) starts again: a ``Retry-After``."""
+    now = timezone.now()
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()))

@@ -3,12 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from copywriter.core import scopes
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
 from copywriter.documents.signals import document_changed
 from copywriter.workspaces.decorators import require_writer
@@ -17,8 +18,9 @@ from copywriter.workspaces.models import Membership
 EXPORT_FORMATS = ("md", "html", "txt")
 
 
-class DocumentTooLarge(ValidationError):
-    pass
+class DocumentTooLarge(UserError):
+    def __init__(self, message: str):
+        super().__init__(message, status=413, field_errors={"body": message})
 
 
 def _check_write(membership: Membership) -> None:

@@ -48,7 +48,7 @@ def create(request: MemberRequest) -> HttpResponse:
     try:
         doc = services.document_create(membership=request.membership, title=title, body=body)
     except services.DocumentTooLarge as exc:
-        return HttpResponse(" ".join(exc.messages), status=413)
+        return HttpResponse(exc.message, status=413)
     return redirect("documents:edit", ws=request.membership.workspace_id, document_id=doc.pk)
 
 
@@ -77,7 +77,7 @@ def save(request: MemberRequest, document_id: int) -> HttpResponse:
                                         body=form.cleaned_data["body"],
                                         base_number=form.cleaned_data["base_number"])
     except services.DocumentTooLarge as exc:
-        context = {"document": doc, "error": " ".join(exc.messages)}
+        context = {"document": doc, "error": exc.message}
         return render(request, "documents/edit.html#save-status", context, status=413)
     if result.conflict:
         head = selectors.head_version(document=result.document)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from copywriter.accounts.services import reject_control_characters
 from copywriter.core.counters import bump
+from copywriter.core.errors import UserError
 from copywriter.facts.models import FactSheet, FactSheetVersion, Kind
 from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership, Workspace
@@ -39,15 +40,8 @@ QUERY_VECTOR_SECONDS = 3600
 QUERY_EMBEDS_PER_MINUTE = 30
 
 
-class FactsError(Exception):
-    """``status`` is the HTTP answer; ``field_errors`` name the form fields at fault."""
-
-    def __init__(self, message: str, *, status: int = 400,
-                 field_errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field_errors = field_errors or {}
+class FactsError(UserError):
+    """``field_errors`` name the form fields at fault."""
 
 
 class StaleEdit(FactsError):

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
-from copywriter.core.counters import bump
+from copywriter.core.counters import bump, seconds_to_midnight, seconds_to_next_minute
+from copywriter.core.errors import UserError
 from copywriter.facts import services as facts_services
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
@@ -22,16 +23,9 @@ from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
 
-class GenerationError(Exception):
-    """``permanent`` says whether retrying can help; ``status`` is the HTTP answer for views."""
-
-    def __init__(self, message: str, *, permanent: bool = True, status: int = 400,
-                 field_errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.status = status
-        self.field_errors = field_errors or {}
+class GenerationError(UserError):
+    """A generation that cannot be made: bad inputs (permanent) or a spent rate or quota
+    (transient, 429, with ``retry_after``)."""
 
 
 def tone_choices(*, workspace_id: int) -> list[tuple[str, str]]:
@@ -100,7 +94,8 @@ def _check_limits(membership: Membership, *, per_minute: bool = True) -> None:
     used = cache.get_many([_day_key(sc.key) for sc in scopes])
     for sc in scopes:
         if int(used.get(_day_key(sc.key), 0)) >= sc.per_day:
-            raise GenerationError(sc.day_message, permanent=False, status=429)
+            raise GenerationError(sc.day_message, permanent=False, status=429,
+                                  retry_after=seconds_to_midnight())
     if per_minute:
         taken: list[str] = []
         for sc in scopes:
@@ -109,7 +104,8 @@ def _check_limits(membership: Membership, *, per_minute: bool = True) -> None:
             if bump(key, timeout=120) > sc.per_minute:
                 for k in taken:
                     _give_back(k)
-                raise GenerationError(sc.minute_message, permanent=False, status=429)
+                raise GenerationError(sc.minute_message, permanent=False, status=429,
+                                      retry_after=seconds_to_next_minute())
     for sc in scopes:
         bump(_day_key(sc.key), timeout=2 * 86400)
 
@@ -197,7 +193,7 @@ def _with_facts(workspace_id: int, prompt: str, sheet_ids: Sequence[int | str],
             versions = facts_services.versions_for_generation(workspace_id=workspace_id,
                                                               sheet_ids=sheet_ids)
         except facts_services.FactsError as exc:
-            raise GenerationError(exc.message, status=exc.status,
+            raise GenerationError(exc.message, status=exc.status, permanent=exc.permanent,
                                   field_errors=exc.field_errors) from None
         snap = facts_services.snapshot(versions)
     block = facts_services.prompt_block(dict(snap))

@@ -12,7 +12,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from copywriter.core.counters import bump
+from copywriter.core.counters import bump, seconds_to_next_minute
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document
 from copywriter.originality.models import (
     CheckStatus,
@@ -38,13 +39,8 @@ MAX_REGENERATIONS = 3
 LOW_PRIORITY = 9
 
 
-class OriginalityError(Exception):
-    """``status`` is the HTTP answer for views; the message is shown to the user as is."""
-
-    def __init__(self, message: str, *, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class OriginalityError(UserError):
+    pass
 
 
 def _enqueue(task_name: str, *args: int, countdown: float = 0) -> None:
@@ -256,21 +252,22 @@ def document_check_request(*, membership: Membership, document: Document) -> Ori
         key = f"orig-checks:{membership.workspace_id}:{timezone.now():%Y%m%d%H%M}"
         if bump(key, timeout=120) > CHECKS_PER_MINUTE:
             raise OriginalityError(f"This workspace ran {CHECKS_PER_MINUTE} originality checks "
-                                   "this minute; wait a minute and try again.", status=429)
+                                   "this minute; wait a minute and try again.", status=429,
+                                   permanent=False, retry_after=seconds_to_next_minute())
         chars = max(1, len(document.body))
         ws_key = _day_key("check", "ws", membership.workspace_id)
         if _spend(ws_key, chars, conf.ORIGINALITY_CHECK_CHARS_PER_DAY) is None:
             raise OriginalityError(
                 f"This workspace checked its {conf.ORIGINALITY_CHECK_CHARS_PER_DAY:,} characters "
                 f"for today; this document has {chars:,}. The budget resets at midnight UTC.",
-                status=429)
+                status=429, permanent=False, retry_after=seconds_to_next_minute())
         user_key = _day_key("check", "user", membership.user_id)
         if _spend(user_key, chars, conf.ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY) is None:
             _give_back(ws_key, chars)
             raise OriginalityError(
                 f"You checked {conf.ORIGINALITY_CHECK_CHARS_PER_USER_PER_DAY:,} characters today, "
                 f"the daily limit per person; this document has {chars:,}. It resets at "
-                "midnight UTC.", status=429)
+                "midnight UTC.", status=429, permanent=False, retry_after=seconds_to_next_minute())
         check = OriginalityCheck.objects.create(
             workspace_id=membership.workspace_id, document=document,
             document_version=document.head_number, created_by=membership.user)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from copywriter.bulk.models import BulkRun, RunStatus
-from copywriter.bulk.services import advance
+from copywriter.bulk.window import advance
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 

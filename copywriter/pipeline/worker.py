@@ -35,7 +35,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from copywriter.bulk.services import generations_finished
+from copywriter.bulk.window import generations_finished
 from copywriter.catalog.slots import render_items
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status

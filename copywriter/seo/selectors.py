@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404
 from copywriter.core.diff import bounded_opcodes
 from copywriter.documents.models import Document
 from copywriter.generation.models import Status
-from copywriter.seo import analysis
 from copywriter.seo.models import DocumentKeywords, Enrichment, KeywordList
+from copywriter.seo.ranking import echoes_instructions, rewrite_rank
+from copywriter.seo.report import SeoReport, analyse
 
 # Templates whose whole output is one meta tag: the panel checks its length as such.
 META_TEMPLATES = {"seo-meta-title": "meta_title", "seo-meta-description": "meta_description"}
@@ -87,17 +88,17 @@ def word_diff(old: str, new: str) -> list[DiffSpan]:
 class Candidate:
     index: int
     text: str
-    report: analysis.SeoReport
+    report: SeoReport
     originality: dict[str, Any] | None
 
     @property
     def echoed(self) -> bool:
-        return analysis.echoes_instructions(self.text)
+        return echoes_instructions(self.text)
 
 
 @dataclass
 class EnrichmentView:
-    before: analysis.SeoReport
+    before: SeoReport
     candidates: list[Candidate]
     best: int | None  # index of the rewrite the panel recommends
 
@@ -108,19 +109,18 @@ class EnrichmentView:
 
 def enrichment_view(*, enrichment: Enrichment) -> EnrichmentView:
     """The source analysed, and each finished rewrite re-analysed for the same keywords. The
-    recommended rewrite is chosen by ``analysis.rewrite_rank``: no copied instructions, the most
+    recommended rewrite is chosen by ``ranking.rewrite_rank``: no copied instructions, the most
     keywords, not stuffed, the most keywords within bounds, closest to the original length."""
-    before = analysis.analyse(enrichment.source_text, enrichment.keywords,
-                              title=enrichment.title, kind=enrichment.kind)
+    before = analyse(enrichment.source_text, enrichment.keywords,
+                     title=enrichment.title, kind=enrichment.kind)
     candidates: list[Candidate] = []
     if enrichment.generation.status == Status.DONE:
         for v in enrichment.generation.results.filter(finished=True).order_by("index"):
             if v.text.strip():
                 candidates.append(Candidate(
-                    v.index, v.text, analysis.analyse(v.text, enrichment.keywords,
-                                                      title=enrichment.title,
-                                                      kind=enrichment.kind), v.originality))
-    best = (min(candidates, key=lambda c: analysis.rewrite_rank(c.report, before.words,
-                                                                c.echoed)).index
+                    v.index, v.text, analyse(v.text, enrichment.keywords,
+                                             title=enrichment.title, kind=enrichment.kind),
+                    v.originality))
+    best = (min(candidates, key=lambda c: rewrite_rank(c.report, before.words, c.echoed)).index
             if candidates else None)
     return EnrichmentView(before, candidates, best)

@@ -17,11 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, VersionKind
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import NEUTRAL
-from copywriter.seo import analysis
+from copywriter.seo import suggestions
+from copywriter.seo.keywords import KeywordError, parse_keywords
 from copywriter.seo.models import DocumentKeywords, Enrichment, EnrichmentStatus, KeywordList
+from copywriter.seo.report import analyse
 from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
 
@@ -34,13 +37,8 @@ SUGGEST_TIMEOUT = 3600
 LIST_NAME_MAX = 80
 
 
-class SeoError(Exception):
-    """``status`` is the HTTP answer for views; the message is shown to the user as is."""
-
-    def __init__(self, message: str, *, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class SeoError(UserError):
+    pass
 
 
 def _check_write(membership: Membership, what: str) -> None:
@@ -50,8 +48,8 @@ def _check_write(membership: Membership, what: str) -> None:
 
 def clean_keywords(raw: str | list[str], *, required: bool = True) -> list[str]:
     try:
-        keywords = analysis.parse_keywords(raw)
-    except analysis.KeywordError as exc:
+        keywords = parse_keywords(raw)
+    except KeywordError as exc:
         raise SeoError(str(exc)) from None
     if required and not keywords:
         raise SeoError("Type at least one keyword (separate several with commas).")
@@ -124,7 +122,7 @@ def suggestions_request(*, workspace_id: int, text: str, brief: str = "",
     done = cache.get(f"seo-suggest-out:{key}")
     if done is not None:
         return SuggestAnswer(done, True, key)
-    quick = [s.as_dict() for s in analysis.suggest_keywords(text, brief, n, keybert=False)]
+    quick = [s.as_dict() for s in suggestions.suggest_keywords(text, brief, n, keybert=False)]
     if cache.add(f"seo-suggest-pending:{key}", 1, timeout=300):
         cache.set(f"seo-suggest-in:{key}", {"text": text, "brief": brief, "n": n},
                   timeout=SUGGEST_TIMEOUT)
@@ -150,7 +148,7 @@ def suggestions_compute(*, key: str) -> str:
     inputs = cache.get(f"seo-suggest-in:{key}")
     if inputs is None:
         return "expired"
-    found = analysis.suggest_keywords(inputs["text"], inputs["brief"], int(inputs["n"]))
+    found = suggestions.suggest_keywords(inputs["text"], inputs["brief"], int(inputs["n"]))
     cache.set(f"seo-suggest-out:{key}", [s.as_dict() for s in found], timeout=SUGGEST_TIMEOUT)
     return "done"
 
@@ -211,7 +209,7 @@ def _start(*, membership: Membership, text: str, keywords: list[str], tone: str,
         raise SeoError(f"Enrichment rewrites up to {ENRICH_MAX_CHARS:,} characters at a time and "
                        f"this text has {len(text):,}. Enrich a section at a time: copy it into a "
                        "new document, enrich it there, and paste the result back.", status=413)
-    report = analysis.analyse(text, keywords, title=title, kind=kind)
+    report = analyse(text, keywords, title=title, kind=kind)
     missing = [k.keyword for k in report.keywords if not k.present]
     if not missing:
         raise SeoError("Every keyword already appears in the copy; there is nothing to weave in.")
@@ -230,7 +228,7 @@ def _start(*, membership: Membership, text: str, keywords: list[str], tone: str,
         message = exc.message
         if exc.field_errors and "__all__" not in exc.field_errors:
             message = " ".join([message, *exc.field_errors.values()])
-        raise SeoError(message, status=exc.status) from None
+        raise SeoError(message, status=exc.status, permanent=exc.permanent) from None
 
 
 def enrichment_start_document(*, membership: Membership, document: Document,

@@ -18,8 +18,9 @@ from copywriter.documents.models import Document
 from copywriter.generation import selectors as generation_selectors
 from copywriter.generation.models import Variant
 from copywriter.generation.services import tone_choices
-from copywriter.seo import analysis, selectors, services
+from copywriter.seo import selectors, services
 from copywriter.seo.models import Enrichment
+from copywriter.seo.report import analyse
 from copywriter.workspaces.decorators import workspace_member
 from copywriter.workspaces.types import MemberRequest
 
@@ -109,7 +110,7 @@ def _panel(request: MemberRequest, target: Target, *, raw: str | None = None,
     if keywords is None or raw is None:
         raw, keywords, parse_error = _requested_keywords(request, target)
         error = error or parse_error
-    report = analysis.analyse(target.text, keywords, title=target.title, kind=target.kind)
+    report = analyse(target.text, keywords, title=target.title, kind=target.kind)
     ws = request.membership.workspace_id
     if target.document is not None:
         pending = selectors.open_enrichments(workspace_id=ws, document=target.document).first()

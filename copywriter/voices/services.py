@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from copywriter.core.counters import bump
+from copywriter.core.errors import UserError
 from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Membership
@@ -27,12 +28,9 @@ _CREATE_LOCK = 0x766F6963  # "voic"
 PENDING = ("queued", "training")
 
 
-class VoiceError(Exception):
-    """``status``: 400 for bad samples, 429 for a spent training budget (retrying later helps)."""
-
-    def __init__(self, message: str, *, status: int = 400):
-        super().__init__(message)
-        self.status = status
+class VoiceError(UserError):
+    """``status``: 400 for bad samples, 429 for a spent training budget (transient: retrying
+    later helps)."""
 
 
 def _day(scope: str, ident: int) -> str:
@@ -47,17 +45,20 @@ def _check_training_budget(membership: Membership) -> None:
     ws, user = membership.workspace_id, membership.user_id
     if BrandVoice.objects.filter(workspace_id=ws, status__in=PENDING).exists():
         raise VoiceError("A brand voice of this workspace is already waiting or training; this "
-                         "one can start when it is done (or cancel it).", status=429)
+                         "one can start when it is done (or cancel it).", status=429,
+                         permanent=False)
     if BrandVoice.objects.filter(status__in=PENDING).count() >= settings.VOICE_TRAININGS_PENDING_MAX:
         raise VoiceError(f"{settings.VOICE_TRAININGS_PENDING_MAX} brand voices are already "
-                         "waiting or training on this server; try again in a while.", status=429)
+                         "waiting or training on this server; try again in a while.", status=429,
+                         permanent=False)
     if int(cache.get(_day("ws", ws), 0)) >= settings.VOICE_TRAININGS_PER_DAY:
         raise VoiceError(f"This workspace started {settings.VOICE_TRAININGS_PER_DAY} brand-voice "
-                         "trainings today, the daily limit; it resets at midnight UTC.", status=429)
+                         "trainings today, the daily limit; it resets at midnight UTC.", status=429,
+                         permanent=False)
     if int(cache.get(_day("user", user), 0)) >= settings.VOICE_TRAININGS_PER_USER_PER_DAY:
         raise VoiceError(f"You started {settings.VOICE_TRAININGS_PER_USER_PER_DAY} brand-voice "
                          "trainings today, the daily limit per person; it resets at midnight "
-                         "UTC.", status=429)
+                         "UTC.", status=429, permanent=False)
 
 
 # The whitespace around the dashes never matches a newline: with ``\s*`` there, each line start

@@ -37,7 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=24 * 3600)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        from copywriter.bulk import exports, services
+        from copywriter.bulk import exports, services, window
+        from copywriter.bulk.errors import BulkError
         from copywriter.bulk.models import BulkRun, RunStatus
         from copywriter.bulk.parsing import normalise
         from copywriter.generation.cli import cli_target
@@ -74,7 +75,7 @@ class Command(BaseCommand):
                 for note in run.file_notes:
                     self.stderr.write(f"note: {note}")
                 run = services.bulk_run_start(membership=membership, run=run)
-            except services.BulkError as exc:
+            except BulkError as exc:
                 raise CommandError(exc.message) from exc
             self.stderr.write(f"run {run.pk}: {run.total} rows, {run.invalid} invalid")
         bar = _Bar(self.stderr)
@@ -82,10 +83,10 @@ class Command(BaseCommand):
             run = run_bulk(run_id=run.pk, on_progress=bar.show)
         else:
             if resumed:  # its queued jobs may have no message left (a local run, a restart)
-                services.advance(run_id=run.pk, kick=True)
+                window.advance(run_id=run.pk, kick=True)
             deadline = time.monotonic() + o["timeout"]
             while True:
-                run = services.advance(run_id=run.pk)
+                run = window.advance(run_id=run.pk)
                 assert run is not None
                 bar.show(run)
                 if run.status != RunStatus.RUNNING and not run.in_flight:
