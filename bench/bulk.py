@@ -9,7 +9,7 @@ baseline runs on the first --sample rows of the same file (it is the slow one), 
 per minute. Everything runs in this one process, on this machine, with the same torch threads.
 
 Run: .venv/bin/python bench/bulk.py [--rows 200] [--sample 20] [--length short]
-Writes docs/bench_bulk.json. Uses the configured database (a 'bench' workspace, removed after).
+Writes docs/bench/bulk.json. Uses the configured database (a 'bench' workspace, removed after).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
-    parser.add_argument("--json", default=str(ROOT / "docs" / "bench_bulk.json"))
+    parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "bulk.json"))
     parser.add_argument("--phases", default="batched,single",
                         help="which measurements to take (both by default)")
     args = parser.parse_args()

@@ -6,7 +6,7 @@ busy cores, so the multimodal library it does not need is left out):
     CMAKE_ARGS="-DLLAVA_BUILD=OFF" .venv/bin/pip install -e '.[bench]'
 
 Run: .venv/bin/python bench/llamacpp.py [--tokens 120] [--threads 2] [--repeat 2]
-                                         [--json docs/bench_llamacpp.json]
+                                         [--json docs/bench/llamacpp.json]
 
 What runs, each row writing exactly --tokens new tokens (end-of-text masked on both sides), the
 same chat prompts token for token (our template and system prompt around the tone corpus's

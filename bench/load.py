@@ -9,7 +9,7 @@ then starts `manage.py run_all` (gunicorn with a connection pool per process, pl
 worker) on a free port and lets every client send requests one after another on fresh
 connections until the time is up. The API's per-token rate limit is raised for the run (one
 token serves all clients); everything else is `make run`'s configuration. Prints per kind of
-request the count, status codes, p50/p95/p99, and writes docs/bench_load.json.
+request the count, status codes, p50/p95/p99, and writes docs/bench/load.json.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--server", choices=["make-run", "runserver"], default="make-run",
                         help="runserver: the server `make run` used before (a thread and a kept "
                              "database connection per request), for comparison")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "bench_load.json"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "load.json"))
     args = parser.parse_args()
 
     ws, template, doc, cookie = seed()

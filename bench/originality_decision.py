@@ -19,7 +19,7 @@ Embeddings are the real all-MiniLM-L6-v2, cached under .data/bench/ by text; sea
 (numpy), k=5, as in check_originality; the verdict is ``decision.decide`` through
 ``report.build_report``, the product's code.
 
-Run: .venv/bin/python bench/originality_decision.py [--json docs/originality_decision.json]
+Run: .venv/bin/python bench/originality_decision.py [--json docs/bench/originality_decision.json]
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def fast_tables(cases: list[Case], t_sem: T.Thresholds) -> list[tuple[T.Threshol
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--json", default=str(ROOT / "docs" / "originality_decision.json"))
+    parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "originality_decision.json"))
     args = parser.parse_args()
     started = time.monotonic()
     embed = Embedder()

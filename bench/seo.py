@@ -15,8 +15,8 @@ is in), with the real model and the trained tone adapters:
 No originality check and no database: this measures the SEO step only.
 
 Run: .venv/bin/python bench/seo.py [--templates 32] [--keywords 3] [--draft-tokens 96]
-     [--enrich-tokens 128] [--json docs/seo_bench.json]
-     .venv/bin/python bench/seo.py --rescore docs/seo_bench.json   (re-analyse saved texts)
+     [--enrich-tokens 128] [--json docs/bench/seo.json]
+     .venv/bin/python bench/seo.py --rescore docs/bench/seo.json   (re-analyse saved texts)
 """
 
 from __future__ import annotations

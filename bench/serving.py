@@ -17,7 +17,7 @@ throughput >= 0.9x the static scheduler's.
 
     .venv/bin/python bench/serving.py [--rows 200] [--every 6] [--device cpu|cuda]
 
-Writes docs/bench_serving.json. Uses the configured database (bench workspaces, removed after).
+Writes docs/bench/serving.json. Uses the configured database (bench workspaces, removed after).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
     parser.add_argument("--schedulers", default="static,continuous")
-    parser.add_argument("--json", default=str(ROOT / "docs" / "bench_serving.json"))
+    parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "serving.json"))
     args = parser.parse_args()
     if args.device:
         os.environ["COPYWRITER_DEVICE"] = args.device

@@ -9,7 +9,7 @@ which mounts /bench/trivial/ (no database, no template: the floor, through the s
 Logs in with a real session cookie. Every user (a thread) sends requests one after another on
 fresh connections; pages take turns in --rounds rounds so load from elsewhere hits them alike.
 Prints p50/p99 per page and the ratio of each page's p99 to the trivial view's p50; writes
-docs/bench_web.json. Target: ratio <= 5. The pages are served from the page cache after each
+docs/bench/web.json. Target: ratio <= 5. The pages are served from the page cache after each
 gunicorn worker's first visit (copywriter/core/pagecache.py); --uncached turns it off, so every
 request queries and renders (the cost of a miss, e.g. right after someone edits).
 """
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="pages take turns this many times")
     parser.add_argument("--uncached", action="store_true",
                         help="PAGE_CACHE_SECONDS=0: every request queries and renders its page")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "bench_web.json"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "bench" / "web.json"))
     args = parser.parse_args()
 
     ws, template, doc, cookie = seed()

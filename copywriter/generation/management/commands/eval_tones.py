@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = "Measure tone accuracy of prompt-only vs LoRA adapters on the held-out briefs."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "tone_eval.json"))
+        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "bench"
+                                                 / "tone_eval.json"))
         parser.add_argument("--batch-size", type=int, default=32)
         parser.add_argument("--max-new-tokens", type=int, default=110)
         parser.add_argument("--briefs-per-tone", type=int, default=None,
