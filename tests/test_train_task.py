@@ -342,3 +342,31 @@ def test_the_command_says_what_is_wrong_with_its_options(tmp_path):
         corpus = _corpus(tmp_path / "tasks.jsonl")
         with pytest.raises(CommandError, match="--device cuda: torch sees no CUDA device"):
             call_command("train_task", str(corpus), "--device", "cuda")
+
+
+def test_a_resumed_run_may_end_at_another_step(tiny_model_dir, tmp_path):
+    """--max-steps is not part of what a checkpoint must match: a CPU run that is taking too long
+    is resumed with an earlier end (the learning rate then decays to 0 there); a checkpoint past
+    the new end is refused."""
+    pairs = _pairs()
+    cfg = train.TrainConfig(rank=4, alpha=8, epochs=3, batch_size=2, max_len=320, pack=True,
+                            warmup_steps=1, max_steps=5)
+
+    def stop_at_3(step, total, loss):
+        if step == 3:
+            raise train.Cancelled
+
+    ck = train.Checkpoints(tmp_path / "ck", every=2)
+    with pytest.raises(train.Cancelled):
+        train.train_adapter(pairs[:6], tmp_path / "a", config=cfg, model_path=str(tiny_model_dir),
+                            checkpoints=ck, progress=stop_at_3)
+    shorter = train.TrainConfig(**{**cfg.__dict__, "max_steps": 4})
+    done = train.train_adapter(pairs[:6], tmp_path / "a", config=shorter,
+                               model_path=str(tiny_model_dir),
+                               checkpoints=train.Checkpoints(ck.directory, every=2, resume=True))
+    assert done["resumed_from_step"] == 2 and done["steps"] == 4
+    assert len(done["losses"]) == 4
+    past = train.TrainConfig(**{**cfg.__dict__, "max_steps": 3})
+    with pytest.raises(train.ResumeError, match="past this run's end at step 3"):
+        train.train_adapter(pairs[:6], tmp_path / "b", config=past, model_path=str(tiny_model_dir),
+                            checkpoints=train.Checkpoints(ck.directory, resume=True))

@@ -171,9 +171,12 @@ def _to_half(path: Path) -> None:
 
 
 def _fingerprint(cfg: TrainConfig, encoded: list[Encoded]) -> str:
-    """What a checkpoint must match to be resumed: the settings and the token ids trained on."""
-    digest = hashlib.sha256(json.dumps({**asdict(cfg), "targets": list(cfg.targets)},
-                                       sort_keys=True).encode())
+    """What a checkpoint must match to be resumed: the settings and the token ids trained on.
+    ``max_steps`` is left out (counted as None): a resumed run may end earlier or later than
+    planned, on the same batches in the same order, its learning rate decaying to 0 at the new
+    end (the machine's time, not the recipe, decides how far a CPU run gets)."""
+    digest = hashlib.sha256(json.dumps({**asdict(cfg), "targets": list(cfg.targets),
+                                        "max_steps": None}, sort_keys=True).encode())
     for ids, labels in encoded:
         digest.update(json.dumps([ids, labels]).encode())
     return digest.hexdigest()
@@ -279,6 +282,9 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
         if state["fingerprint"] != fingerprint:
             raise ResumeError(f"{saved} was saved by a run with other settings or data; start "
                               "afresh without --resume or choose another --checkpoint-dir")
+        if state["step"] > total:
+            raise ResumeError(f"{saved} is at step {state['step']}, past this run's end at step "
+                              f"{total}: raise --max-steps or start afresh")
         set_peft_model_state_dict(model, load_file(str(saved / "adapter_model.safetensors")))
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
