@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, tones: list[str], epochs: int, rank: int, lr: float,
                skip_existing: bool, base: str | None, **opts: Any) -> None:
-        from copywriter.ml.model import base_id, base_model_dir
+        from copywriter.ml.model import base_id, base_model_dir, pick_device
         from copywriter.ml.paths import BaseModelError, base_adapters_dir
         from copywriter.ml.tonedata import data_hash, load_corpus, tone_split
         from copywriter.ml.train import TrainConfig, train_adapter
@@ -58,7 +58,7 @@ class Command(BaseCommand):
                 [(e.instruction, e.output) for e in train], out,
                 config=TrainConfig(epochs=epochs, rank=rank, lr=lr),
                 heldout=[(e.instruction, e.output) for e in held], progress=progress,
-                model_path=model_path, base=trained_on,
+                model_path=model_path, base=trained_on, device=pick_device()[0],
                 meta={"tone": tone, "data_hash": data_hash(train + held),
                       "command": f"python manage.py train_tone {tone} --epochs {epochs} "
                                  f"--rank {rank} --lr {lr}"
