@@ -293,7 +293,10 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Model files and devices ------------------------------------------------------------------
-# copywriter/ml reads none of these itself: core/mlsettings.py hands it MODEL_CACHE to INT8.
+# copywriter/ml reads none of these itself: core/mlsettings.py hands it BASE_MODEL to INT8.
+# The base model: a Hugging Face model folder (with config.json) or a .gguf file (converted once
+# into a cache of its own); unset: the packaged SmolLM2-135M-Instruct GGUF (docs/models.md).
+BASE_MODEL = os.environ.get("COPYWRITER_BASE_MODEL") or None
 MODEL_CACHE = Path(os.environ.get("COPYWRITER_MODEL_CACHE", DATA_DIR / "models" / "smollm2-135m"))
 # A model folder served and trained on instead of the base (tests point it at a tiny one).
 MODEL_PATH = os.environ.get("COPYWRITER_MODEL_PATH") or None

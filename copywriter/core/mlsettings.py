@@ -14,7 +14,8 @@ from django.core.signals import setting_changed
 from copywriter.ml import config as ml_config
 
 # Each is the lower-cased name of a field of copywriter.ml.config.Config.
-ML_SETTINGS = ("MODEL_CACHE", "MODEL_PATH", "TONE_ADAPTERS", "DEVICE", "TORCH_THREADS", "INT8")
+ML_SETTINGS = ("BASE_MODEL", "MODEL_CACHE", "MODEL_PATH", "TONE_ADAPTERS", "DEVICE", "TORCH_THREADS",
+               "INT8")
 
 
 def configure_ml() -> None:

@@ -17,7 +17,7 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 from django.conf import settings
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.generation.models import Generation, Status, Variant
-from copywriter.generation.tones import NEUTRAL, VOICE_PREFIX, is_voice
+from copywriter.generation.tones import NEUTRAL, VOICE_PREFIX, is_voice, tone_line
 from copywriter.voices.models import BrandVoice
 
 log = logging.getLogger(__name__)
@@ -50,22 +50,64 @@ class Outcome:
     wait_seconds: float = 0.0
 
 
-def adapter_for(tone: str) -> tuple[str, Path | None]:
-    """(adapter name in the engine, folder to load) for a tone; the neutral tone is the base."""
+class Served(NamedTuple):
+    """How the worker writes a tone: the adapter's name in the engine, the folder to load (None:
+    the base), and a line asking for the tone in the prompt ("" when an adapter writes it)."""
+
+    adapter: str
+    path: Path | None
+    prompt_line: str = ""
+
+
+_warned: set[tuple[str, str]] = set()  # (tone, base) served without its adapter: said once
+
+
+def _warn_once(tone: str, base: str, message: str) -> None:
+    if (tone, base) not in _warned:
+        _warned.add((tone, base))
+        log.warning(message)
+
+
+def adapter_for(tone: str) -> Served:
+    """How a tone is served on the configured base; the neutral tone is the base.
+
+    Only adapters trained on that base are used (``train_meta.json`` names it). A built-in tone
+    without one is asked for in the prompt: a base other than the packaged one starts that way
+    until ``manage.py train_tone --base`` trains its adapters. On the packaged base a missing
+    adapter is still an error (they ship with it). A brand voice trained on another base is
+    served as the neutral tone until it is trained again, with a warning in the worker's log.
+    """
     from copywriter.ml.lora import BASE
-    from copywriter.ml.paths import adapters_dir
+    from copywriter.ml.model import base_id
+    from copywriter.ml.paths import PACKAGED_BASE_ID, adapter_base, base_adapters_dir
 
     if tone == NEUTRAL:
-        return BASE, None
+        return Served(BASE, None)
+    base = base_id()
     if is_voice(tone):
         voice = BrandVoice.objects.filter(pk=int(tone[len(VOICE_PREFIX):]), status="ready").first()
         if voice is None or not voice.adapter_path:
             raise LookupError(f"the brand voice {tone} is not ready")
-        return tone, Path(voice.adapter_path)
-    path = adapters_dir() / tone
+        path = Path(voice.adapter_path)
+        trained_on = adapter_base(path)
+        if trained_on != base:
+            _warn_once(tone, base, f"the brand voice {tone} was trained on the base {trained_on!r}, "
+                                   f"not on {base!r}: served as the neutral tone")
+            return Served(BASE, None)
+        return Served(tone, path)
+    path = base_adapters_dir(base) / tone
     if not (path / "adapter_model.safetensors").exists():
-        raise LookupError(f"no trained adapter for the tone {tone!r}")
-    return tone, path
+        if base == PACKAGED_BASE_ID:
+            raise LookupError(f"no trained adapter for the tone {tone!r}")
+        _warn_once(tone, base, f"no {tone} adapter for the base {base!r} in {path}: the tone is "
+                               f"asked for in the prompt (manage.py train_tone {tone} --base ...)")
+        return Served(BASE, None, tone_line(tone))
+    trained_on = adapter_base(path)
+    if trained_on != base:
+        _warn_once(tone, base, f"the {tone} adapter {path} was trained on the base {trained_on!r}, "
+                               f"not on {base!r}: the tone is asked for in the prompt")
+        return Served(BASE, None, tone_line(tone))
+    return Served(tone, path)
 
 
 def fail(pk: int, message: str, *, permanent: bool) -> None:

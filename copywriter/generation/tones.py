@@ -22,3 +22,9 @@ LENGTHS: dict[str, int] = {"short": 120, "medium": 250, "long": 400}
 
 def is_voice(tone: str) -> bool:
     return tone.startswith(VOICE_PREFIX)
+
+
+def tone_line(tone: str) -> str:
+    """The tone asked for in the prompt (its name and description), for a tone that has no
+    adapter trained on the base model served (``runner.adapter_for``)."""
+    return f"Write it in a {tone} tone: {TONES[tone].lower()}."

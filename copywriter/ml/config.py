@@ -16,6 +16,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Config:
+    # The base model: a Hugging Face model folder or a .gguf file; None: the packaged GGUF.
+    base_model: str | None = None
     model_cache: Path | None = None  # the safetensors copy of the packaged GGUF model
     model_path: str | None = None  # a model folder served and trained on instead of the base
     tone_adapters: Path | None = None  # the shipped tone adapters

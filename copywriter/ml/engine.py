@@ -601,10 +601,19 @@ class Session:
 def get_engine(model_path: str | None = None) -> Engine:
     """The worker's engine, loaded on first use and kept for the life of the process.
     ``model_path``: another model folder with the same tone adapters (the quality eval compares
-    the base with the task-tuned model this way)."""
+    the base with the task-tuned model this way).
+
+    The tone adapters stacked are those trained on the configured base (``model.base_id``); a
+    tone without one is asked for in the prompt instead (``generation.runner.adapter_for``)."""
     started = time.monotonic()
     torch.set_num_threads(config.current.torch_threads or os.cpu_count() or 1)
-    from copywriter.ml.model import INT8_LM_HEAD, int8_wanted, quantize_int8, serving_model_path
+    from copywriter.ml.model import (
+        INT8_LM_HEAD,
+        base_id,
+        int8_wanted,
+        quantize_int8,
+        serving_model_path,
+    )
 
     # COPYWRITER_MODEL_PATH, else the base with the task adapter merged in (made if missing or
     # stale), else the base.
@@ -612,15 +621,20 @@ def get_engine(model_path: str | None = None) -> Engine:
 
     if int8_wanted(config.current.int8, engine.device):
         quantize_int8(engine.model, lm_head=INT8_LM_HEAD)  # LoRA stays fp32 (docs/int8.md)
-    from copywriter.ml.paths import TASK_ADAPTER, adapters_dir
+    from copywriter.ml.paths import TASK_ADAPTER, adapter_base, base_adapters_dir
 
     # "name.tmp" folders are adapters being written by a training run right now; the task
     # adapter is in the weights already (merged), never stacked.
-    shipped = {p.name: p for p in sorted(adapters_dir().glob("*"))
-               if "." not in p.name and p.name != TASK_ADAPTER
-               and (p / "adapter_model.safetensors").exists()}
+    base = base_id()
+    found = {p.name: p for p in sorted(base_adapters_dir(base).glob("*"))
+             if "." not in p.name and p.name != TASK_ADAPTER
+             and (p / "adapter_model.safetensors").exists()}
+    shipped = {name: p for name, p in found.items() if adapter_base(p) == base}
+    for name in sorted(set(found) - set(shipped)):
+        log.warning("adapter %s was trained on the base %r, not on %r: not loaded",
+                    found[name], adapter_base(found[name]), base)
     if shipped:
         engine.set_adapters(shipped)
-    log.info("engine ready on %s in %.1fs with adapters %s", engine.device,
-             time.monotonic() - started, sorted(shipped))
+    log.info("engine ready on %s in %.1fs, base %s, with adapters %s", engine.device,
+             time.monotonic() - started, base, sorted(shipped))
     return engine

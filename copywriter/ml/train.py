@@ -36,7 +36,7 @@ import torch
 
 from copywriter.ml.engine import SYSTEM_PROMPT, chat_prompt
 from copywriter.ml.lora import TARGETS
-from copywriter.ml.model import load_base_model, load_tokenizer
+from copywriter.ml.model import base_id, load_base_model, load_tokenizer
 
 
 @dataclass
@@ -79,7 +79,9 @@ Encoded = tuple[list[int], list[int]]  # token ids, labels (-100 on the prompt)
 def encode(tok: Any, instruction: str, output: str, max_len: int) -> Encoded:
     prompt = chat_prompt(tok, instruction, SYSTEM_PROMPT)
     p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
-    a_ids = tok(output + "<|im_end|>", add_special_tokens=False)["input_ids"]
+    # The end of an answer is the tokenizer's end-of-turn token: <|im_end|> for the packaged
+    # base (ChatML); another base's own.
+    a_ids = tok(output + (tok.eos_token or "<|im_end|>"), add_special_tokens=False)["input_ids"]
     ids = (p_ids + a_ids)[:max_len]
     labels = ([-100] * len(p_ids) + a_ids)[:max_len]
     return ids, labels
@@ -229,11 +231,15 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
                   heldout: list[tuple[str, str]] | None = None, model_path: str | None = None,
                   progress: Progress | None = None, meta: dict[str, Any] | None = None,
                   device: str | None = None, checkpoints: Checkpoints | None = None,
-                  log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  log: Callable[[str], None] | None = None, base: str | None = None
+                  ) -> dict[str, Any]:
     """Train one LoRA adapter on (instruction, output) pairs and save it to ``out_dir``.
 
     ``checkpoints``: save every N steps; with ``resume`` start from the newest save, which must
     come from the same settings and data (``ResumeError`` otherwise). ``log`` hears about it.
+    ``base``: the id of the base trained on, recorded in ``train_meta.json`` (the engine loads
+    an adapter only onto that base); default: the configured base's (``model_path``, like
+    ``COPYWRITER_MODEL_PATH``, stands in for it).
     """
     from peft import LoraConfig, get_peft_model
     from peft.utils import set_peft_model_state_dict
@@ -247,9 +253,10 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
     tok = load_tokenizer(model_path)
     # fp32 weights everywhere: on CUDA the speed comes from autocast, the LoRA and the optimizer
     # state stay full precision.
-    base = load_base_model(model_path, device=dev, dtype=torch.float32)
-    dev = str(next(base.parameters()).device)
-    model = get_peft_model(base, LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha,
+    trained_on = base or base_id()
+    base_model = load_base_model(model_path, device=dev, dtype=torch.float32)
+    dev = str(next(base_model.parameters()).device)
+    model = get_peft_model(base_model, LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha,
                                             lora_dropout=cfg.dropout,
                                             target_modules=list(cfg.targets),
                                             task_type="CAUSAL_LM"))
@@ -339,6 +346,7 @@ def train_adapter(pairs: list[tuple[str, str]], out_dir: Path, *, config: TrainC
         "heldout_loss_before": round(before, 4),
         "heldout_loss_after": round(after, 4),
         **(meta or {}),
+        "base": trained_on,
     }
     (tmp / "train_meta.json").write_text(json.dumps(record, indent=2) + "\n")
     if out_dir.exists():

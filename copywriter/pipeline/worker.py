@@ -65,6 +65,10 @@ CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
 
 
+def _with_line(prompt: str, line: str) -> str:
+    return f"{prompt}\n{line}" if line else prompt
+
+
 @dataclass
 class Kept:
     """What one attempt at a variant shows."""
@@ -121,6 +125,7 @@ class Job:
     kind: str
     adapter: str
     claimed_at: float
+    tone_line: str = ""  # the tone asked for in the prompt (no adapter of it for this base)
     candidates: int = 1
     cost: int = 1  # places it holds in the batch (scheduler.claim)
     slots: list[dict[str, Any]] | None = None
@@ -219,7 +224,7 @@ class Pipeline:
         needed: dict[str, Path] = {}
         for gen, kind in taken:
             try:
-                adapter, path = runner.adapter_for(gen.tone)
+                adapter, path, tone_line = runner.adapter_for(gen.tone)
             except LookupError as exc:
                 runner.fail(gen.pk, str(exc), permanent=True)
                 self._uncount(gen, kind, int(getattr(gen, "batch_cost", gen.variants)))
@@ -227,7 +232,7 @@ class Pipeline:
                 continue
             if path is not None and getattr(self.engine, "adapter_paths", {}).get(adapter) != path:
                 needed[adapter] = path
-            job = self._job(gen, kind, adapter)
+            job = self._job(gen, kind, adapter, tone_line)
             self.jobs[gen.pk] = job
             for index in range(gen.variants):
                 job.open.add(index)
@@ -265,12 +270,13 @@ class Pipeline:
             items = len(slots)
         return gen.variants * items * max(k, self.item_candidates)
 
-    def _job(self, gen: Generation, kind: str, adapter: str) -> Job:
+    def _job(self, gen: Generation, kind: str, adapter: str, tone_line: str) -> Job:
         data = gen.template_version.data or {}
         slots = self._slots_of(gen)
         candidates = self._best_of(gen)
-        job = Job(gen=gen, kind=kind, adapter=adapter, claimed_at=time.monotonic(),
-                  candidates=candidates, slots=slots, title=str(data.get("title", "")),
+        job = Job(gen=gen, kind=kind, adapter=adapter, tone_line=tone_line,
+                  claimed_at=time.monotonic(), candidates=candidates, slots=slots,
+                  title=str(data.get("title", "")),
                   cost=int(getattr(gen, "batch_cost", gen.variants)))
         job.brief = choice.brief_of(gen)
         if job.slots:
@@ -303,7 +309,7 @@ class Pipeline:
 
         seed = (int(job.gen.sampling.get("seed", 0)) + index + SEED_STEP * attempt
                 + CANDIDATE_STEP * candidate)
-        return SeqRequest(prompt=job.gen.prompt, adapter=job.adapter,
+        return SeqRequest(prompt=_with_line(job.gen.prompt, job.tone_line), adapter=job.adapter,
                           max_new_tokens=job.gen.max_new_tokens, seed=seed,
                           key=(job.gen.pk, index, attempt, LONG, candidate), **self._sampling(job))
 
@@ -311,8 +317,8 @@ class Pipeline:
         from copywriter.ml.engine import SeqRequest
 
         fields = job.gen.fields
-        prompt = item_prompt(item, template_title=job.title, brief=job.brief_text, fields=fields,
-                             examples=job.examples)
+        prompt = _with_line(item_prompt(item, template_title=job.title, brief=job.brief_text,
+                                        fields=fields, examples=job.examples), job.tone_line)
         per_round = max(job.candidates, self.item_candidates)
         first = unit.rounds.get(item.number, 0) * per_round
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt

@@ -47,10 +47,11 @@ class Command(BaseCommand):
             self.stdout.write(f"written to {out} (train_meta.json left as it was)")
             return
         # The figures also go next to each adapter, with its training record.
-        from copywriter.ml.paths import adapters_dir
+        from copywriter.ml.model import base_id
+        from copywriter.ml.paths import base_adapters_dir
 
         for tone, row in result["per_tone"].items():
-            meta_path = adapters_dir() / tone / "train_meta.json"
+            meta_path = base_adapters_dir(base_id()) / tone / "train_meta.json"
             if meta_path.exists():
                 meta = json.loads(meta_path.read_text())
                 meta["eval"] = {"tone_accuracy_adapter": row["adapter"]["accuracy"],

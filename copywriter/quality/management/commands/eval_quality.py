@@ -160,12 +160,12 @@ class Command(BaseCommand):
         """(label, model folder) per model to compare; [("", None)]: the served model, unlabelled."""
         if not spec:
             return [("", None)]
-        from copywriter.ml.model import convert_gguf, merge_task_adapter
+        from copywriter.ml.model import base_model_dir, merge_task_adapter
 
         out: list[tuple[str, str | None]] = []
         for name in (n.strip() for n in spec.split(",") if n.strip()):
             if name == "base":
-                out.append((name, str(convert_gguf())))
+                out.append((name, str(base_model_dir())))
             elif name == "task":
                 merged, _fresh = merge_task_adapter()
                 if merged is None:

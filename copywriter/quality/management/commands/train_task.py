@@ -51,14 +51,21 @@ class Command(BaseCommand):
         parser.add_argument("--resume", action="store_true",
                             help="continue from the newest checkpoint in --checkpoint-dir")
         parser.add_argument("--log-every", type=int, default=DEFAULTS["log_every"])
-        parser.add_argument("--out", default=None, help="default: adapters/task")
-        parser.add_argument("--model-path", default=None,
-                            help="base model folder (default: the converted GGUF base; never "
-                                 "the merged one)")
+        parser.add_argument("--out", default=None,
+                            help="default: adapters/task (adapters/<base id>/task for a base "
+                                 "other than the packaged one)")
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--model-path", default=None,
+                           help="base model folder (default: the configured base; never the "
+                                "merged one)")
+        which.add_argument("--base", default=None,
+                           help="another base model to train on: a Hugging Face model folder or "
+                                "a .gguf file (default: COPYWRITER_BASE_MODEL's)")
 
     def handle(self, *args: Any, files: list[str], **o: Any) -> None:
         from copywriter.catalog.schema import load_library
-        from copywriter.ml.paths import task_adapter_dir
+        from copywriter.ml.model import base_id, base_model_dir
+        from copywriter.ml.paths import PACKAGED_BASE_ID, BaseModelError, task_adapter_dir
         from copywriter.quality.tasks import ROOT, TASKS_DIR, check, read, split_of
 
         for name in ("rank", "alpha", "epochs", "batch_size", "max_len", "checkpoint_every",
@@ -76,6 +83,16 @@ class Command(BaseCommand):
         if not paths:
             raise CommandError(f"no task corpus: {TASKS_DIR} holds no *.jsonl file")
         device = self._device(o["device"])
+        try:
+            trained_on = base_id(o["base"])
+            model_path = str(base_model_dir(o["base"])) if o["base"] else o["model_path"]
+        except BaseModelError as exc:
+            raise CommandError(str(exc)) from None
+        # Another base's checkpoints apart: with the same tokenizer and data they would pass
+        # for this run's.
+        checkpoints = Path(settings.DATA_DIR) / "checkpoints"
+        if trained_on != PACKAGED_BASE_ID:
+            checkpoints /= trained_on
 
         good, _bad = load_library(ROOT / "templates_lib")
         templates = {t.id: t for t in good}
@@ -102,9 +119,9 @@ class Command(BaseCommand):
                           f"templates, {len(held)} held out; {len(examples) - len(ok)} with problems "
                           "left out")
         self._train([pair(e) for e in train], [pair(e) for e in held], train, held, paths,
-                    device, o, out=Path(o["out"]) if o["out"] else task_adapter_dir(),
+                    device, o, out=Path(o["out"]) if o["out"] else task_adapter_dir(trained_on),
                     checkpoint_dir=Path(o["checkpoint_dir"]) if o["checkpoint_dir"]
-                    else Path(settings.DATA_DIR) / "checkpoints" / "task")
+                    else checkpoints / "task", model_path=model_path, base=trained_on)
 
     def _device(self, choice: str) -> str:
         import torch
@@ -117,7 +134,8 @@ class Command(BaseCommand):
 
     def _train(self, pairs: list[tuple[str, str]], held_pairs: list[tuple[str, str]],
                train: list[Any], held: list[Any], paths: list[Path], device: str,
-               o: dict[str, Any], *, out: Path, checkpoint_dir: Path) -> None:
+               o: dict[str, Any], *, out: Path, checkpoint_dir: Path, model_path: str | None,
+               base: str) -> None:
         from copywriter.ml.train import Checkpoints, ResumeError, TrainConfig, train_adapter
 
         config = TrainConfig(rank=o["rank"], alpha=o["alpha"], lr=o["lr"], epochs=o["epochs"],
@@ -143,8 +161,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             record = train_adapter(
-                pairs, out, config=config, heldout=held_pairs, model_path=o["model_path"],
-                device=device, progress=progress, log=self.stdout.write,
+                pairs, out, config=config, heldout=held_pairs, model_path=model_path,
+                base=base, device=device, progress=progress, log=self.stdout.write,
                 checkpoints=Checkpoints(checkpoint_dir, every=o["checkpoint_every"],
                                         resume=o["resume"]),
                 meta={"adapter": "task", "command": self._command(paths, o),
@@ -172,7 +190,7 @@ class Command(BaseCommand):
                       else str(p) for p in paths]
         for name in ("rank", "alpha", "epochs", "max_steps", "batch_size", "max_len", "lr",
                      "warmup_steps", "seed", "device", "checkpoint_dir", "checkpoint_every",
-                     "out", "model_path"):
+                     "out", "model_path", "base"):
             if o[name] is not None:
                 words += [f"--{name.replace('_', '-')}", str(o[name])]
         words += ["--no-pack"] if o["no_pack"] else []
