@@ -19,7 +19,8 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_web_process_never_imports_torch():
     code = ("import django, sys; django.setup(); import copywriter.urls; "
             "from django.test import Client; "
-            "from copywriter.generation import views, services, tasks; "
+            "from copywriter.generation import views, services; "
+            "from copywriter.voices import tasks; from copywriter.pipeline import tasks as worker; "
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     result = _run(code)
     assert result.returncode == 0, result.stderr
