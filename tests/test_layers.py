@@ -1,120 +1,241 @@
-"""The worker path reads top to bottom: the pipeline sits above the apps it uses and nothing below
-it imports it; generation (the rows and their rules) imports none of the apps that review, bulk
-or serve its rows; core and accounts, at the bottom, import only what is below them. Every
-import counts, function-local ones included."""
+"""The house reads bottom-up. Every app (a folder of ``copywriter/``) and every module at the top
+of the package sits on one layer of ``LAYERS``, and every import, module-level or inside a
+function, goes from a higher layer to a strictly lower one: so no two apps import each other and
+no app reaches up. A lower app tells a higher one things with a signal or a return value.
+Function-local imports across apps are for keeping torch (``copywriter.ml``) out of the web
+process, nothing else. docs/ARCHITECTURE.md draws the same picture."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "copywriter"
 
-# app -> apps it must never import (directly or inside a function)
-FORBIDDEN = {
-    "generation": {"pipeline", "originality", "claims", "bulk", "seo", "api", "quality"},
-    # A generation uses a brand voice; voices never reaches up into generation or above it.
-    "voices": {"generation", "pipeline", "bulk", "api", "seo", "originality", "claims", "quality",
-               "backup"},
-    "originality": {"pipeline", "bulk", "seo", "api"},
-    "bulk": {"pipeline", "api"},
-    "seo": {"pipeline", "api"},
-    # The claims check sits on generation and workspaces, beside originality.
-    "claims": {"pipeline", "bulk", "api", "seo", "quality", "originality"},
-    # catalog lists templates; the generate form on a template's page is generation's.
-    "catalog": {"pipeline", "generation"},
-    # Backups are their own app; a saved document tells originality with a signal.
-    "documents": {"pipeline", "generation", "seo", "originality"},
-    # fact sheets sit below generation: generation, the API and bulk read them, never the
-    # other way round. They may use workspaces, accounts, core and ml only.
-    "facts": {"generation", "pipeline", "bulk", "api", "seo", "quality", "originality",
-              "catalog", "documents", "ops", "claims"},
-    "accounts": {"pipeline"},
-    "workspaces": {"pipeline"},
-    "core": {"pipeline"},
-    "ml": {"pipeline"},
-}
-# backup reads and writes every app's rows from above them all: only the operators' doors (its
-# own commands, ops, the API) may call it.
+# Bottom-up; the units of one layer never import each other.
+LAYERS: list[set[str]] = [
+    {"ml"},  # plain Python + torch, no Django; only workers and commands load it
+    {"core", "celery"},  # mechanisms that know no model; the Celery app (imports no app)
+    {"accounts"},
+    {"workspaces"},
+    {"facts", "documents"},
+    {"catalog", "voices"},  # templates (their fields read fact sheets); brand voices
+    {"generation"},  # the rows and their rules; publishes jobs by the task's name
+    {"originality", "claims", "seo", "bulk"},  # review, enrich or batch generations
+    {"backup"},  # reads and writes the rows of the apps below
+    {"pipeline", "api", "ops"},  # the worker path; the JSON API; operators' doors
+    {"quality"},  # the eval runs the worker path in-process
+    {"settings", "urls", "wsgi", "asgi", "__init__"},  # the project: wires the apps together
+]
+RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
+
+# Narrower than the ranks: backup reads and writes every app's rows, so only the operators'
+# doors (its own commands, ops, the API) may call it.
 BACKUP_CALLERS = {"backup", "ops", "api"}
-APPS = sorted(p.parent.name for p in ROOT.glob("*/__init__.py"))
-for _app in set(APPS) - BACKUP_CALLERS:
-    FORBIDDEN.setdefault(_app, set()).add("backup")
 
-# app -> the only apps it may import: the bottom of the house. core offers mechanisms (scope
-# tokens, the page cache) and each app above wires its own signals; accounts tells workspaces of
-# a new user with a signal.
-ONLY = {
-    "core": {"ml"},
-    "accounts": {"core"},
-}
+# Function-local imports across apps that are neither of copywriter.ml nor in an apps.py:
+# (module path under copywriter/, imported module) -> why it cannot be at the top. Empty today.
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
-def imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+def unit_of(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def _module_name(path: Path, root: Path) -> list[str]:
+    parts = [root.name, *path.relative_to(root).with_suffix("").parts]
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def _target(name: str, root: Path) -> str | None:
+    """The unit that importing ``name`` (``copywriter.x.y`` or ``copywriter.x``) runs; ``None``
+    outside the package."""
+    parts = name.split(".")
+    if parts[0] != root.name:
+        return None
+    if len(parts) > 1 and (parts[1] in RANK or (root / parts[1]).is_dir()
+                           or (root / f"{parts[1]}.py").exists()):
+        return parts[1]
+    return "__init__"  # ``import copywriter`` or a name defined in copywriter/__init__.py
+
+
+def imports(path: Path, root: Path = ROOT) -> list[tuple[str, str, int, bool]]:
+    """Each ``copywriter`` import of a module: (unit, module, line, inside a function)."""
+    tree = ast.parse(path.read_text())
+    local: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            local |= {id(inner) for inner in ast.walk(node) if inner is not node}
+    package = _module_name(path, root)
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            # ``from copywriter import x`` imports the unit x when x is one.
+            names = ([f"{module}.{alias.name}" for alias in node.names]
+                     if module == root.name else [module])
+        else:
+            continue
+        for name in names:
+            unit = _target(name, root)
+            if unit is not None:
+                found.append((unit, name, node.lineno, id(node) in local))
     return found
 
 
-def apps_imported(path: Path) -> set[str]:
-    return {name.split(".")[1] for name in imports(path)
-            if name.startswith("copywriter.") and len(name.split(".")) > 1}
+def cross_imports(root: Path = ROOT) -> list[tuple[str, str, str, str, bool]]:
+    """(importing unit, imported unit, where, module, inside a function) for every import from
+    one unit into another."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        unit = unit_of(path, root)
+        for target, name, line, local in imports(path, root):
+            if target != unit:
+                found.append((unit, target, f"{path.relative_to(root)}:{line}", name, local))
+    return found
 
 
-@pytest.mark.parametrize("app", sorted(FORBIDDEN))
-def test_no_app_imports_an_app_above_it(app):
-    wrong = {}
-    for path in sorted((ROOT / app).rglob("*.py")):
-        bad = apps_imported(path) & FORBIDDEN[app]
-        if bad:
-            wrong[str(path.relative_to(ROOT.parent))] = sorted(bad)
-    assert not wrong, f"{app} imports apps above it: {wrong}"
+def upward(root: Path = ROOT) -> list[str]:
+    return [f"{where} ({unit}, layer {RANK.get(unit)}) imports {name} (layer {RANK.get(target)})"
+            for unit, target, where, name, _ in cross_imports(root)
+            if unit not in RANK or target not in RANK or RANK[target] >= RANK[unit]]
 
 
-def strays(app_dir: Path, allowed: set[str]) -> dict[str, list[str]]:
-    """Each module of ``app_dir`` that imports a ``copywriter`` module outside the app and
-    ``allowed`` (``copywriter.settings`` and the like count: they pull in everything)."""
-    wrong = {}
-    for path in sorted(app_dir.rglob("*.py")):
-        bad = apps_imported(path) - allowed - {app_dir.name}
-        if bad:
-            wrong[str(path.relative_to(app_dir.parent))] = sorted(bad)
-    return wrong
+def hidden(root: Path = ROOT, allowed: dict[tuple[str, str], str] = ALLOWED) -> list[str]:
+    """Function-local imports across units, but those of ``copywriter.ml`` (torch stays out of
+    the web process), those in an ``apps.py`` (Django wants models imported in ``ready()``, not
+    while the registry loads) and those in ``allowed``."""
+    return [f"{where} imports {name} inside a function"
+            for unit, target, where, name, local in cross_imports(root)
+            if local and target != "ml" and Path(where.split(":")[0]).name != "apps.py"
+            and (where.split(":")[0], name) not in allowed]
 
 
-@pytest.mark.parametrize("app", sorted(ONLY))
-def test_the_bottom_apps_import_only_what_is_below_them(app):
-    wrong = strays(ROOT / app, ONLY[app])
-    assert not wrong, f"{app} may import only {sorted(ONLY[app])}: {wrong}"
+def app_map(root: Path = ROOT) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for unit, target, *_ in cross_imports(root):
+        graph.setdefault(unit, set()).add(target)
+    return graph
 
 
-def test_the_bottom_check_sees_an_upward_import(tmp_path):
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A path a -> ... -> a in ``graph``, or ``None``."""
+    state: dict[str, str] = {}  # "open" while on the path, "done" once every way out is seen
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def existing_units(root: Path = ROOT) -> set[str]:
+    return ({p.parent.name for p in root.glob("*/__init__.py")}
+            | {p.stem for p in root.glob("*.py")})
+
+
+def test_every_import_goes_down_the_layers():
+    wrong = upward()
+    assert not wrong, "imports that do not go to a lower layer:\n" + "\n".join(wrong)
+
+
+def test_no_cycle_between_apps():
+    assert find_cycle(app_map()) is None
+
+
+def test_function_local_imports_across_apps_only_keep_torch_out_of_the_web_process():
+    wrong = hidden()
+    assert not wrong, ("move these to the top of the module (or, if torch is why, say so in "
+                       "ALLOWED):\n" + "\n".join(wrong))
+
+
+def test_only_the_operators_doors_import_backup():
+    callers = {unit for unit, target, *_ in cross_imports() if target == "backup"}
+    assert callers <= BACKUP_CALLERS, sorted(callers - BACKUP_CALLERS)
+
+
+def test_the_table_names_every_app_once():
+    """The control for the table: an app missing from it, misspelt or removed, or on two layers
+    would make the rules pass vacuously or contradict themselves."""
+    named = [unit for units in LAYERS for unit in units]
+    assert len(named) == len(set(named))
+    assert set(named) == existing_units(), set(named) ^ existing_units()
+    assert set(named) >= {"backup", "voices", "pipeline", "quality"} | BACKUP_CALLERS
+    assert all((ROOT / path).is_file() for path, _ in ALLOWED), sorted(ALLOWED)
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for folder in {p.parent for p in root.rglob("*.py")} - {root}:
+        (folder / "__init__.py").touch()
+    return root
+
+
+def test_the_layer_check_sees_an_upward_import_even_inside_a_function(tmp_path):
     """The control: core reaching up to a feature app (the way the page cache once wired its
-    invalidation), even inside a function, is caught; its own modules and ml are not."""
-    core = tmp_path / "core"
-    (core / "templatetags").mkdir(parents=True)
-    (core / "fine.py").write_text("from copywriter.core import scopes\nfrom copywriter.ml import x\n")
-    (core / "templatetags" / "up.py").write_text(
-        "def ready():\n    from copywriter.documents.models import Document\n    return Document\n")
-    assert strays(core, ONLY["core"]) == {"core/templatetags/up.py": ["documents"]}
+    invalidation) inside a function, generation reaching up at the top, an app importing a
+    neighbour on its own layer, relative and ``from copywriter import`` forms: all caught;
+    imports of its own modules and of lower layers are not."""
+    root = _tree(tmp_path / "copywriter", {
+        "celery.py": "",
+        "core/fine.py": "from copywriter.core import scopes\nfrom copywriter.ml import x\n",
+        "core/templatetags/up.py": "def ready():\n"
+                                   "    from copywriter.documents.models import Document\n",
+        "generation/services.py": "from copywriter.documents import services\n"
+                                  "from copywriter import celery\n"
+                                  "import copywriter.pipeline.tasks\n",
+        "seo/services.py": "from ..originality import search\n",
+        "documents/models.py": "", "pipeline/tasks.py": "", "originality/search.py": "",
+        "ml/x.py": "",
+    })
+    assert upward(root) == [
+        "core/templatetags/up.py:2 (core, layer 1) imports copywriter.documents.models (layer 4)",
+        "generation/services.py:3 (generation, layer 6) imports copywriter.pipeline.tasks (layer 9)",
+        "seo/services.py:1 (seo, layer 7) imports copywriter.originality (layer 7)",
+    ]
 
 
-def test_the_table_names_only_apps_that_exist():
-    """The control for the table: a misspelt or removed app would make its rule pass vacuously."""
-    named = set(FORBIDDEN) | set().union(*FORBIDDEN.values())
-    assert named <= set(APPS), sorted(named - set(APPS))
-    assert {"backup", "voices"} <= set(APPS)
+def test_the_cycle_check_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
-def test_the_check_sees_function_local_imports(tmp_path):
-    """The control: an import hidden inside a function is found."""
-    module = tmp_path / "m.py"
-    module.write_text("def f():\n    from copywriter.pipeline import worker\n    return worker\n")
-    assert apps_imported(module) == {"pipeline"}
+def test_the_hidden_import_check_allows_only_ml_apps_py_and_the_listed(tmp_path):
+    """The control: an import tucked into a function to dodge a cycle is caught; one of
+    copywriter.ml, one in AppConfig.ready() and a listed one are not; same-app ones are not."""
+    root = _tree(tmp_path / "copywriter", {
+        "seo/services.py": "def enrich():\n"
+                           "    from copywriter.generation.services import generation_create\n"
+                           "    from copywriter.ml.embeddings import embed\n"
+                           "    from copywriter.seo import suggestions\n",
+        "seo/apps.py": "class C:\n    def ready(self):\n        from copywriter.core import scopes\n",
+        "seo/tasks.py": "def suggest():\n    from copywriter.documents.models import Document\n",
+    })
+    assert hidden(root) == [
+        "seo/services.py:2 imports copywriter.generation.services inside a function",
+        "seo/tasks.py:2 imports copywriter.documents.models inside a function",
+    ]
+    listed = {("seo/tasks.py", "copywriter.documents.models"): "the control's reason"}
+    assert hidden(root, listed) == [
+        "seo/services.py:2 imports copywriter.generation.services inside a function"]

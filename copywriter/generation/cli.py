@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from copywriter.accounts.models import User
 from copywriter.catalog.models import Template
-from copywriter.workspaces.models import Membership
+from copywriter.workspaces.models import Membership, Role
+from copywriter.workspaces.services import workspace_create
 
 
 def cli_target(*, template_slug: str, workspace_id: int | None) -> tuple[Membership, Template]:
     """The membership a command acts as (the workspace's owner, or a 'Command line' workspace
     of its own) and the template: the workspace's own with that id first, else the built-in."""
-    from copywriter.accounts.models import User
-    from copywriter.workspaces.models import Role
-    from copywriter.workspaces.services import workspace_create
-
     qs = Template.objects.filter(slug=template_slug, is_active=True)
     template = (qs.filter(workspace_id=workspace_id).first() if workspace_id else None) \
         or qs.filter(workspace__isnull=True).first()

@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptError
+from copywriter.celery import app
 from copywriter.core.counters import bump, seconds_to_midnight, seconds_to_next_minute
 from copywriter.core.errors import UserError
+from copywriter.documents.models import Document, VersionKind
+from copywriter.documents.services import document_create
 from copywriter.facts import services as facts_services
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.tones import LENGTHS, TONES, VOICE_PREFIX
@@ -206,8 +209,6 @@ GENERATE_TASK = "generation.generate"
 def enqueue(gen: Generation) -> None:
     """Publish the job by its task's name: the task belongs to the worker pipeline
     (``copywriter/pipeline/tasks.py``), above this app."""
-    from copywriter.celery import app
-
     transaction.on_commit(lambda: app.send_task(GENERATE_TASK, args=[gen.pk], queue=gen.queue))
 
 
@@ -240,10 +241,7 @@ def variant_rate(*, membership: Membership, variant: Variant, rating: int) -> Va
     return variant
 
 
-def variant_to_document(*, membership: Membership, variant: Variant) -> Any:
-    from copywriter.documents.models import VersionKind
-    from copywriter.documents.services import document_create
-
+def variant_to_document(*, membership: Membership, variant: Variant) -> Document:
     gen = variant.generation
     title = f"{gen.template.title} ({timezone.localtime(gen.created_at):%Y-%m-%d %H:%M})"
     return document_create(membership=membership, title=title, body=variant.text,

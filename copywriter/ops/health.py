@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from copywriter.celery import app
+
 
 @dataclass
 class Check:
@@ -63,8 +65,6 @@ def check_database() -> Check:
 
 
 def _broker_connection():  # type: ignore[no-untyped-def]
-    from copywriter.celery import app
-
     timeout = settings.HEALTH_WORKER_TIMEOUT
     return app.connection_for_write(
         settings.CELERY_BROKER_URL, connect_timeout=timeout,
@@ -82,8 +82,6 @@ def check_broker() -> Check:
 
 @_timed
 def check_workers() -> Check:
-    from copywriter.celery import app
-
     with _broker_connection() as conn:
         replies = app.control.ping(timeout=settings.HEALTH_WORKER_TIMEOUT, connection=conn)
     names = sorted(name for reply in replies or [] for name in reply)

@@ -14,6 +14,8 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from copywriter.documents.models import Document
+from copywriter.generation.models import Generation, Status
 from copywriter.originality import text as T
 from copywriter.originality.models import Passage, ReferenceItem, SourceKind
 
@@ -56,8 +58,6 @@ def passages_for(text: str, **fields: Any) -> list[Passage]:
 def index_document(document_id: int, *, budgeted: bool = True) -> str:
     """The current text of a non-trashed document; a trashed or deleted one loses its rows.
     ``budgeted``: paid from the workspace's index budget (tasks); an operator's command is not."""
-    from copywriter.documents.models import Document
-
     doc = Document.objects.filter(pk=document_id).first()
     rows = Passage.objects.filter(kind=SourceKind.DOCUMENT, document_id=document_id)
     if doc is None or doc.deleted_at is not None:
@@ -94,8 +94,6 @@ def index_document(document_id: int, *, budgeted: bool = True) -> str:
 
 def index_generation(generation_id: int) -> str:
     """A finished generation's variants, as they are now."""
-    from copywriter.generation.models import Generation, Status
-
     gen = Generation.objects.filter(pk=generation_id).first()
     rows = Passage.objects.filter(kind=SourceKind.VARIANT, generation_id=generation_id)
     if gen is None or gen.status != Status.DONE:

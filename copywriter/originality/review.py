@@ -20,6 +20,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Draft, Verdict
 from copywriter.originality import search
 from copywriter.originality import text as T
@@ -102,7 +103,6 @@ class OriginalityStage:
 
     def finished(self, generation_ids: list[int]) -> None:
         """Index the stored variants of the generations that finished, for later checks."""
-        from copywriter.generation.models import Generation, Status
         from copywriter.originality import indexing
 
         for pk in Generation.objects.filter(pk__in=generation_ids, status=Status.DONE).values_list(

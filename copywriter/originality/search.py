@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from copywriter.documents.models import Document, DocumentVersion
+from copywriter.generation.models import Generation, Variant
 from copywriter.originality import decision as D
 from copywriter.originality import text as T
 from copywriter.originality.models import OriginalitySettings, ReferenceItem, SourceKind
@@ -130,8 +132,6 @@ class Brief:
 def bulk_runs_of(generation_ids: set[int]) -> dict[int, int]:
     """The bulk run of each generation that is a bulk row (read through the generation's
     reverse relation: originality does not import the bulk app)."""
-    from copywriter.generation.models import Generation
-
     if not generation_ids:
         return {}
     return {g: r for g, r in Generation.objects.filter(pk__in=generation_ids,
@@ -154,9 +154,6 @@ def _sources(workspace_id: int, rows: list[tuple[Any, ...]],
     """Source texts and what the report may say about them, loaded again under the workspace
     filter. Trashed documents are left out (their passages go at the next indexing). With a
     ``brief``, earlier generations get their role (own draft, bulk row, or finding)."""
-    from copywriter.documents.models import Document, DocumentVersion
-    from copywriter.generation.models import Variant
-
     doc_keys = {(r[3], r[4]) for r in rows if r[2] == SourceKind.DOCUMENT}
     var_keys = {(r[5], r[6]) for r in rows if r[2] == SourceKind.VARIANT}
     ref_ids = {r[7] for r in rows if r[2] == SourceKind.REFERENCE}

@@ -9,6 +9,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from copywriter.documents.models import DocumentVersion
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,6 @@ def index_reference(self, reference_id: int) -> str:  # type: ignore[no-untyped-
 @shared_task(name="originality.check_document", bind=True, max_retries=2)
 def check_document(self, check_id: int) -> str:  # type: ignore[no-untyped-def]
     """Run an on-demand check. A check already done or failed is left alone."""
-    from copywriter.documents.models import DocumentVersion
     from copywriter.originality import search
     from copywriter.originality.models import CheckStatus, OriginalityCheck
 

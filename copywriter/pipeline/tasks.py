@@ -8,16 +8,15 @@ from collections.abc import Callable
 from celery import shared_task
 from django.conf import settings
 
+from copywriter.claims.review import ClaimsStage
 from copywriter.generation import runner
+from copywriter.originality.review import OriginalityStage
 
 log = logging.getLogger(__name__)
 
 
 def stages() -> list:  # type: ignore[type-arg]
     """The review stages every variant passes, in order."""
-    from copywriter.claims.review import ClaimsStage
-    from copywriter.originality.review import OriginalityStage
-
     return [OriginalityStage(), ClaimsStage()]
 
 

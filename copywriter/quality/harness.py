@@ -23,8 +23,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from copywriter.generation.models import Generation, Status
+from copywriter.generation.services import generation_create
+from copywriter.pipeline.local import run_queued
 from copywriter.quality.briefs import template_kind
 from copywriter.quality.checks import VariantChecks, check_variant, rules_for
+from copywriter.workspaces.models import Workspace
 
 EVAL_EMAIL = "eval-quality@localhost"
 WORKSPACE_PREFIX = "Quality eval"
@@ -79,10 +83,7 @@ def register_path(name: str) -> Callable[[PathFn], PathFn]:
 def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
     from django.test import override_settings
 
-    from copywriter.generation.models import Generation, Status
-    from copywriter.generation.services import generation_create
     from copywriter.ml.engine import get_engine
-    from copywriter.pipeline.local import run_queued
 
     ws = ctx.membership.workspace
     queue = f"eval-quality-{ws.pk}"
@@ -133,8 +134,6 @@ def _variant_path(*, slots: bool, candidates: int) -> PathFn:
     compares today's single-sequence, single-sample writing with what replaces it."""
     def run(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
         from django.test import override_settings
-
-        from copywriter.workspaces.models import Workspace
 
         ws = Workspace.objects.get(pk=ctx.membership.workspace_id)
         before = ws.candidates

@@ -27,6 +27,7 @@ from typing import Any
 from copywriter.catalog.schema import PromptError, PromptTemplate, load_library, validate_values
 from copywriter.catalog.slots import check_slots
 from copywriter.core.text import echoed_instructions, norm, placeholders, shingles, words
+from copywriter.pipeline.slots import brief_block, item_prompt, items_for, sample_items
 from copywriter.quality.briefs import jaccard, load_briefs
 from copywriter.quality.checks import invented_numbers
 
@@ -173,8 +174,6 @@ def item_pairs(ex: Example, tpl: PromptTemplate) -> list[tuple[str, str]]:
     """A slot template's example as the worker writes it, item by item: (the item row's prompt,
     the expert's item), so the model also learns the one-line item path. Items the expert output
     does not have (a range written shorter than its upper count) give no pair."""
-    from copywriter.pipeline.slots import brief_block, item_prompt, items_for, sample_items
-
     if not tpl.slots:
         return []
     data = tpl.raw

@@ -17,9 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.catalog.models import Template
+from copywriter.catalog.schema import load_file
+from copywriter.catalog.services import _upsert
 from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, VersionKind
+from copywriter.documents.services import document_create, document_save
 from copywriter.generation.models import Generation, Status, Variant
+from copywriter.generation.services import GenerationError, generation_cancel, generation_create
 from copywriter.generation.tones import NEUTRAL
 from copywriter.seo import suggestions
 from copywriter.seo.keywords import KeywordError, parse_keywords
@@ -162,9 +166,6 @@ def enrich_template() -> Template:
                                   current__isnull=False).select_related("current").first()
     if tpl is not None:
         return tpl
-    from copywriter.catalog.schema import load_file
-    from copywriter.catalog.services import _upsert
-
     path = settings.TEMPLATES_LIB_DIR / "seo" / f"{ENRICH_TEMPLATE}.yaml"
     if not path.exists():
         raise SeoError("The keyword enrichment template is missing from templates_lib; run "
@@ -200,8 +201,6 @@ def _length_for(words: int) -> str:
 def _start(*, membership: Membership, text: str, keywords: list[str], tone: str, title: str,
            kind: str, document: Document | None = None, base_number: int | None = None,
            generation: Generation | None = None, index: int | None = None) -> Enrichment:
-    from copywriter.generation.services import GenerationError, generation_create
-
     _check_write(membership, "enrich copy")
     if not text.strip():
         raise SeoError("There is no text to enrich yet.")
@@ -279,8 +278,6 @@ def enrichment_accept(*, membership: Membership, enrichment: Enrichment,
     enriched; if someone saved since, the rewrite is kept as a conflict copy instead and the
     head is left alone. On a variant: a new document holding the rewrite (the variant itself is
     never changed: it is what the model wrote)."""
-    from copywriter.documents.services import document_create, document_save
-
     _check_open(membership, enrichment, "accept a rewrite")
     if enrichment.generation.status != Status.DONE:
         raise SeoError("The rewrite is not finished yet.", status=409)
@@ -326,8 +323,6 @@ def _remember(doc: Document, enrichment: Enrichment, membership: Membership) -> 
 def enrichment_reject(*, membership: Membership, enrichment: Enrichment) -> None:
     _check_open(membership, enrichment, "reject a rewrite")
     if enrichment.generation.is_active:
-        from copywriter.generation.services import generation_cancel
-
         generation_cancel(membership=membership, generation=enrichment.generation)
     Enrichment.objects.filter(pk=enrichment.pk).update(
         status=EnrichmentStatus.REJECTED, decided_by=membership.user, decided_at=timezone.now())

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from copywriter.originality.files import read_folder, title_of
 from copywriter.originality.services import OriginalityError
+from copywriter.workspaces.models import Workspace
 
 
 class Command(BaseCommand):
@@ -23,7 +24,6 @@ class Command(BaseCommand):
         from copywriter.originality import indexing
         from copywriter.originality.models import ReferenceItem
         from copywriter.originality.services import reference_create
-        from copywriter.workspaces.models import Workspace
 
         ws = None
         if workspace is not None:

@@ -4,6 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.documents.models import Document
+from copywriter.generation.models import Generation, Status
+from copywriter.workspaces.models import Workspace
+
 
 class Command(BaseCommand):
     help = ("Index (again) the passages of documents, finished generations and reference texts: "
@@ -16,11 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, workspace: int | None, **opts: Any) -> None:
         from django.db.models import Q
 
-        from copywriter.documents.models import Document
-        from copywriter.generation.models import Generation, Status
         from copywriter.originality import indexing
         from copywriter.originality.models import ReferenceItem
-        from copywriter.workspaces.models import Workspace
 
         docs = Document.objects.all()
         gens = Generation.objects.filter(status=Status.DONE)

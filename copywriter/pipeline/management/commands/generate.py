@@ -8,6 +8,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.generation.cli import cli_target
+from copywriter.generation.models import Generation, Status
+from copywriter.generation.services import GenerationError, generation_create
+from copywriter.pipeline.local import run_queued
+
 
 class Command(BaseCommand):
     help = "Generate copy from a template: --template ID --tone TONE --field name=value ..."
@@ -26,11 +31,6 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=600)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        from copywriter.generation.cli import cli_target
-        from copywriter.generation.models import Generation, Status
-        from copywriter.generation.services import GenerationError, generation_create
-        from copywriter.pipeline.local import run_queued
-
         fields: dict[str, str] = {}
         for item in o["field"]:
             name, sep, value = item.partition("=")

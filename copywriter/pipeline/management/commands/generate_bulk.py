@@ -15,6 +15,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.bulk import exports, services, window
+from copywriter.bulk.errors import BulkError
+from copywriter.bulk.models import BulkRun, RunStatus
+from copywriter.bulk.parsing import normalise
+from copywriter.bulk.selectors import run_progress
+from copywriter.generation.cli import cli_target
+from copywriter.pipeline.local import run_bulk
+
 
 class Command(BaseCommand):
     help = "Generate copy for every row of a CSV/XLSX file: --template ID --tone TONE IN OUT"
@@ -37,13 +45,6 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=24 * 3600)
 
     def handle(self, *args: Any, **o: Any) -> None:
-        from copywriter.bulk import exports, services, window
-        from copywriter.bulk.errors import BulkError
-        from copywriter.bulk.models import BulkRun, RunStatus
-        from copywriter.bulk.parsing import normalise
-        from copywriter.generation.cli import cli_target
-        from copywriter.pipeline.local import run_bulk
-
         source, output = Path(o["input"]), Path(o["output"]).resolve()
         if not source.is_file():
             raise CommandError(f"no such file: {source}")
@@ -130,8 +131,6 @@ class _Bar:
         self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 
     def line(self, run: Any) -> str:
-        from copywriter.bulk.selectors import run_progress
-
         p = run_progress(run=run)
         width = 30
         filled = int(width * p["percent"] / 100)

@@ -17,7 +17,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.accounts.models import User
+from copywriter.catalog.models import Template
+from copywriter.catalog.schema import load_library
+from copywriter.catalog.services import templates_sync
 from copywriter.generation.tones import TONES
+from copywriter.workspaces.models import Membership, Workspace
+from copywriter.workspaces.services import workspace_create
 
 
 class Command(BaseCommand):
@@ -186,8 +192,6 @@ class Command(BaseCommand):
         from django.db import connection
         from django.test import override_settings
 
-        from copywriter.catalog.services import templates_sync
-
         db = settings.DATABASES["default"]
         test_db: dict[str, object] = db.setdefault("TEST", {})  # type: ignore[assignment]
         test_db["NAME"] = settings.EVAL_DATABASE_NAME
@@ -217,7 +221,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _validate(briefs: list[dict[str, Any]], formats: dict[str, Any], *, whole_set: bool) -> None:
-        from copywriter.catalog.schema import load_library
         from copywriter.quality.briefs import template_kind, validate_briefs, validate_set
 
         good, _ = load_library(Path(settings.TEMPLATES_LIB_DIR))
@@ -231,8 +234,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _templates(slugs: set[str]) -> dict[str, Any]:
-        from copywriter.catalog.models import Template
-
         found = {t.slug: t for t in Template.objects.filter(
             slug__in=slugs, workspace__isnull=True, is_active=True).select_related("current")}
         missing = sorted(slugs - set(found))
@@ -245,10 +246,7 @@ class Command(BaseCommand):
     def _scratch_workspace() -> Any:
         """A workspace of its own for this run, so no user's workspace gets rows, quota use or
         originality passages from it; earlier runs' leftovers (a killed run) go first."""
-        from copywriter.accounts.models import User
         from copywriter.quality.harness import EVAL_EMAIL, WORKSPACE_PREFIX
-        from copywriter.workspaces.models import Membership, Workspace
-        from copywriter.workspaces.services import workspace_create
 
         user, _ = User.objects.get_or_create(email=EVAL_EMAIL)
         Workspace.objects.filter(created_by=user, name__startswith=WORKSPACE_PREFIX).delete()

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.catalog.schema import load_library
+
 DEFAULTS = {"rank": 16, "alpha": 32, "epochs": 2, "batch_size": 8, "max_len": 1024, "lr": 2e-4,
             "warmup_steps": 10, "seed": 1234, "checkpoint_every": 25, "log_every": 10}
 
@@ -63,7 +65,6 @@ class Command(BaseCommand):
                                 "a .gguf file (default: COPYWRITER_BASE_MODEL's)")
 
     def handle(self, *args: Any, files: list[str], **o: Any) -> None:
-        from copywriter.catalog.schema import load_library
         from copywriter.ml.model import base_id, base_model_dir
         from copywriter.ml.paths import PACKAGED_BASE_ID, BaseModelError, task_adapter_dir
         from copywriter.quality.tasks import ROOT, TASKS_DIR, check, read, split_of
