@@ -19,7 +19,7 @@ from copywriter.originality.models import OriginalityCheck, Passage
 from copywriter.voices import services as voices
 from copywriter.voices.models import BrandVoice
 from copywriter.workspaces.models import Membership, Role, Workspace
-from tests.conftest import client_for
+from tests.support.cast import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +335,7 @@ def test_every_flood_request_answers_within_2_s_and_bounded_memory(cast, trainin
     peak, _, _ = _flood(cast, owner=cast.charlie_m, editor=editor, viewer=viewer, ws=other,
                         measure="memory")
     assert peak < 64 * 2**20, peak
-    from tests.conftest import report
+    from tests.support.report import report
 
     report(f"abuse floods: {n} requests a round, slowest {slowest * 1000:.0f} ms, peak "
            f"{peak / 2**20:.1f} MB allocated (tracemalloc), {len(refused)} refused with 4xx")

@@ -24,7 +24,8 @@ from copywriter.generation.services import GenerationError, generation_create
 from copywriter.ops import health
 from copywriter.workspaces import services as ws_services
 from copywriter.workspaces.models import Invitation, Membership, Role, Workspace
-from tests.conftest import PASSWORD, client_for, report
+from tests.support.cast import PASSWORD, client_for
+from tests.support.report import report
 
 LOGIN = "/accounts/login/"
 GOOD_FIELDS = {"product": "Fernway boots", "benefit": "Free returns"}

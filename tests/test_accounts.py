@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from copywriter.accounts.models import User
 from copywriter.workspaces.models import Membership, Role
-from tests.conftest import PASSWORD
+from tests.support.cast import PASSWORD
 
 
 def test_signup_creates_account_and_an_owned_workspace(db):

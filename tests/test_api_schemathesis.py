@@ -22,7 +22,7 @@ from copywriter.api.services import token_create
 from copywriter.documents.services import document_create
 from copywriter.generation.models import Generation, Variant
 from copywriter.originality.models import OriginalityCheck
-from tests.conftest import report
+from tests.support.report import report
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 SCOPED_PARAMS = {"document_id", "generation_id", "check_id", "slug", "number"}

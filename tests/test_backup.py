@@ -12,7 +12,7 @@ from copywriter.accounts.models import User
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.documents.services import document_create, document_save, document_trash
 from copywriter.workspaces.models import Membership, Workspace
-from tests.conftest import report
+from tests.support.report import report
 
 TEXTS = ["Plain copy.", "Ünïcödé — “quotes” 日本語 \U0001f600\n\nsecond paragraph\r\n",
          "<script>alert(1)</script> & {{ x }}", "  leading and trailing spaces  ", "x" * 20_000]

@@ -20,8 +20,9 @@ from django.urls import reverse
 
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import generation_create
-from tests import workers
-from tests.conftest import client_for, report
+from tests.support import workers
+from tests.support.cast import client_for
+from tests.support.report import report
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),

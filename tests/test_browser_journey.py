@@ -22,8 +22,9 @@ from django.conf import settings
 from django.test import override_settings
 
 from copywriter.ml.paths import adapters_dir, model_cache_dir
-from tests import workers
-from tests.conftest import PASSWORD, report
+from tests.support import workers
+from tests.support.cast import PASSWORD
+from tests.support.report import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

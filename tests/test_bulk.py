@@ -20,28 +20,11 @@ from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.generation.services import GenerationError
 from copywriter.pipeline.local import run_bulk
-from tests.conftest import builtin_template, report
-from tests.test_cli import tiny_everything  # noqa: F401  (fixture)
+from tests.support.bulk import HEADER, SHORT, csv_bytes, good_row
+from tests.support.report import report
 
 LIMITS = {"max_rows": 1000, "max_bytes": 5_000_000}
-HEADER = ["product", "customer", "features", "length", "sku"]
-SHORT = "short (60-90 words)"
 SHORT_OUTPUT = 24  # tokens per row on the tiny model: the path is the same, the test is fast
-
-
-def good_row(i: int) -> list[str]:
-    return [f"Trail boot {i}", "Hikers who hate wet socks", f"Waterproof leather\nSize {i}",
-            SHORT, f"SKU-{i:03d}"]
-
-
-def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, delimiter: str = ",",
-              encoding: str = "utf-8") -> bytes:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return out.getvalue().encode(encoding)
-
 
 # Fifty rows, five of them broken in different ways.
 BROKEN = {5: "Empty row.", 12: "Product name is required.", 20: "the limit is 120",
@@ -64,11 +47,6 @@ def fifty_rows() -> bytes:
             row = [*row, "stray", "cells"]
         rows.append(row)
     return csv_bytes(rows)
-
-
-@pytest.fixture
-def product_template(db):
-    return builtin_template("ecommerce/ecommerce-product-description.yaml")
 
 
 def make_run(cast, template, data: bytes, *, local: bool = True, start: bool = True,
@@ -170,7 +148,7 @@ def test_columns_are_mapped_by_normalised_name_or_label(product_template):
 # --- A run of fifty rows, five broken ---------------------------------------------------------
 
 def test_fifty_rows_with_broken_ones_give_fifty_result_rows(cast, product_template,
-                                                            tiny_everything, settings):  # noqa: F811
+                                                            tiny_everything, settings):
     settings.GENERATION_MAX_NEW_TOKENS = SHORT_OUTPUT
     run = make_run(cast, product_template, fifty_rows())
     assert run.total == 50 and run.invalid == len(BROKEN)
@@ -443,7 +421,7 @@ def test_viewer_sees_but_cannot_change_and_outsider_gets_404(cast, product_templ
 
 # --- The command line ------------------------------------------------------------------------
 
-def test_generate_bulk_local_resumes_without_redoing_rows(cast, product_template, tiny_everything,  # noqa: F811
+def test_generate_bulk_local_resumes_without_redoing_rows(cast, product_template, tiny_everything,
                                                           tmp_path, monkeypatch, settings):
     settings.GENERATION_MAX_NEW_TOKENS = SHORT_OUTPUT
     settings.GENERATION_BATCH_SEQUENCES = 4
@@ -500,7 +478,7 @@ def test_generate_bulk_bad_input(db, product_template, tmp_path):
                      str(tmp_path / "o.txt"), "--local")
 
 
-def test_generate_bulk_map_option_and_xlsx_output(db, product_template, tiny_everything, tmp_path,  # noqa: F811
+def test_generate_bulk_map_option_and_xlsx_output(db, product_template, tiny_everything, tmp_path,
                                                   settings):
     settings.GENERATION_MAX_NEW_TOKENS = SHORT_OUTPUT
     from openpyxl import load_workbook
@@ -514,7 +492,7 @@ def test_generate_bulk_map_option_and_xlsx_output(db, product_template, tiny_eve
     assert rows[0][:5] == ("name", "customer", "features", "length", "x") and rows[1][6] == "done"
 
 
-def test_generate_json_has_the_originality_report(db, ad_template, tiny_everything):  # noqa: F811
+def test_generate_json_has_the_originality_report(db, ad_template, tiny_everything):
     out = StringIO()
     call_command("generate", "--template", "google-search-ad", "--field", "product=Boots",
                  "--field", "benefit=Dry feet", "--variants", "1", "--length", "short", "--local",
@@ -524,7 +502,7 @@ def test_generate_json_has_the_originality_report(db, ad_template, tiny_everythi
 
 
 def test_rows_whose_job_fails_in_the_runner_are_failed_with_the_reason(cast, product_template,
-                                                                       tiny_everything):  # noqa: F811
+                                                                       tiny_everything):
     """A tone without a trained adapter fails every job in the runner, before any text is
     written: the runner's hook still records each row as failed and the run ends."""
     run = services.bulk_run_create(membership=cast.bob_m, template=product_template, tone="bold",

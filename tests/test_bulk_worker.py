@@ -13,9 +13,9 @@ from django.db import transaction
 from copywriter.bulk import services, window
 from copywriter.bulk.models import BulkRun, RowStatus, RunStatus
 from copywriter.generation.models import Generation, Status, Variant
-from tests import workers
-from tests.conftest import report
-from tests.test_bulk import csv_bytes, good_row, product_template  # noqa: F401  (fixture)
+from tests.support import workers
+from tests.support.bulk import csv_bytes, good_row
+from tests.support.report import report
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(not workers.redis_available(), reason="needs Redis on 6379")]
@@ -33,7 +33,7 @@ def publish_to_test_redis(monkeypatch):
 
 
 def test_killed_worker_restarts_and_the_run_finishes_once_per_row(
-        cast, product_template, tiny_model_dir, tmp_path, settings, publish_to_test_redis):  # noqa: F811
+        cast, product_template, tiny_model_dir, tmp_path, settings, publish_to_test_redis):
     settings.BULK_WINDOW = 8
     settings.GENERATION_MAX_NEW_TOKENS = 48
     (tmp_path / "no-adapters").mkdir()

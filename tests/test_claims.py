@@ -18,7 +18,8 @@ from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Draft
 from copywriter.ml.engine import SeqResult
 from copywriter.originality.models import OriginalitySettings
-from tests.conftest import GenerateOnlyEngine, report, run_worker
+from tests.support.engines import GenerateOnlyEngine, run_worker
+from tests.support.report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 

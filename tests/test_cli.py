@@ -6,21 +6,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.test_engine import _random_adapter
-
-
-@pytest.fixture
-def tiny_everything(tiny_model_dir, tmp_path, settings):
-    from copywriter.ml.engine import get_engine
-
-    adapters = tmp_path / "adapters"
-    _random_adapter(tiny_model_dir, adapters / "witty", 1)
-    settings.MODEL_PATH = str(tiny_model_dir)
-    settings.TONE_ADAPTERS = adapters
-    get_engine.cache_clear()
-    yield
-    get_engine.cache_clear()
-
 
 def test_generate_local_json(db, ad_template, tiny_everything):
     out = StringIO()

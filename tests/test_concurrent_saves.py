@@ -10,7 +10,7 @@ from django.db import connection
 
 from copywriter.documents.models import DocumentVersion
 from copywriter.documents.services import document_create, document_save
-from tests.conftest import report
+from tests.support.report import report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WRITERS = 6

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from django.core.management import get_commands
 
-from tests.conftest import report
+from tests.support.report import report
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

@@ -10,8 +10,8 @@ from django.utils.html import escape
 
 from copywriter.generation.models import Generation, Status
 from copywriter.ml.paths import adapters_dir
-from tests import workers
-from tests.conftest import client_for
+from tests.support import workers
+from tests.support.cast import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -7,13 +7,13 @@ import torch
 
 from copywriter.ml.engine import Engine, SeqRequest
 from copywriter.ml.lora import BASE
-from tests.conftest import random_adapter as _random_adapter
+from tests.support.engines import random_adapter
 
 
 @pytest.fixture(scope="module")
 def adapters(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("adapters")
-    return {name: _random_adapter(tiny_model_dir, root / name, seed)
+    return {name: random_adapter(tiny_model_dir, root / name, seed)
             for name, seed in (("witty", 1), ("bold", 2))}
 
 

@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import builtin_template
+from tests.support.templates import builtin_template
 
 BRIEFS = [
     {"id": "ad-1", "template": "google-search-ad", "split": "heldout", "industry": "energy",

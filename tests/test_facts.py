@@ -14,7 +14,7 @@ from copywriter.facts import services
 from copywriter.facts.models import FactSheet, FactSheetVersion
 from copywriter.generation.models import Generation
 from copywriter.generation.services import GenerationError, generation_create, generation_retry
-from tests.conftest import client_for
+from tests.support.cast import client_for
 
 GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns"}
 

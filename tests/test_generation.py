@@ -8,18 +8,8 @@ from django.urls import reverse
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import GenerationError, generation_create
-from tests.conftest import GenerateOnlyEngine, run_worker
-
-GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns",
-        "keyword": "hiking boots"}
-
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    """Store rows without talking to a broker (the worker tests use a real one)."""
-    sent: list[int] = []
-    monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: sent.append(gen.pk))
-    return sent
+from tests.support.engines import GenerateOnlyEngine, run_worker
+from tests.support.templates import GOOD
 
 
 def _post(client, cast, tpl, **overrides):
@@ -27,12 +17,12 @@ def _post(client, cast, tpl, **overrides):
     return client.post(reverse("catalog:detail", args=[cast.ws.pk, tpl.pk]), data)
 
 
-def test_valid_form_creates_a_generation_and_enqueues_it(bob_client, cast, ad_template, no_enqueue):
+def test_valid_form_creates_a_generation_and_enqueues_it(bob_client, cast, ad_template, sent):
     response = _post(bob_client, cast, ad_template)
     gen = Generation.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("generation:detail", args=[cast.ws.pk, gen.pk])
-    assert no_enqueue == [gen.pk]
+    assert sent == [gen.pk]
     assert gen.template_version_id == ad_template.current_id
     assert gen.tone == "witty" and gen.variants == 3 and gen.results.count() == 3
     assert 'Use the search term "hiking boots"' in gen.prompt
@@ -47,7 +37,7 @@ def test_valid_form_creates_a_generation_and_enqueues_it(bob_client, cast, ad_te
     ({"length": "epic"}, "length", "Select a valid choice"),
 ])
 def test_bad_input_gets_a_message_next_to_the_field_and_nothing_is_stored(
-        bob_client, cast, ad_template, no_enqueue, overrides, field, message):
+        bob_client, cast, ad_template, sent, overrides, field, message):
     response = _post(bob_client, cast, ad_template, **overrides)
     assert response.status_code == 400
     html = response.content.decode()
@@ -56,10 +46,10 @@ def test_bad_input_gets_a_message_next_to_the_field_and_nothing_is_stored(
     # what the user typed is still in the form
     if field != "product":
         assert "Fernway hiking boots" in html
-    assert not Generation.objects.exists() and not no_enqueue
+    assert not Generation.objects.exists() and not sent
 
 
-def test_service_refuses_unknown_fields_and_tones(cast, ad_template, no_enqueue):
+def test_service_refuses_unknown_fields_and_tones(cast, ad_template, sent):
     with pytest.raises(GenerationError) as exc:
         generation_create(membership=cast.bob_m, template=ad_template,
                           fields={**GOOD, "evil": "x"}, tone="witty")
@@ -69,22 +59,22 @@ def test_service_refuses_unknown_fields_and_tones(cast, ad_template, no_enqueue)
     assert not Generation.objects.exists()
 
 
-def test_viewer_cannot_generate(vera_client, cast, ad_template, no_enqueue):
+def test_viewer_cannot_generate(vera_client, cast, ad_template, sent):
     assert _post(vera_client, cast, ad_template).status_code == 403
     assert not Generation.objects.exists()
 
 
-def test_rate_limit_answers_429_with_a_message(bob_client, cast, ad_template, no_enqueue, settings):
+def test_rate_limit_answers_429_with_a_message(bob_client, cast, ad_template, sent, settings):
     settings.GENERATION_RATE_PER_MINUTE = 2
     assert _post(bob_client, cast, ad_template).status_code == 302
     assert _post(bob_client, cast, ad_template).status_code == 302
     third = _post(bob_client, cast, ad_template)
     assert third.status_code == 429
     assert "Too many generations this minute" in third.content.decode()
-    assert Generation.objects.count() == 2 and len(no_enqueue) == 2
+    assert Generation.objects.count() == 2 and len(sent) == 2
 
 
-def test_daily_quota(cast, ad_template, no_enqueue, settings):
+def test_daily_quota(cast, ad_template, sent, settings):
     settings.GENERATION_DAILY_QUOTA = 1
     generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
     with pytest.raises(GenerationError) as exc:
@@ -92,7 +82,7 @@ def test_daily_quota(cast, ad_template, no_enqueue, settings):
     assert exc.value.status == 429 and "quota" in exc.value.message
 
 
-def test_detail_polls_while_active_and_stops_with_286(alice_client, cast, ad_template, no_enqueue):
+def test_detail_polls_while_active_and_stops_with_286(alice_client, cast, ad_template, sent):
     gen = generation_create(membership=cast.alice_m, template=ad_template, fields=GOOD, tone="witty")
     url = reverse("generation:detail", args=[cast.ws.pk, gen.pk])
     page = alice_client.get(url).content.decode()
@@ -108,7 +98,7 @@ def test_detail_polls_while_active_and_stops_with_286(alice_client, cast, ad_tem
     assert "Save to document" in done.content.decode()
 
 
-def test_failed_job_keeps_inputs_and_retry_makes_a_new_job(alice_client, cast, ad_template, no_enqueue):
+def test_failed_job_keeps_inputs_and_retry_makes_a_new_job(alice_client, cast, ad_template, sent):
     gen = generation_create(membership=cast.alice_m, template=ad_template, fields=GOOD, tone="witty")
     Generation.objects.filter(pk=gen.pk).update(status=Status.FAILED, error="boom")
     page = alice_client.get(reverse("generation:detail", args=[cast.ws.pk, gen.pk])).content.decode()
@@ -118,7 +108,7 @@ def test_failed_job_keeps_inputs_and_retry_makes_a_new_job(alice_client, cast, a
     assert new.retry_of_id == gen.pk and new.fields == gen.fields and new.tone == gen.tone
 
 
-def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, no_enqueue):
+def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, sent):
     gen = generation_create(membership=cast.alice_m, template=ad_template, fields=GOOD, tone="witty")
     gen.results.filter(index=1).update(text="Boots that laugh at puddles.", finished=True)
     response = alice_client.post(reverse("generation:save", args=[cast.ws.pk, gen.pk, 1]))
@@ -131,20 +121,7 @@ def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, no_e
 
 # --- the runner, in-process, on the tiny model -----------------------------------------------
 
-@pytest.fixture
-def tiny_engine(tiny_model_dir, tmp_path, settings):
-    from copywriter.ml.engine import Engine
-    from tests.test_engine import _random_adapter
-
-    adapters = tmp_path / "adapters"
-    adapters.mkdir()
-    _random_adapter(tiny_model_dir, adapters / "witty", 1)
-    _random_adapter(tiny_model_dir, adapters / "bold", 2)
-    settings.TONE_ADAPTERS = adapters
-    return Engine(str(tiny_model_dir), device="cpu")
-
-
-def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, no_enqueue, tiny_engine,
+def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, sent, tiny_engine,
                                                        settings):
     # Whole variants, one place each: written item by item, the three jobs' 90 item rows would
     # not fit one batch of 32 (that costing is tested in test_slots.py).
@@ -171,7 +148,7 @@ def _claim(gen, me):
                            capacity=scheduler.Capacity(total=32, bulk_share=0.75))
 
 
-def test_runner_respects_a_live_lease_and_takes_over_a_dead_one(cast, ad_template, no_enqueue):
+def test_runner_respects_a_live_lease_and_takes_over_a_dead_one(cast, ad_template, sent):
     import os
     import socket
 
@@ -189,7 +166,7 @@ def test_runner_respects_a_live_lease_and_takes_over_a_dead_one(cast, ad_templat
     assert gen.attempts == 2 and gen.claimed_by == me
 
 
-def test_missing_adapter_fails_permanently_with_inputs_kept(cast, ad_template, no_enqueue, tiny_engine):
+def test_missing_adapter_fails_permanently_with_inputs_kept(cast, ad_template, sent, tiny_engine):
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="luxurious")
     run_worker(engine=tiny_engine, first_id=gen.pk)
     gen.refresh_from_db()
@@ -197,7 +174,7 @@ def test_missing_adapter_fails_permanently_with_inputs_kept(cast, ad_template, n
     assert "luxurious" in gen.error and gen.fields == GOOD
 
 
-def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, ad_template, no_enqueue):
+def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, ad_template, sent):
     gen = generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone="witty")
     for attempt in range(1, runner.MAX_ATTEMPTS + 1):
         batch = [g for g, _ in _claim(gen, "host:1")]
@@ -208,7 +185,7 @@ def test_crash_releases_the_batch_for_retry_then_fails_after_max_attempts(cast, 
     assert gen.error == "RuntimeError: model exploded" and gen.fields == GOOD
 
 
-def test_time_limit_marks_the_job_failed_with_inputs_kept(cast, ad_template, no_enqueue, monkeypatch):
+def test_time_limit_marks_the_job_failed_with_inputs_kept(cast, ad_template, sent, monkeypatch):
     from celery.exceptions import SoftTimeLimitExceeded
 
     from copywriter.pipeline.tasks import generate

@@ -30,7 +30,8 @@ from copywriter.documents.services import document_create, document_save
 from copywriter.generation.models import Generation, Variant
 from copywriter.originality.models import OriginalityCheck, ReferenceItem
 from copywriter.voices.models import BrandVoice
-from tests.conftest import client_for, report
+from tests.support.cast import client_for
+from tests.support.report import report
 
 HOSTILE = [
     "<script>alert('xss')</script>",

@@ -27,7 +27,9 @@ from copywriter.bulk.models import BulkRow, BulkRun
 from copywriter.catalog.models import Template, TemplateVersion
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.documents.services import document_create, document_save
-from tests.conftest import client_for, report
+from tests.support.cast import client_for
+from tests.support.report import report
+from tests.support.templates import ALIAS_BOMB, starter
 
 SECONDS = 2.0
 PEAK_BYTES = 64 * 2**20
@@ -110,17 +112,13 @@ class World:
         return lambda: self.bob.post(reverse("catalog:new", args=[self.ws]), {"yaml": text})
 
     def prompt(self, prompt: str) -> Callable[[], object]:
-        from tests.test_template_costs import _starter
-
-        return self.template_yaml(_starter(prompt="Write a product description.\n" + prompt))
+        return self.template_yaml(starter(prompt="Write a product description.\n" + prompt))
 
     def api_json(self, raw: str) -> Callable[[], object]:
         return lambda: Client().post("/api/v1/documents", raw, content_type="application/json",
                                      **self.editor_auth)
 
     def cases(self) -> list[Case]:
-        from tests.test_template_costs import ALIAS_BOMB
-
         ws, d8, d30 = self.ws, self.doc8k.pk, self.doc30k.pk
         crafted_sniff = ("a" + ",\"" * 16_000).encode()
         return [

@@ -11,7 +11,7 @@ from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
 from copywriter.ml.engine import Engine, SeqRequest
 from copywriter.ml.lora import BASE, MultiLoRALinear, read_peft_adapter
 from copywriter.ml.model import int8_wanted, quantize_int8
-from tests.conftest import random_adapter as _random_adapter
+from tests.support.engines import random_adapter
 
 PROMPTS = ["Write a tagline for a bakery.", "Describe a hiking boot.", "Hello there, friend."]
 
@@ -19,7 +19,7 @@ PROMPTS = ["Write a tagline for a bakery.", "Describe a hiking boot.", "Hello th
 @pytest.fixture(scope="module")
 def adapters(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("int8-adapters")
-    return {name: _random_adapter(tiny_model_dir, root / name, seed)
+    return {name: random_adapter(tiny_model_dir, root / name, seed)
             for name, seed in (("witty", 1), ("bold", 2))}
 
 

@@ -86,6 +86,6 @@ def test_login_throttling_is_429_with_a_message(cast, client, settings):
     codes = [client.post(url, {"username": "alice@example.com", "password": "wrong"}).status_code
              for _ in range(4)]
     assert codes[-1] == 429 and 429 not in codes[:3], codes
-    from tests.conftest import PASSWORD
+    from tests.support.cast import PASSWORD
     response = client.post(url, {"username": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 429  # even the right password waits: no guessing through it

@@ -15,8 +15,9 @@ from copywriter.generation.models import Generation, Status
 from copywriter.ops import health, selectors
 from copywriter.ops.logs import JsonFormatter, RequestIdFilter, request_id_var
 from copywriter.voices.models import BrandVoice
-from tests import workers
-from tests.conftest import client_for, report
+from tests.support import workers
+from tests.support.cast import client_for
+from tests.support.report import report
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 # The checks' details (hosts, exception text) are for monitoring with this token, or staff.

@@ -1,5 +1,5 @@
 """The originality check against the database: verdicts on texts written for the purpose
-(tests/originality_cases.py), what is compared against, and privacy between workspaces."""
+(tests/support/originality_cases.py), what is compared against, and privacy between workspaces."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from copywriter.documents.services import document_create, document_save
 from copywriter.originality import indexing, search
 from copywriter.originality.models import Passage, ReferenceItem, SourceKind
 from copywriter.originality.services import reference_create
-from tests.conftest import report
-from tests.originality_cases import CASES, EXPECTED, query
-from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
+from tests.support.originality_cases import CASES, EXPECTED, query
+from tests.support.report import report
 
 
 @pytest.fixture
-def corpus(cast, embeddings):  # noqa: F811
+def corpus(cast, embeddings):
     """Alice's workspace holds every case's source as a document."""
     docs = {}
     for case in CASES:
@@ -102,7 +101,7 @@ def test_privacy_another_workspace_never_matches_counts_or_reveals(cast, corpus)
     assert "Charlie's unique" not in json.dumps(alice_view)
 
 
-def test_global_reference_texts_are_compared_for_every_workspace(cast, embeddings):  # noqa: F811
+def test_global_reference_texts_are_compared_for_every_workspace(cast, embeddings):
     item = reference_create(workspace=None, title="Competitor boots page", text=CASES[0]["source"])
     indexing.index_reference(item.pk)
     for ws in (cast.ws, cast.other):
@@ -112,7 +111,7 @@ def test_global_reference_texts_are_compared_for_every_workspace(cast, embedding
                                           "title": "Competitor boots page", "global": True}
 
 
-def test_a_workspace_reference_text_stays_in_its_workspace(cast, embeddings):  # noqa: F811
+def test_a_workspace_reference_text_stays_in_its_workspace(cast, embeddings):
     item = reference_create(workspace=cast.ws, membership=cast.bob_m, title="Rival coffee",
                             text=CASES[1]["source"])
     indexing.index_reference(item.pk)
@@ -141,7 +140,7 @@ def test_trashed_documents_are_not_compared_against(cast, corpus):
     assert check(cast.ws, CASES[7]["light"])["verdict"] == "copy"
 
 
-def test_reindexing_follows_the_current_text_and_reuses_embeddings(cast, embeddings, monkeypatch):  # noqa: F811
+def test_reindexing_follows_the_current_text_and_reuses_embeddings(cast, embeddings, monkeypatch):
     doc = document_create(membership=cast.alice_m, title="Draft", body=CASES[2]["source"])
     assert indexing.index_document(doc.pk).startswith("indexed")
     assert indexing.index_document(doc.pk) == "unchanged"
@@ -166,7 +165,7 @@ def test_reindexing_follows_the_current_text_and_reuses_embeddings(cast, embeddi
                                       "title": "Draft", "current": True}
 
 
-def test_earlier_generations_are_compared_against(cast, embeddings, ad_template):  # noqa: F811
+def test_earlier_generations_are_compared_against(cast, embeddings, ad_template):
     from copywriter.generation.models import Generation, Variant
 
     gen = Generation.objects.create(workspace=cast.ws, created_by=cast.alice, template=ad_template,
@@ -184,7 +183,7 @@ def test_earlier_generations_are_compared_against(cast, embeddings, ad_template)
 
 def test_thresholds_are_per_workspace(cast, corpus):
     from copywriter.originality.models import OriginalitySettings
-    from tests.originality_cases import topic
+    from tests.support.originality_cases import topic
 
     t = topic("oa-06")  # a held-out heavy revision, flagged with its brief at the defaults
     ref = reference_create(workspace=cast.ws, title="Coding course", text=t["source"]["text"])

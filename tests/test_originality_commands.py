@@ -11,9 +11,8 @@ from django.core.management import CommandError, call_command
 
 from copywriter.originality import search
 from copywriter.originality.models import Passage, ReferenceItem
-from tests.conftest import report
-from tests.originality_cases import CASES
-from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
+from tests.support.originality_cases import CASES
+from tests.support.report import report
 
 
 @pytest.fixture
@@ -38,7 +37,7 @@ def _run(*args):
 
 
 def test_check_originality_prints_a_json_report_per_file(corpus_dir, tmp_path, monkeypatch):
-    from tests.originality_fixtures import memo_embed
+    from tests.support.embeddings import memo_embed
 
     monkeypatch.setattr("copywriter.ml.embeddings.embed", memo_embed)
     files = {"light.txt": CASES[1]["light"], "heavy.txt": CASES[0]["heavy"],
@@ -68,7 +67,7 @@ def test_check_originality_prints_a_json_report_per_file(corpus_dir, tmp_path, m
 
 
 def test_check_originality_does_not_compare_a_corpus_file_with_itself(corpus_dir, monkeypatch):
-    from tests.originality_fixtures import memo_embed
+    from tests.support.embeddings import memo_embed
 
     monkeypatch.setattr("copywriter.ml.embeddings.embed", memo_embed)
     out, _, exc = _run("check_originality", "--corpus", str(corpus_dir), str(corpus_dir / "boots.txt"))
@@ -76,7 +75,7 @@ def test_check_originality_does_not_compare_a_corpus_file_with_itself(corpus_dir
 
 
 def test_check_originality_bad_input(corpus_dir, tmp_path, monkeypatch):
-    from tests.originality_fixtures import memo_embed
+    from tests.support.embeddings import memo_embed
 
     monkeypatch.setattr("copywriter.ml.embeddings.embed", memo_embed)
     _, err, exc = _run("check_originality", "--corpus", str(tmp_path / "nope"), "x.txt")
@@ -97,7 +96,7 @@ def test_check_originality_bad_input(corpus_dir, tmp_path, monkeypatch):
     assert exc and "2 of 3 files could not be checked" in err
 
 
-def test_import_corpus_global_and_per_workspace(cast, corpus_dir, embeddings):  # noqa: F811
+def test_import_corpus_global_and_per_workspace(cast, corpus_dir, embeddings):
     out, err, exc = _run("import_corpus", str(corpus_dir))
     assert exc is None, err
     assert "the global corpus: 2 added, 0 updated, 0 unchanged, 1 skipped" in out
@@ -135,7 +134,7 @@ def test_import_corpus_bad_input(cast, tmp_path):
     assert "a.txt: skipped, a.txt is empty" in err and ReferenceItem.objects.count() == 0
 
 
-def test_reindex_originality_indexes_what_is_missing(cast, embeddings, ad_template):  # noqa: F811
+def test_reindex_originality_indexes_what_is_missing(cast, embeddings, ad_template):
     from copywriter.documents.services import document_create
     from copywriter.generation.models import Generation, Variant
 

@@ -18,9 +18,9 @@ from copywriter.generation.models import Generation, Variant
 from copywriter.originality import indexing, search
 from copywriter.originality import text as T
 from copywriter.originality.services import reference_create
-from tests.conftest import GenerateOnlyEngine, builtin_template, report
-from tests.originality_cases import topic
-from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
+from tests.support.engines import GenerateOnlyEngine
+from tests.support.originality_cases import topic
+from tests.support.report import report
 
 FLAGS = ("copy", "paraphrase")
 # Held-out topics only (the thresholds were fitted on the others).
@@ -33,7 +33,7 @@ def _check(ws, text, *, given="", brief=None, **exclude):
 
 
 @pytest.fixture
-def coding(cast, embeddings):  # noqa: F811
+def coding(cast, embeddings):
     """A held-out topic's source as one of the workspace's reference texts."""
     t = topic("oa-06")
     item = reference_create(workspace=cast.ws, title=t["source"]["title"], text=t["source"]["text"])
@@ -54,7 +54,7 @@ def test_control_texts_written_from_the_same_brief_are_not_flagged(cast, coding)
     assert not [v for v in verdicts if v in FLAGS], verdicts
 
 
-def test_another_document_copied_in_part_is_a_copy(cast, embeddings):  # noqa: F811
+def test_another_document_copied_in_part_is_a_copy(cast, embeddings):
     t = topic("ob-07")
     doc = document_create(membership=cast.alice_m, title="Dog food page", body=t["source"]["text"])
     indexing.index_document(doc.pk)
@@ -94,7 +94,7 @@ def _generation(cast, template, fields, text):
     return gen
 
 
-def test_own_earlier_drafts_of_the_same_brief_count_only_when_near_verbatim(cast, embeddings,  # noqa: F811
+def test_own_earlier_drafts_of_the_same_brief_count_only_when_near_verbatim(cast, embeddings,
                                                                             ad_template):
     t = topic(HEADPHONES)
     fields = {"product": "Hushline Aero 2", "brief": t["brief"]}
@@ -110,9 +110,9 @@ def test_own_earlier_drafts_of_the_same_brief_count_only_when_near_verbatim(cast
     assert _check(cast.ws, t["heavy"][0], given=t["brief"], brief=other)["verdict"] in FLAGS
 
 
-def test_check_originality_and_the_product_give_the_same_verdicts(cast, embeddings, tmp_path,  # noqa: F811
+def test_check_originality_and_the_product_give_the_same_verdicts(cast, embeddings, tmp_path,
                                                                   monkeypatch):
-    from tests.originality_fixtures import memo_embed
+    from tests.support.embeddings import memo_embed
 
     monkeypatch.setattr("copywriter.ml.embeddings.embed", memo_embed)
     t = topic("ob-08")
@@ -210,11 +210,6 @@ def bag_of_words(texts: list[str]) -> np.ndarray:
     return out
 
 
-@pytest.fixture
-def product_template(db):
-    return builtin_template("ecommerce/ecommerce-product-description.yaml")
-
-
 def test_a_bulk_run_of_one_catalogue_rewrites_few_rows_but_flags_planted_copies(
         cast, product_template, monkeypatch):
     """200 look-alike rows of one catalogue: rows are compared with one another for duplicates
@@ -223,7 +218,7 @@ def test_a_bulk_run_of_one_catalogue_rewrites_few_rows_but_flags_planted_copies(
     monkeypatch.setattr("copywriter.originality.search.embed", bag_of_words)
     from copywriter.bulk.services import bulk_run_create, bulk_run_start
     from copywriter.pipeline.local import run_bulk
-    from tests.test_bulk import SHORT, csv_bytes
+    from tests.support.bulk import SHORT, csv_bytes
 
     ref = reference_create(workspace=cast.ws, title="Glowhaus Orla", text=COMPETITOR)
     indexing.index_reference(ref.pk)
@@ -250,7 +245,7 @@ def test_a_bulk_run_of_one_catalogue_rewrites_few_rows_but_flags_planted_copies(
 def test_the_corpus_has_every_part():
     """data/originality as described in its README: 16 topics (10 tune, 6 held out), 64
     independent texts, 2 catalogues of 40 rows; every text non-empty."""
-    from tests.originality_cases import corpus
+    from tests.support.originality_cases import corpus
 
     topics, catalogues = corpus()
     assert len(topics) == 16 and len({t["topic"] for t in topics}) == 16

@@ -13,12 +13,11 @@ from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqResult
 from copywriter.originality import indexing
 from copywriter.originality.models import OriginalitySettings, Passage
-from tests.conftest import GenerateOnlyEngine, builtin_template, run_worker
-from tests.originality_cases import CASES
-from tests.originality_fixtures import embeddings  # noqa: F401 - fixture
-from tests.test_generation import GOOD, no_enqueue, tiny_engine  # noqa: F401 - fixtures
+from tests.support.engines import GenerateOnlyEngine, run_worker
+from tests.support.originality_cases import CASES
+from tests.support.templates import GOOD, builtin_template
 
-pytestmark = pytest.mark.usefixtures("no_enqueue")
+pytestmark = pytest.mark.usefixtures("sent")
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +50,7 @@ class ScriptedEngine(GenerateOnlyEngine):
 
 
 @pytest.fixture
-def boots_doc(cast, embeddings):  # noqa: F811
+def boots_doc(cast, embeddings):
     doc = document_create(membership=cast.alice_m, title="Boots launch copy", body=CASES[0]["source"])
     indexing.index_document(doc.pk)
     return doc
@@ -67,7 +66,7 @@ def _run(cast, template, engine, *, variants=1):
 
 
 def test_a_copied_variant_is_rewritten_and_the_original_one_is_kept(
-        cast, ad_template, boots_doc):  # noqa: F811
+        cast, ad_template, boots_doc):
     engine = ScriptedEngine([CASES[0]["light"], CASES[4]["unrelated"]])
     gen = _run(cast, ad_template, engine)
     v = gen.results.get()
@@ -82,7 +81,7 @@ def test_a_copied_variant_is_rewritten_and_the_original_one_is_kept(
 
 
 def test_still_flagged_after_the_bounded_rewrites_is_shown_with_flag_and_evidence(
-        cast, ad_template, boots_doc, alice_client):  # noqa: F811
+        cast, ad_template, boots_doc, alice_client):
     engine = ScriptedEngine([CASES[0]["source"], CASES[0]["light"], CASES[0]["partial"]])
     gen = _run(cast, ad_template, engine, variants=2)
     assert len(engine.calls) == 3  # the first batch + 2 rewrites, no more
@@ -98,7 +97,7 @@ def test_still_flagged_after_the_bounded_rewrites_is_shown_with_flag_and_evidenc
     assert "<mark>A grippy Vibram outsole bites into wet rock and loose gravel alike.</mark>" in page
 
 
-def test_regeneration_follows_the_workspace_settings(cast, ad_template, boots_doc):  # noqa: F811
+def test_regeneration_follows_the_workspace_settings(cast, ad_template, boots_doc):
     OriginalitySettings.objects.create(workspace=cast.ws, regenerate="copy")
     engine = ScriptedEngine([CASES[0]["heavy"], CASES[4]["unrelated"]])
     gen = _run(cast, ad_template, engine)
@@ -142,7 +141,7 @@ def test_a_failing_check_never_fails_the_generation(cast, ad_template, monkeypat
     assert "Not checked" in page
 
 
-def test_model_text_in_reports_is_escaped(cast, ad_template, embeddings, alice_client):  # noqa: F811
+def test_model_text_in_reports_is_escaped(cast, ad_template, embeddings, alice_client):
     evil = "<script>alert(1)</script> " + CASES[1]["source"]
     doc = document_create(membership=cast.alice_m, title="<b>Evil</b> doc", body=evil)
     indexing.index_document(doc.pk)
@@ -155,7 +154,7 @@ def test_model_text_in_reports_is_escaped(cast, ad_template, embeddings, alice_c
 
 
 def test_tiny_model_end_to_end_copy_of_an_earlier_generation_is_rewritten(
-        cast, ad_template, tiny_engine, embeddings):  # noqa: F811
+        cast, ad_template, tiny_engine, embeddings):
     """The real engine (tiny random model): a second job with the same seed writes the same
     text, which the first job's indexed variant flags; the rewrite uses new seeds."""
     first = _run(cast, ad_template, tiny_engine)
@@ -185,7 +184,7 @@ def enrich_template(db):
 
 
 def test_the_requesters_own_copy_is_input_not_a_source_but_reference_texts_still_are(
-        cast, enrich_template, boots_doc):  # noqa: F811
+        cast, enrich_template, boots_doc):
     """An SEO rewrite of a document matches that document: the document's text is what the
     user gave the template, so it is not evidence. The same text as a reference still is."""
     from copywriter.originality.services import reference_create

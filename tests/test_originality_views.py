@@ -11,14 +11,13 @@ from copywriter.documents.services import document_create, document_save
 from copywriter.originality import indexing, tasks
 from copywriter.originality.models import OriginalityCheck, OriginalitySettings, ReferenceItem
 from copywriter.originality.text import Thresholds
-from tests.originality_cases import CASES
-from tests.originality_fixtures import embeddings, enqueued  # noqa: F401 - fixtures
+from tests.support.originality_cases import CASES
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def docs(cast, embeddings):  # noqa: F811
+def docs(cast, embeddings):
     source = document_create(membership=cast.alice_m, title="Bakery <homepage>", body=CASES[10]["source"])
     indexing.index_document(source.pk)
     draft = document_create(membership=cast.bob_m, title="New flyer", body=CASES[10]["light"])
@@ -33,7 +32,7 @@ def test_editor_page_has_the_check_button_for_every_member(cast, docs, vera_clie
     assert 'id="originality-check"' in page
 
 
-def test_check_runs_on_a_worker_and_the_page_polls_until_done(cast, docs, enqueued, vera_client,  # noqa: F811
+def test_check_runs_on_a_worker_and_the_page_polls_until_done(cast, docs, enqueued, vera_client,
                                                              django_capture_on_commit_callbacks):
     source, draft = docs
     url = reverse("originality:check", args=[cast.ws.pk, draft.pk])
@@ -61,7 +60,7 @@ def test_check_runs_on_a_worker_and_the_page_polls_until_done(cast, docs, enqueu
     assert tasks.check_document.run(check.pk) == "done"
 
 
-def test_check_without_htmx_redirects_to_the_report_page(cast, docs, enqueued, bob_client):  # noqa: F811
+def test_check_without_htmx_redirects_to_the_report_page(cast, docs, enqueued, bob_client):
     _, draft = docs
     response = bob_client.post(reverse("originality:check", args=[cast.ws.pk, draft.pk]))
     check = OriginalityCheck.objects.get()
@@ -70,7 +69,7 @@ def test_check_without_htmx_redirects_to_the_report_page(cast, docs, enqueued, b
     assert check.document_version == draft.head_number and check.created_by == cast.bob
 
 
-def test_checks_are_rate_limited_per_workspace(cast, docs, enqueued, bob_client, monkeypatch):  # noqa: F811
+def test_checks_are_rate_limited_per_workspace(cast, docs, enqueued, bob_client, monkeypatch):
     monkeypatch.setattr("copywriter.originality.services.CHECKS_PER_MINUTE", 2)
     source, draft = docs
     for doc in (source, draft):
@@ -80,7 +79,7 @@ def test_checks_are_rate_limited_per_workspace(cast, docs, enqueued, bob_client,
     assert response.status_code == 429 and "wait a minute" in response.content.decode()
 
 
-def test_failed_check_says_so(cast, docs, enqueued, bob_client, monkeypatch):  # noqa: F811
+def test_failed_check_says_so(cast, docs, enqueued, bob_client, monkeypatch):
     _, draft = docs
     bob_client.post(reverse("originality:check", args=[cast.ws.pk, draft.pk]))
     check = OriginalityCheck.objects.get()
@@ -95,7 +94,7 @@ def test_failed_check_says_so(cast, docs, enqueued, bob_client, monkeypatch):  #
     assert "Failed" in page and "Try again" in page
 
 
-def test_saving_a_document_enqueues_indexing_once_per_burst(cast, enqueued,  # noqa: F811
+def test_saving_a_document_enqueues_indexing_once_per_burst(cast, enqueued,
                                                           django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         doc = document_create(membership=cast.alice_m, title="Notes", body="First words.")
@@ -125,7 +124,7 @@ def test_a_broker_that_is_down_does_not_fail_the_save(cast, monkeypatch,
 
 # --- reference texts --------------------------------------------------------------------------
 
-def test_paste_and_upload_reference_texts(cast, enqueued, bob_client,  # noqa: F811
+def test_paste_and_upload_reference_texts(cast, enqueued, bob_client,
                                           django_capture_on_commit_callbacks):
     url = reverse("originality:references", args=[cast.ws.pk])
     with django_capture_on_commit_callbacks(execute=True):
@@ -154,7 +153,7 @@ def test_paste_and_upload_reference_texts(cast, enqueued, bob_client,  # noqa: F
     ({"files": [SimpleUploadedFile("x.txt", b"\x00\x01binary")]}, "is not a text file"),
     ({"text": "x" * 200_001}, "the limit is 200,000"),
 ])
-def test_bad_reference_input_gets_a_message_and_stores_nothing(cast, bob_client, enqueued, data, message):  # noqa: F811
+def test_bad_reference_input_gets_a_message_and_stores_nothing(cast, bob_client, enqueued, data, message):
     data = {"title": "T", **data}
     if "files" in data:
         for f in data["files"]:
@@ -165,7 +164,7 @@ def test_bad_reference_input_gets_a_message_and_stores_nothing(cast, bob_client,
     assert not ReferenceItem.objects.exists() and not enqueued
 
 
-def test_one_bad_file_stores_none_of_the_batch(cast, bob_client, enqueued):  # noqa: F811
+def test_one_bad_file_stores_none_of_the_batch(cast, bob_client, enqueued):
     files = [SimpleUploadedFile("good.txt", b"Fine text."), SimpleUploadedFile("bad.doc", b"x")]
     response = bob_client.post(reverse("originality:references", args=[cast.ws.pk]), {"files": files})
     assert response.status_code == 400 and "bad.doc" in response.content.decode()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from copywriter.catalog.models import TemplateVersion
 from copywriter.documents.services import document_create
-from tests.conftest import client_for
+from tests.support.cast import client_for
 
 
 def test_viewing_workspace_pages_does_not_rewrite_the_session(cast, alice_client):

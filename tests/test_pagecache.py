@@ -14,7 +14,7 @@ from django.urls import reverse
 from copywriter.core import pagecache
 from copywriter.documents.models import Document
 from copywriter.documents.services import document_create, document_save, document_trash
-from tests.conftest import client_for
+from tests.support.cast import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from copywriter.generation.review import Verdict
 from copywriter.generation.services import generation_create
 from copywriter.ml.engine import SeqRequest
 from copywriter.pipeline.worker import Pipeline
-from tests.test_generation import GOOD, tiny_engine  # noqa: F401 - fixture
+from tests.support.templates import GOOD
 
 
 class Accept:
@@ -81,7 +81,7 @@ def one_thread():
 
 @pytest.mark.parametrize("static", [False, True], ids=["continuous", "static"])
 def test_a_job_joining_a_running_batch_and_the_jobs_it_joins_write_what_they_write_alone(
-        cast, ad_template, sent, tiny_engine, static, monkeypatch, one_thread):  # noqa: F811
+        cast, ad_template, sent, tiny_engine, static, monkeypatch, one_thread):
     monkeypatch.setattr("copywriter.pipeline.worker.CLAIM_EVERY", 0.0)  # look at every step
     gens = [generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone=tone,
                               variants=2, length="short") for tone in ("witty", "neutral")]

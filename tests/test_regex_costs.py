@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import copywriter
-from tests.conftest import report
+from tests.support.report import report
 
 ROOT = Path(copywriter.__file__).parent
 CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}

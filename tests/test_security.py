@@ -16,10 +16,10 @@ from copywriter.api.models import ApiToken
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.generation.models import Generation
 from copywriter.workspaces.models import Membership, Workspace
-from tests.conftest import client_for, report
-from tests.test_isolation import LOGIN_ONLY, PUBLIC, WORKSPACE_URLS, all_url_names, objects, url_for
+from tests.support.cast import client_for
+from tests.support.report import report
+from tests.support.url_matrix import LOGIN_ONLY, PUBLIC, WORKSPACE_URLS, all_url_names, url_for
 
-assert objects  # the shared fixture, imported for its side effect of being available here
 ROOT = Path(__file__).resolve().parents[1]
 DATA = {"title": "x", "body": "y", "base_number": 1, "role": "viewer", "email": "a@b.example",
         "days": 1, "name": "n", "rating": 1, "password": "p", "username": "alice@example.com",

@@ -12,11 +12,10 @@ from copywriter.documents.services import document_create, document_save
 from copywriter.generation.models import Generation, Status, Variant
 from copywriter.seo import services, tasks
 from copywriter.seo.models import DocumentKeywords, Enrichment, KeywordList
-from tests.conftest import run_worker
-from tests.test_generation import no_enqueue, tiny_engine  # noqa: F401 - fixtures
-from tests.test_seo import BOOTS, BOOTS_BRIEF, SAAS
+from tests.support.engines import run_worker
+from tests.support.seo_texts import BOOTS, BOOTS_BRIEF, SAAS
 
-pytestmark = pytest.mark.usefixtures("no_enqueue")
+pytestmark = pytest.mark.usefixtures("sent")
 
 
 def as_saved(text: str) -> str:
@@ -171,7 +170,7 @@ def _doc_from_witty_variant(client, cast, template):
 
 
 def test_enrich_accept_end_to_end_on_a_document(bob_client, cast, ad_template,
-                                                tiny_engine):  # noqa: F811
+                                                tiny_engine):
     doc = _doc_from_witty_variant(bob_client, cast, ad_template)
     assert services.document_source_tone(document=doc) == "witty"
     r = bob_client.post(reverse("seo:document_enrich", args=[cast.ws.pk, doc.pk]),
@@ -211,7 +210,7 @@ def test_enrich_accept_end_to_end_on_a_document(bob_client, cast, ad_template,
 
 
 def test_a_stale_accept_keeps_the_rewrite_as_a_conflict_copy(bob_client, cast, ad_template,
-                                                            tiny_engine):  # noqa: F811
+                                                            tiny_engine):
     doc = document_create(membership=cast.alice_m, title="Boots", body=BOOTS)
     e = services.enrichment_start_document(membership=cast.bob_m, document=doc,
                                            keywords=["trail running shoes"])
@@ -232,7 +231,7 @@ def test_a_stale_accept_keeps_the_rewrite_as_a_conflict_copy(bob_client, cast, a
 
 
 def test_enrich_a_variant_and_accept_into_a_new_document(alice_client, cast, ad_template,
-                                                         tiny_engine):  # noqa: F811
+                                                         tiny_engine):
     gen = _ad_generation(cast, ad_template, tone="bold")
     r = alice_client.post(reverse("seo:variant_enrich", args=[cast.ws.pk, gen.pk, 0]),
                           {"keywords": "trail running shoes"})

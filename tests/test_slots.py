@@ -16,7 +16,7 @@ from copywriter.ml.engine import SeqResult
 from copywriter.pipeline import worker as pipeline_worker
 from copywriter.pipeline.slots import fit, read_item
 from copywriter.pipeline.worker import Pipeline
-from tests.conftest import GenerateOnlyEngine
+from tests.support.engines import GenerateOnlyEngine
 
 AD_SLOTS = [{"name": "headline", "count": 3, "max_chars": 30, "exclamation": False,
              "instruction": "A headline with one benefit.", "source": "Google Ads Help, RSA limits"},
@@ -295,7 +295,7 @@ def test_the_page_shows_each_slot_item_with_its_count_and_the_ads_export(cast, q
 
 def test_only_a_search_ad_exports_to_google_ads_editor(cast, client, sent):
     from copywriter.generation.services import generation_create
-    from tests.conftest import builtin_template
+    from tests.support.templates import builtin_template
 
     tpl = builtin_template("email/email-subject-lines.yaml")
     fields = {k: str(v) for k, v in tpl.current.data["samples"][0].items()}

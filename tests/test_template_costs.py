@@ -22,32 +22,13 @@ from copywriter.catalog.schema import (
     parse_template,
     render_prompt,
 )
-from tests.conftest import report
+from tests.support.report import report
+from tests.support.templates import ALIAS_BOMB, starter
 
 # sha256 of every built-in template's sample prompts (json, sorted keys), rendered by the
 # unbounded renderer before the prompt language was bounded: the bounded one must give the
 # same bytes.
 BUILTIN_PROMPTS_SHA256 = "08659a018a5e1776db04331485657151c43e3d39d6e0674f81f3b35fce9cc548"
-
-ALIAS_BOMB = "\n".join([
-    "a: &a [x, x, x, x, x, x, x, x, x]",
-    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
-    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
-    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]",
-    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]",
-    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]",
-    "id: *f",
-    "title: *f",
-])
-
-
-def _starter(**changes: object) -> str:
-    from copywriter.catalog.views import STARTER
-
-    data = yaml.safe_load(STARTER)
-    data.update(changes)
-    return yaml.safe_dump(data, sort_keys=False)
-
 
 def _post(client, ws: int, text: str):
     start = time.perf_counter()
@@ -95,7 +76,7 @@ COSTLY_PROMPTS = {
 @pytest.mark.parametrize("name", list(COSTLY_PROMPTS))
 def test_prompt_constructs_that_cost_unbounded_work_are_refused_at_save(cast, bob_client, name):
     prompt = "Write a short product description.\n" + COSTLY_PROMPTS[name]
-    response, took = _post(bob_client, cast.ws.pk, _starter(prompt=prompt))
+    response, took = _post(bob_client, cast.ws.pk, starter(prompt=prompt))
     html = response.content.decode()
     assert response.status_code == 400, html[:500]
     assert took < 2, took
@@ -107,7 +88,7 @@ def test_a_prompt_that_could_render_past_the_cap_is_refused_at_save(cast, bob_cl
     field = {"name": "story", "label": "Story", "type": "textarea", "required": True,
              "max_length": 4000, "example": "Once"}
     prompt = "Retell this:\n" + "{{ story }}\n" * 13
-    response, _ = _post(bob_client, cast.ws.pk, _starter(
+    response, _ = _post(bob_client, cast.ws.pk, starter(
         fields=[field], prompt=prompt, samples=[{"story": "Once"}]))
     assert response.status_code == 400
     assert f"the limit is {MAX_RENDERED_CHARS:,}" in response.content.decode()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from copywriter.catalog.schema import TemplateInvalid, load_file, load_library, parse_template, template_files
-from tests.conftest import report
+from tests.support.report import report
 
 ROOT = Path(__file__).resolve().parents[1] / "templates_lib"
 FILES = template_files(ROOT)

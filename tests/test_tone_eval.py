@@ -6,7 +6,7 @@ import pytest
 
 from copywriter.ml import tone_eval
 from copywriter.ml.tonedata import load_corpus
-from tests.test_engine import _random_adapter
+from tests.support.engines import random_adapter
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def tiny_tone_engine(tiny_model_dir, tmp_path):
 
     tones = sorted(tone_eval.TONE_HINTS)
     engine = Engine(str(tiny_model_dir), device="cpu")
-    engine.set_adapters({t: _random_adapter(tiny_model_dir, tmp_path / t, i) for i, t in enumerate(tones)})
+    engine.set_adapters({t: random_adapter(tiny_model_dir, tmp_path / t, i) for i, t in enumerate(tones)})
     return engine
 
 

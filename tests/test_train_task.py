@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from copywriter.ml import train
 from copywriter.ml.model import load_tokenizer, merge_lora
 from copywriter.quality.tasks import split_of
-from tests.conftest import random_adapter
+from tests.support.engines import random_adapter
 
 TEMPLATE = "hospitality-menu-item-description"
 MENU = [

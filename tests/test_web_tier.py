@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from copywriter.core.management.commands.run_all import gunicorn_command, pool_size
-from tests import workers
+from tests.support import workers
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITED_ROLE = "cw_limited"

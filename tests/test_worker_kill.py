@@ -13,8 +13,8 @@ import pytest
 
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.services import generation_create
-from tests import workers
-from tests.conftest import report
+from tests.support import workers
+from tests.support.report import report
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(not workers.redis_available(), reason="needs Redis on 6379")]

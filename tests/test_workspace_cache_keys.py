@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from copywriter.documents.services import document_create
 from copywriter.seo import services, suggestions
-from tests.conftest import client_for
+from tests.support.cast import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from copywriter.accounts.services import user_create
 from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import Invitation, Membership, Role
-from tests.conftest import PASSWORD, client_for
+from tests.support.cast import PASSWORD, client_for
 
 
 def test_email_invitation_round_trip(alice_client, cast):

@@ -405,7 +405,7 @@ def corpus() -> tuple[list[dict], list[dict]]:
 
     topics: list[dict] = []
     catalogues: list[dict] = []
-    for path in sorted((Path(__file__).resolve().parents[1] / "data" / "originality").glob("corpus_*.jsonl")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "data" / "originality").glob("corpus_*.jsonl")):
         for line in path.read_text().splitlines():
             if line.strip():
                 row = json.loads(line)
