@@ -1,5 +1,11 @@
 """One shared cast: alice owns the workspace, bob edits, vera views, charlie is an outsider
-with a workspace of his own."""
+with a workspace of his own.
+
+Tests mirror the apps: tests/<app>/test_<thing>.py. Those that sweep every app at once live in
+tests/security (every URL, every form, hostile input, limits) and tests/platform (the processes:
+deploy files, the web tier, real workers, the browser journey); tests/test_layers.py reads the
+code, not an app. Fixtures shared across folders are here or in the tests/fixtures plugins below;
+plain helpers are in tests/support. A test module never imports another."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ def test_signup_creates_account_and_an_owned_workspace(db):
     response = client.post(reverse("accounts:signup"),
                            {"name": "Dana", "email": "Dana@Example.com", "password": PASSWORD})
     # The account is made by the link emailed to the address (sign-up says nothing about
-    # which addresses are registered: tests/test_account_lifecycle.py).
+    # which addresses are registered: tests/security/test_account_lifecycle.py).
     assert response.status_code == 200 and "Check your inbox" in response.content.decode()
     assert not User.objects.filter(email="dana@example.com").exists()
     link = re.search(r"https?://[^/]+(/accounts/signup/confirm/\S+)", mail.outbox[0].body).group(1)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("sent")
 @pytest.fixture(autouse=True)
 def _whole_variants(settings):
     """The scripted texts are whole variants (the search ad written as one sequence); slot
-    items and their checks have their own tests (test_slots.py)."""
+    items and their checks have their own tests (tests/generation/test_slots.py)."""
     settings.GENERATION_SLOTS = False
 
 

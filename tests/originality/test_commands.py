@@ -49,7 +49,7 @@ def test_check_originality_prints_a_json_report_per_file(corpus_dir, tmp_path, m
     assert exc is None, err
     reports = [json.loads(line) for line in out.splitlines()]
     by_name = {r["file"].rsplit("/", 1)[-1]: r for r in reports}
-    # The heavy paraphrase is a note without a brief (tests/test_originality.py says why).
+    # The heavy paraphrase is a note without a brief (tests/originality/test_originality.py says why).
     assert [r["verdict"] for r in reports] == ["copy", "note", "original"]
     light = by_name["light.txt"]
     assert light["score"] > 0.95 and 0 < light["overlap"] < 1 and light["corpus_files"] == 2

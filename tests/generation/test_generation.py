@@ -124,7 +124,7 @@ def test_save_variant_to_document_and_rate(alice_client, cast, ad_template, sent
 def test_runner_batches_queued_jobs_of_different_tones(cast, ad_template, sent, tiny_engine,
                                                        settings):
     # Whole variants, one place each: written item by item, the three jobs' 90 item rows would
-    # not fit one batch of 32 (that costing is tested in test_slots.py).
+    # not fit one batch of 32 (that costing is tested in tests/generation/test_slots.py).
     settings.GENERATION_SLOTS = False
     gens = [generation_create(membership=cast.bob_m, template=ad_template, fields=GOOD, tone=t,
                               variants=v) for t, v in (("witty", 2), ("bold", 3), ("neutral", 1))]

@@ -25,7 +25,7 @@ from tests.support.seo_texts import (
     STUFFED,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- keywords as typed ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import yaml
 from copywriter.catalog.schema import TemplateInvalid, load_file, load_library, parse_template, template_files
 from tests.support.report import report
 
-ROOT = Path(__file__).resolve().parents[1] / "templates_lib"
+ROOT = Path(__file__).resolve().parents[2] / "templates_lib"
 FILES = template_files(ROOT)
 
 

@@ -1,7 +1,8 @@
 """The worker pipeline's loop with a scripted engine session: rows join a running batch and leave
 it when they finish, rewrites join as new rows, cancelled jobs leave, and the static scheduler
 (the bench's baseline) makes a late request wait for the whole batch. The real engine's session
-is tested in test_engine*; the whole path with the tiny model in test_pipeline_engine."""
+is tested in tests/ml/test_engine.py; the whole path with the tiny model in
+tests/pipeline/test_engine.py."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def make(queued_job):
 def _pipeline(engine, *, static=False, stages=None, capacity=8):
     return Pipeline(me="host:1", queue="cpu", engine=engine, stages=stages or [Accept()],
                     capacity=capacity, bulk_share=0.75, max_seconds=60, static=static,
-                    slots=False)  # the scheduling, one row per variant (slots: test_slots.py)
+                    slots=False)  # the scheduling, one row per variant (slots: generation/test_slots.py)
 
 
 def _late_request(cast, make, arrive_at_step: int):

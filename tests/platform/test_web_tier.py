@@ -23,7 +23,7 @@ from django.urls import path
 from copywriter.core.management.commands.run_all import gunicorn_command, pool_size
 from tests.support import workers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIMITED_ROLE = "cw_limited"
 ROLE_CONNECTION_LIMIT = 4
 

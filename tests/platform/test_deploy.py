@@ -15,7 +15,7 @@ from django.core.management import get_commands
 
 from tests.support.report import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 ENV_HELPERS = {"envbool", "envint", "envfloat", "envlist", "envsecret"}
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}  # read by the compose file, not by the app

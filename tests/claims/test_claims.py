@@ -21,7 +21,7 @@ from copywriter.originality.models import OriginalitySettings
 from tests.support.engines import GenerateOnlyEngine, run_worker
 from tests.support.report import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def unsupported(text, support, banned=()):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-ROOT = Path(__file__).resolve().parents[1] / "templates_lib"
+ROOT = Path(__file__).resolve().parents[2] / "templates_lib"
 
 
 def test_the_library_validates_and_the_count_is_printed():

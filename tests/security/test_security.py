@@ -20,7 +20,7 @@ from tests.support.cast import client_for
 from tests.support.report import report
 from tests.support.url_matrix import LOGIN_ONLY, PUBLIC, WORKSPACE_URLS, all_url_names, url_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = {"title": "x", "body": "y", "base_number": 1, "role": "viewer", "email": "a@b.example",
         "days": 1, "name": "n", "rating": 1, "password": "p", "username": "alice@example.com",
         "yaml": "id: x", "text": "t"}
