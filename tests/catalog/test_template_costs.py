@@ -121,6 +121,8 @@ def test_every_builtin_template_renders_exactly_the_prompts_it_rendered_before()
 
 
 def test_builtin_yaml_loads_the_same_through_the_user_loader():
-    for path in sorted(settings.TEMPLATES_LIB_DIR.glob("*/*.yaml")):
+    paths = sorted(settings.TEMPLATES_LIB_DIR.glob("*/*.yaml"))
+    assert paths, f"no templates under {settings.TEMPLATES_LIB_DIR}"  # else nothing is compared
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         assert load_user_yaml(text) == yaml.safe_load(text), path
