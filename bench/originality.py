@@ -2,7 +2,7 @@
 and the end-to-end check of 3 variants.
 
 In one run, in a database of its own (created from the migrations, dropped at the end):
-  1. real passages: the 12 source texts of tests/originality_cases.py ("planted") and tone-corpus
+  1. real passages: the 12 source texts of tests/support/originality_cases.py ("planted") and tone-corpus
      texts (data/tones), split and embedded with the real MiniLM;
   2. the bulk, up to --rows in all, synthetic (--synthetic):
        uniform   random unit vectors (the default, as the task allows);
@@ -78,7 +78,7 @@ def main() -> None:  # noqa: C901 - one linear script
     from copywriter.originality import search
     from copywriter.originality import text as T
     from copywriter.originality.search import embed
-    from tests.originality_cases import CASES
+    from tests.support.originality_cases import CASES
 
     results: dict = {"rows": args.rows, "load_average": os.getloadavg()[0]}
     started = time.monotonic()

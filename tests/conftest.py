@@ -1,27 +1,31 @@
 """One shared cast: alice owns the workspace, bob edits, vera views, charlie is an outsider
-with a workspace of his own."""
+with a workspace of his own.
+
+Tests mirror the apps: tests/<app>/test_<thing>.py. Those that sweep every app at once live in
+tests/security (every URL, every form, hostile input, limits) and tests/platform (the processes:
+deploy files, the web tier, real workers, the browser journey); tests/test_layers.py reads the
+code, not an app. Fixtures shared across folders are here or in the tests/fixtures plugins below;
+plain helpers are in tests/support. A test module never imports another."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from django.test import Client
+
+from tests.support.cast import PASSWORD, client_for
+from tests.support.report import summary
+from tests.support.templates import builtin_template
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-PASSWORD = "correct horse battery staple 42"
-REPORT: list[str] = []
-
-
-def report(line: str) -> None:
-    """A figure the run should show (counts of what was covered), printed in the summary."""
-    REPORT.append(line)
+pytest_plugins = ["tests.fixtures.engines", "tests.fixtures.isolation", "tests.fixtures.originality"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if REPORT:
+    lines = summary()
+    if lines:
         terminalreporter.section("what was covered")
-        for line in REPORT:
+        for line in lines:
             terminalreporter.write_line(line)
 
 
@@ -64,12 +68,6 @@ def cast(db):
     return c
 
 
-def client_for(user, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def alice_client(cast):
     return client_for(cast.alice)
@@ -109,25 +107,16 @@ def builtin_templates(db):
     return report
 
 
-def builtin_template(path: str):
-    """One built-in template (``category/id.yaml`` under templates_lib), stored without syncing
-    the whole library."""
-    from django.conf import settings
-
-    from copywriter.catalog.models import Template
-    from copywriter.catalog.schema import load_file
-    from copywriter.catalog.services import _upsert
-
-    spec = load_file(settings.TEMPLATES_LIB_DIR / path)
-    tpl = Template.objects.create(slug=spec.id)
-    _upsert(tpl, spec)
-    return tpl
-
-
 @pytest.fixture
 def ad_template(db):
     """The Google search ad."""
     return builtin_template("ads/google-search-ad.yaml")
+
+
+@pytest.fixture
+def product_template(db):
+    """The e-commerce product description, the template of the bulk catalogues."""
+    return builtin_template("ecommerce/ecommerce-product-description.yaml")
 
 
 @pytest.fixture
@@ -136,47 +125,6 @@ def sent(monkeypatch):
     jobs: list[int] = []
     monkeypatch.setattr("copywriter.generation.services.enqueue", lambda gen: jobs.append(gen.pk))
     return jobs
-
-
-class GenerateOnlyEngine:
-    """For test engines that script ``generate`` only: the worker pipeline runs an engine
-    *session*; here each session step writes every queued row to the end in one ``generate``
-    call (so a rewrite round is one call, as the scripted texts expect)."""
-
-    def session(self, *, system=None):
-        engine = self
-
-        class Session:
-            live = 0
-
-            def __init__(self):
-                self.waiting: list = []
-
-            @property
-            def pending(self) -> int:
-                return len(self.waiting)
-
-            def add(self, requests):
-                self.waiting += requests
-
-            def step(self):
-                requests, self.waiting = self.waiting, []
-                return list(engine.generate(requests)) if requests else []
-
-            def partial(self):
-                return []
-
-            def cancel(self, keys):
-                self.waiting = [r for r in self.waiting if r.key not in keys]
-
-        return Session()
-
-
-def run_worker(*, engine, first_id=None, static=None):
-    """The worker path in this process until the queue is empty (copywriter.pipeline.local)."""
-    from copywriter.pipeline.local import run_queued
-
-    return run_queued(engine=engine, first_id=first_id, me="host:1", static=static)
 
 
 @pytest.fixture
@@ -212,24 +160,3 @@ def queued_job(cast, ad_template, sent):
         return Generation.objects.get(pk=gen.pk)
 
     return make
-
-
-def random_adapter(model_dir, out, seed):
-    """A peft LoRA adapter with random weights (scaled up so it matters at the tiny model's
-    scale) on every projection, saved to ``out``."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    base = AutoModelForCausalLM.from_pretrained(model_dir)
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
-                                                        "gate_proj", "up_proj", "down_proj"],
-                     init_lora_weights=False, task_type="CAUSAL_LM")
-    peft_model = get_peft_model(base, cfg)
-    with torch.no_grad():
-        for name, p in peft_model.named_parameters():
-            if "lora_" in name:
-                p.mul_(3.0)
-    peft_model.save_pretrained(out)
-    return out

@@ -11,7 +11,7 @@ the text, so a page can highlight them.
 
 Everything is literal matching, deliberately: a figure means the same from one run to the next,
 and a reason can always be shown ("contradicts: 40-hour"). Every pattern is linear-time
-(tests/test_regex_costs.py scans each literal one over hostile strings).
+(tests/security/test_regex_costs.py scans each literal one over hostile strings).
 
 The number reader here is the project's only one: the quality eval's invented-number check
 (``copywriter/quality/checks.py``) uses it too.

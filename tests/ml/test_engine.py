@@ -1,0 +1,321 @@
+"""The serving engine on a tiny random-weight model with the real architecture and tokenizer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from copywriter.ml.engine import Engine, SeqRequest
+from copywriter.ml.lora import BASE
+from tests.support.engines import random_adapter
+
+
+@pytest.fixture(scope="module")
+def adapters(tiny_model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("adapters")
+    return {name: random_adapter(tiny_model_dir, root / name, seed)
+            for name, seed in (("witty", 1), ("bold", 2))}
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir, adapters):
+    e = Engine(str(tiny_model_dir), device="cpu")
+    e.set_adapters(adapters)
+    return e
+
+
+def _peft_logits(tiny_model_dir, adapters, name, input_ids, mask):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    model = base if name == BASE else PeftModel.from_pretrained(base, adapters[name])
+    model.eval()
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        return model(input_ids=input_ids, attention_mask=mask, position_ids=positions).logits
+
+
+def test_stacked_mixed_batch_matches_peft_per_adapter(engine, tiny_model_dir, adapters):
+    tok = engine.tokenizer
+    texts = ["Write a tagline for Bean There.", "Describe a hiking boot.", "Hello there, friend."]
+    names = ["witty", BASE, "bold"]
+    enc = tok(texts, return_tensors="pt", padding=True)
+    engine.stack.route(names)
+    positions = (enc["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        mixed = engine.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                             position_ids=positions).logits
+    for row, name in enumerate(names):
+        ref = _peft_logits(tiny_model_dir, adapters, name, enc["input_ids"][row:row + 1],
+                           enc["attention_mask"][row:row + 1])
+        valid = enc["attention_mask"][row].bool()
+        assert torch.allclose(mixed[row][valid], ref[0][valid], atol=1e-4), name
+    # and the adapters really change the output (the comparison above is not vacuous)
+    engine.stack.route([BASE] * 3)
+    with torch.no_grad():
+        plain = engine.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                             position_ids=positions).logits
+    assert not torch.allclose(plain[0], mixed[0], atol=1e-2)
+
+
+def test_mixed_batch_generates_what_each_request_generates_alone(engine):
+    reqs = [SeqRequest(prompt=p, adapter=a, max_new_tokens=n, temperature=0.0, key=i)
+            for i, (p, a, n) in enumerate([
+                ("Write a tagline for a bakery.", "witty", 12),
+                ("Two lines about running shoes for marathon training.", BASE, 20),
+                ("Short product blurb: solar lantern.", "bold", 7),
+                ("Write a tagline for a bakery.", "bold", 16)])]
+    together = engine.generate(reqs)
+    for req, result in zip(reqs, together, strict=True):
+        alone = engine.generate([req])[0]
+        assert alone.token_ids == result.token_ids, req.key
+        assert result.tokens <= req.max_new_tokens
+    # different adapters on the same prompt give different text
+    assert together[0].token_ids != together[3].token_ids
+
+
+def test_streaming_progress_grows_and_ends_with_the_final_text(engine):
+    seen: list[list[str]] = []
+    reqs = [SeqRequest(prompt="Describe a lamp.", adapter="witty", max_new_tokens=24,
+                       temperature=0.9, seed=5, key=i) for i in range(3)]
+    final = engine.generate(reqs, on_progress=lambda rs: seen.append([r.text for r in rs]),
+                            progress_every=4)
+    assert len(seen) >= 3
+    for earlier, later in zip(seen, seen[1:], strict=False):
+        for a, b in zip(earlier, later, strict=True):
+            assert len(b) >= len(a)
+    assert [r.text for r in final] == seen[-1] or all(r.finish_reason for r in final)
+
+
+def test_seeded_sampling_is_reproducible_and_varies_by_seed(engine):
+    def run(seed):
+        return [r.token_ids for r in engine.generate(
+            [SeqRequest(prompt="Name a coffee shop.", max_new_tokens=10, seed=seed,
+                        temperature=1.0, key=0)])]
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_unknown_adapter_is_refused(engine):
+    with pytest.raises(KeyError):
+        engine.generate([SeqRequest(prompt="x", adapter="nope", max_new_tokens=2)])
+
+
+def test_repetition_penalty_reduces_repeats(engine):
+    def repeats(penalty):
+        r = engine.generate([SeqRequest(prompt="Say something.", max_new_tokens=40,
+                                        temperature=0.0, repetition_penalty=penalty, key=0)])[0]
+        return len(r.token_ids) - len(set(r.token_ids))
+    assert repeats(1.8) <= repeats(1.0)
+
+
+def test_long_generation_matches_transformers_generate(engine):
+    """Past the KV cache's first growth (128 positions) the decode loop still equals HF's own."""
+    prompt = "Write a long paragraph about a bakery that opens at dawn."
+    ours = engine.generate([SeqRequest(prompt=prompt, max_new_tokens=170, temperature=0.0,
+                                       repetition_penalty=1.0, ignore_eos=True, key=0)])[0]
+    from copywriter.ml.engine import chat_prompt
+
+    ids = engine.tokenizer(chat_prompt(engine.tokenizer, prompt), return_tensors="pt",
+                           add_special_tokens=False)["input_ids"]
+    engine.stack.route([BASE])
+    with torch.no_grad():
+        ref = engine.model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                    max_new_tokens=170, min_new_tokens=170,
+                                    pad_token_id=engine.tokenizer.eos_token_id)
+    assert ours.tokens == 170
+    assert ours.token_ids == ref[0, ids.shape[1]:].tolist()
+
+
+def test_mixed_batch_with_rows_ending_at_different_times_past_cache_growth(engine):
+    reqs = [SeqRequest(prompt=p, adapter=a, max_new_tokens=n, temperature=0.0, ignore_eos=True,
+                       key=i)
+            for i, (p, a, n) in enumerate([("Describe a lamp.", "witty", 150),
+                                           ("A slogan for socks.", BASE, 40),
+                                           ("Describe a lamp.", "bold", 140),
+                                           ("Three words on tea.", "witty", 90)])]
+    together = engine.generate(reqs)
+    for req, result in zip(reqs, together, strict=True):
+        assert result.tokens == req.max_new_tokens
+        assert engine.generate([req])[0].token_ids == result.token_ids, req.key
+
+
+def test_growing_kv_cache_layer_equals_concatenation():
+    from copywriter.ml.engine import _new_cache
+
+    torch.manual_seed(0)
+    cache = _new_cache()
+    ref_k = ref_v = torch.zeros(4, 3, 0, 8)
+    for i, n in enumerate([30] + [1] * 140):  # crosses the first growth (30 + 128 positions)
+        if i == 60:  # drop rows 1 and 2 of the batch, as the decode loop does
+            keep = torch.tensor([0, 3])
+            cache.batch_select_indices(keep)
+            ref_k, ref_v = ref_k[keep], ref_v[keep]
+        k = torch.randn(ref_k.shape[0], 3, n, 8)
+        got_k, got_v = cache.update(k, k * 2 + 1, 0)
+        ref_k, ref_v = torch.cat([ref_k, k], dim=-2), torch.cat([ref_v, k * 2 + 1], dim=-2)
+        assert torch.equal(got_k, ref_k) and torch.equal(got_v, ref_v), i
+    assert cache.get_seq_length() == 170
+
+
+def test_reusing_the_shared_prompt_prefix_changes_nothing(engine):
+    reqs = [SeqRequest(prompt=p, adapter=a, max_new_tokens=30, temperature=0.0, key=i)
+            for i, (p, a) in enumerate([("Write a tagline for a bakery.", "witty"),
+                                        ("A slogan for socks.", BASE),
+                                        ("Describe a lamp in one long sentence, please.", "bold")])]
+    engine.reuse_prefix = False
+    try:
+        plain = engine.generate(reqs)
+    finally:
+        engine.reuse_prefix = True
+    reused = engine.generate(reqs)
+    again = engine.generate(reqs)  # from the stored prefix states
+    assert engine._prefix_kv, "the prefix states were not stored"
+    assert [r.token_ids for r in plain] == [r.token_ids for r in reused]
+    assert [r.token_ids for r in reused] == [r.token_ids for r in again]
+
+
+# -- continuous batching: rows join and leave a running Session -------------------------------
+
+def _greedy(prompt, adapter, n, key, *, ignore_eos=True):
+    return SeqRequest(prompt=prompt, adapter=adapter, max_new_tokens=n, temperature=0.0,
+                      ignore_eos=ignore_eos, key=key)
+
+
+def _run_session(session, schedule):
+    """Add each step's rows before that step; step until nothing is live, queued or scheduled.
+    Returns {key: (result, step it finished at)}."""
+    schedule = dict(schedule)
+    finished = {}
+    step = 0
+    while schedule or session.live or session.pending:
+        if step in schedule:
+            session.add(schedule.pop(step))
+        for result in session.step():
+            finished[result.key] = (result, step)
+        step += 1
+    return finished
+
+
+def test_rows_joining_at_different_steps_write_what_each_writes_alone(engine):
+    schedule = {
+        0: [_greedy("Write a tagline for a bakery.", "witty", 14, "a"),
+            _greedy("A slogan for socks.", BASE, 9, "b", ignore_eos=False)],
+        # joins a batch whose cache is wider than its own prompt: its states are padded
+        3: [_greedy("Tea.", "bold", 12, "c"),
+            _greedy("Describe a lamp.", "witty", 10, "d")],
+        # a long prompt, wider than the running rows: they are the ones padded now
+        5: [_greedy("Write three long sentences about a mountain cabin with a wood stove, a "
+                    "lake view and a small library of old travel books.", "bold", 8, "e")],
+    }
+    requests = {r.key: r for rows in schedule.values() for r in rows}
+    session = engine.session()
+    session.add(schedule.pop(0))
+    assert session.pending == 2 and session.live == 0
+    assert session.step() == [] and session.live == 2
+    assert sorted(session.started) == ["a", "b"]
+    assert all(r.tokens == 1 and r.finish_reason == "" for r in session.partial())
+    together = _run_session(session, {step - 1: rows for step, rows in schedule.items()})
+    assert set(together) == set(requests)
+    for key, request in requests.items():
+        assert together[key][0].token_ids == engine.generate([request])[0].token_ids, key
+
+
+def test_a_row_leaves_when_it_finishes_and_a_later_row_still_writes_what_it_writes_alone(engine):
+    short = _greedy("Write a tagline for a bakery.", "witty", 3, "short")
+    long = _greedy("Describe a hiking boot in detail.", "bold", 24, "long")
+    late = _greedy("A slogan for socks.", BASE, 10, "late")
+    later = _greedy("Name a coffee shop.", "witty", 6, "later")
+    session = engine.session()
+    session.add([short, long])
+    for _ in range(2):
+        assert session.step() == []
+    done = session.step()  # the third token: the short row's budget
+    assert [r.key for r in done] == ["short"] and done[0].finish_reason == "length"
+    assert session.live == 1
+    together = _run_session(session, {3: [late], 6: [later]})
+    assert together["late"][1] == 3 + late.max_new_tokens - 1  # left the step it finished
+    for request, result in [(short, done[0])] + [(r, together[r.key][0])
+                                                 for r in (long, late, later)]:
+        assert result.token_ids == engine.generate([request])[0].token_ids, request.key
+
+
+def test_cancel_drops_live_and_queued_rows_and_the_others_are_unchanged(engine):
+    keep = [_greedy("Write a tagline for a bakery.", "witty", 12, "keep1"),
+            _greedy("Describe a lamp.", BASE, 10, "keep2")]
+    gone = _greedy("A slogan for socks.", "bold", 12, "gone")
+    session = engine.session()
+    session.add([keep[0], gone, keep[1]])
+    session.step()
+    session.step()
+    session.add([_greedy("Tea.", "witty", 5, "queued")])
+    session.cancel({"gone", "queued"})
+    assert session.live == 2 and session.pending == 0
+    assert sorted(r.key for r in session.partial()) == ["keep1", "keep2"]
+    together = _run_session(session, {})
+    assert set(together) == {"keep1", "keep2"}
+    for request in keep:
+        assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids
+
+
+def test_cache_width_stays_bounded_as_rows_come_and_go(engine):
+    """A new row every other step, each living a few steps: some row is always live, so without
+    dropping the columns nobody attends to any more the cache would widen at every step."""
+    from copywriter.ml.engine import chat_prompt
+
+    prompts = ["Tea.", "Write a tagline for a bakery.", "Describe a hiking boot in detail."]
+    rows = [_greedy(prompts[i % 3], ("witty", BASE, "bold")[i % 3], 4 + i % 3, i)
+            for i in range(40)]
+    session = engine.session()
+    results, widest = {}, 0
+    for step in range(2 * len(rows) + 8):
+        if step % 2 == 0 and step // 2 < len(rows):
+            session.add([rows[step // 2]])
+        results.update({r.key: r for r in session.step()})
+        widest = max(widest, session.width)
+    assert session.live == 0 and len(results) == len(rows)
+    longest = max(len(engine.tokenizer(chat_prompt(engine.tokenizer, p),
+                                       add_special_tokens=False)["input_ids"]) for p in prompts)
+    assert widest <= longest + max(r.max_new_tokens for r in rows)
+    for row in rows[-3:]:
+        assert results[row.key].token_ids == engine.generate([row])[0].token_ids, row.key
+
+
+def test_a_seeded_row_samples_the_same_text_alone_and_joining_a_batch(engine):
+    def sampled(key, seed, adapter="witty"):
+        return SeqRequest(prompt="Name a coffee shop.", adapter=adapter, max_new_tokens=16,
+                          temperature=1.0, top_p=0.95, seed=seed, ignore_eos=True, key=key)
+
+    row = sampled("row", 7)
+    alone = engine.generate([row])[0].token_ids
+    assert alone != engine.generate([sampled("row", 8)])[0].token_ids
+    session = engine.session()
+    together = _run_session(session, {
+        0: [sampled("x", 1, BASE), _greedy("Describe a lamp.", "bold", 20, "y"), sampled("z", 7)],
+        3: [row, sampled("w", 9, "bold")]})
+    assert together["row"][0].token_ids == alone
+    # and in a plain batch behind another row (the batch used to share its first row's seed)
+    batch = engine.generate([sampled("w", 9, "bold"), row])
+    assert batch[1].token_ids == alone
+
+
+def test_a_failed_admission_keeps_its_rows_queued_and_the_batch_running(engine, monkeypatch):
+    first = _greedy("Write a tagline for a bakery.", "witty", 8, "first")
+    second = _greedy("A slogan for socks.", "bold", 6, "second")
+    session = engine.session()
+    session.add([first])
+    session.step()
+    session.add([second])
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(engine, "_prefill_inputs", out_of_memory)
+    with pytest.raises(RuntimeError):
+        session.step()
+    assert session.pending == 1 and session.live == 1
+    monkeypatch.undo()
+    together = _run_session(session, {})
+    for request in (first, second):
+        assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids
