@@ -239,3 +239,38 @@ def test_the_hidden_import_check_allows_only_ml_apps_py_and_the_listed(tmp_path)
     listed = {("seo/tasks.py", "copywriter.documents.models"): "the control's reason"}
     assert hidden(root, listed) == [
         "seo/services.py:2 imports copywriter.generation.services inside a function"]
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def imported_test_modules(path: Path) -> set[str]:
+    """The test modules (``tests....test_*`` or a conftest) that ``path`` imports, with the names
+    imported from them."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in names if name.startswith("tests.")
+            and any(part.startswith("test_") or part == "conftest" for part in name.split(".")[1:])}
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures live in conftest and tests/fixtures (plugins), plain helpers in
+    tests/support: a test module imported by another would run its tests twice or hide a fixture."""
+    wrong = {str(p.relative_to(TESTS)): sorted(imported_test_modules(p))
+             for p in sorted(TESTS.rglob("*.py")) if imported_test_modules(p)}
+    assert not wrong, f"test modules importing other test modules: {wrong}"
+
+
+def test_the_test_import_check_sees_one(tmp_path):
+    """The control: importing a helper is fine, importing a test module or conftest is not."""
+    module = tmp_path / "test_x.py"
+    module.write_text("from tests.support.cast import client_for\n"
+                      "from tests.ml.test_train_task import write_corpus\n"
+                      "def f():\n    from tests.conftest import cast\n")
+    assert imported_test_modules(module) == {
+        "tests.ml.test_train_task", "tests.ml.test_train_task.write_corpus", "tests.conftest",
+        "tests.conftest.cast"}

@@ -19,43 +19,7 @@ from copywriter.ml import train
 from copywriter.ml.model import load_tokenizer, merge_lora
 from copywriter.quality.tasks import split_of
 from tests.support.engines import random_adapter
-
-TEMPLATE = "hospitality-menu-item-description"
-MENU = [
-    ({"dish_name": "Harbour chowder", "ingredients": "smoked haddock, leeks, potatoes, cream",
-      "method": "slow simmered"},
-     "Smoked haddock and sweet leeks simmered slowly with potatoes in a rich cream broth, served with warm bread."),
-    ({"dish_name": "Garden risotto", "ingredients": "arborio rice, peas, mint, parmesan", "dietary": "V"},
-     "Creamy arborio rice stirred with fresh garden peas, torn mint and aged parmesan shavings (V)"),
-    ({"dish_name": "Braised short rib", "ingredients": "beef short rib, red wine, carrots, mash",
-      "method": "braised overnight"},
-     "Beef short rib braised overnight in red wine until it falls apart, on buttery mash with glazed carrots."),
-    ({"dish_name": "Lemon tart", "ingredients": "lemons, butter pastry, crème fraîche"},
-     "Sharp lemon curd set in crisp butter pastry, finished with a spoon of cool crème fraîche on the side."),
-    ({"dish_name": "Charred broccoli", "ingredients": "tenderstem broccoli, chilli, almonds, garlic",
-      "dietary": "VG"},
-     "Tenderstem broccoli charred over flame, tossed with chilli, toasted almonds and golden garlic slivers (VG)"),
-    ({"dish_name": "Crab linguine", "ingredients": "Cornish crab, linguine, chilli, parsley"},
-     "Fresh Cornish crab folded through linguine with a little chilli heat, lemon zest and chopped parsley."),
-    ({"dish_name": "Mushroom toast", "ingredients": "wild mushrooms, sourdough, thyme, egg yolk"},
-     "Wild mushrooms pan-fried with thyme, piled onto toasted sourdough and crowned with a soft golden yolk."),
-    ({"dish_name": "Pork belly", "ingredients": "pork belly, apple, cider, crackling", "method": "roasted"},
-     "Roasted pork belly with proper crackling, a sticky cider glaze and a sharp apple purée alongside."),
-]
-
-
-def _ids(split: str, count: int) -> list[str]:
-    """Example ids that split_of puts in ``split`` (the split is a hash of the id)."""
-    found = [f"menu-{n}" for n in range(500) if split_of(f"menu-{n}", TEMPLATE) == split]
-    return found[:count]
-
-
-def _corpus(path: Path, *, train: int = 6, heldout: int = 2) -> Path:
-    ids = _ids("train", train) + _ids("heldout", heldout)
-    lines = [json.dumps({"id": i, "template": TEMPLATE, "industry": "restaurant", "fields": f,
-                         "output": o}) for i, (f, o) in zip(ids, MENU, strict=False)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+from tests.support.task_corpus import MENU, TEMPLATE, ids_in, write_corpus
 
 
 @functools.cache
@@ -96,7 +60,7 @@ def test_packing_puts_every_answer_in_once_with_labels_only_on_answers(tiny_mode
         assert torch.equal(ids[labels != -100], labels[labels != -100])
         assert (labels[length:] == -100).all()
     # Each short example's whole answer (ending with <|im_end|>) is there once, its prompt unlabelled.
-    end = tok.convert_tokens_to_ids("<|im_end|>")
+    end = tok.convert_tokens_toids_in("<|im_end|>")
     for (_i, o), (ids, labels) in zip(pairs[:-1], encoded[:-1], strict=True):
         answer = tok(o + "<|im_end|>", add_special_tokens=False)["input_ids"]
         assert [t for t in labels if t != -100] == answer and answer[-1] == end
@@ -129,7 +93,7 @@ def test_three_step_run_writes_the_adapter_and_its_record(tiny_model_dir, tmp_pa
     from copywriter.quality.management.commands.train_task import data_hash
     from copywriter.quality.tasks import read
 
-    corpus = _corpus(tmp_path / "tasks.jsonl")
+    corpus = write_corpus(tmp_path / "tasks.jsonl")
     out = io.StringIO()
     call_command("train_task", str(corpus), "--model-path", str(tiny_model_dir), "--max-steps", "3",
                  "--batch-size", "2", "--max-len", "320", "--rank", "4", "--alpha", "8",
@@ -323,7 +287,7 @@ def test_the_worker_engine_serves_the_merged_model_with_the_tones_on_top(
 
 def test_the_command_refuses_a_corpus_with_nothing_to_train_on(tmp_path):
     corpus = tmp_path / "tasks.jsonl"
-    held_id = _ids("heldout", 1)[0]
+    held_id = ids_in("heldout", 1)[0]
     fields, output = MENU[0]
     corpus.write_text(
         json.dumps({"id": held_id, "template": TEMPLATE, "fields": fields, "output": output}) + "\n"
@@ -339,7 +303,7 @@ def test_the_command_says_what_is_wrong_with_its_options(tmp_path):
     with pytest.raises(CommandError, match="--batch-size must be at least 1"):
         call_command("train_task", "--batch-size", "0")
     if not torch.cuda.is_available():
-        corpus = _corpus(tmp_path / "tasks.jsonl")
+        corpus = write_corpus(tmp_path / "tasks.jsonl")
         with pytest.raises(CommandError, match="--device cuda: torch sees no CUDA device"):
             call_command("train_task", str(corpus), "--device", "cuda")
 

@@ -30,8 +30,8 @@ from copywriter.ml.paths import (
     gguf_cache_dir,
     gguf_path,
 )
-from tests.conftest import random_adapter, run_worker
-from tests.test_train_task import _corpus
+from tests.support.engines import random_adapter, run_worker
+from tests.support.task_corpus import write_corpus
 
 GOOD = {"product": "Fernway hiking boots", "benefit": "Waterproof leather, free returns",
         "keyword": "hiking boots"}
@@ -291,7 +291,7 @@ def test_on_the_packaged_base_its_own_adapters_serve_and_another_base_s_are_refu
 def test_train_task_on_another_base_is_merged_only_into_that_base(qwen_base, qwen_dir, tmp_path):
     base = base_id()
     out = io.StringIO()
-    call_command("train_task", str(_corpus(tmp_path / "tasks.jsonl")), "--base", str(qwen_dir),
+    call_command("train_task", str(write_corpus(tmp_path / "tasks.jsonl")), "--base", str(qwen_dir),
                  "--max-steps", "1", "--batch-size", "2", "--max-len", "320", "--rank", "4",
                  "--alpha", "8", "--device", "cpu", stdout=out)
     task = qwen_base / base / "task"
