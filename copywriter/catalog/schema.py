@@ -78,7 +78,8 @@ _shown.maxlevel = 2
 
 def shown(value: Any) -> str:
     """``repr`` of a value a user wrote, cut short (and built at bounded cost): an error message
-    that echoed it whole was how 398 bytes of YAML anchors became a 172 MB response."""
+    that echoed it whole let a few hundred bytes of YAML anchors become a response of hundreds of
+    megabytes (SECURITY.md, "Template YAML")."""
     return _shown.repr(value)
 
 
