@@ -60,7 +60,7 @@ def test_packing_puts_every_answer_in_once_with_labels_only_on_answers(tiny_mode
         assert torch.equal(ids[labels != -100], labels[labels != -100])
         assert (labels[length:] == -100).all()
     # Each short example's whole answer (ending with <|im_end|>) is there once, its prompt unlabelled.
-    end = tok.convert_tokens_toids_in("<|im_end|>")
+    end = tok.convert_tokens_to_ids("<|im_end|>")
     for (_i, o), (ids, labels) in zip(pairs[:-1], encoded[:-1], strict=True):
         answer = tok(o + "<|im_end|>", add_special_tokens=False)["input_ids"]
         assert [t for t in labels if t != -100] == answer and answer[-1] == end
