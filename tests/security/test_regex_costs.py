@@ -4,7 +4,8 @@ Every pattern written as a literal in a ``re.*`` call is collected from the sour
 is checked without anyone listing it) and run over hostile strings built from the characters
 that make backtracking patterns blow up: long runs of spaces, newlines, '#', '<', dashes,
 quotes, and mixes of them, with a character at the end that makes the match fail. A cubic
-pattern shows at 1,000 characters, a quadratic one at 20,000.
+pattern shows at 1,000 characters, a quadratic one at 50,000 (at 20,000 the old heading pattern
+took only 0.39 s on a quiet machine, under the 0.5 s bar: a fast machine hid it).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def test_no_pattern_in_the_code_base_backtracks_super_linearly():
         worst, which = _worst(rx, 1_000, limit)  # cubic shows here, in seconds, not hours
         if worst <= limit:
             limit = 0.5  # linear: a few milliseconds; quadratic: seconds
-            worst, which = _worst(rx, 20_000, limit)
+            worst, which = _worst(rx, 50_000, limit)
         if worst > limit:
             slow.append(f"{where} {pattern!r}: {worst:.2f} s on {which}")
     report(f"regex costs: {len(patterns)} patterns in copywriter/ x {len(UNITS) * len(ENDINGS) * len(PREFIXES)} "
@@ -102,5 +103,5 @@ def test_no_pattern_in_the_code_base_backtracks_super_linearly():
 def test_the_check_catches_the_patterns_seo_analysis_used_before():
     worst, _ = _worst(re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$", re.M), 1_000, 0.05)
     assert worst > 0.05
-    worst, _ = _worst(re.compile(r"<h([1-6])[^>]*>(.*?)</h\1\s*>", re.I | re.S), 20_000, 0.5)
+    worst, _ = _worst(re.compile(r"<h([1-6])[^>]*>(.*?)</h\1\s*>", re.I | re.S), 50_000, 0.5)
     assert worst > 0.5
