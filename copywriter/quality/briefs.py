@@ -27,9 +27,17 @@ def load_briefs(path: Path | None = None, *, split: str | None = None) -> list[d
     return [r for r in rows if split in (None, "all", r["split"])]
 
 
-def jaccard(a: str, b: str) -> float:
-    x, y = set(words(norm(a))), set(words(norm(b)))
+def word_set(text: str) -> set[str]:
+    return set(words(norm(text)))
+
+
+def overlap(x: set[str], y: set[str]) -> float:
+    """Jaccard of two word sets (``word_set``): for texts compared with many others."""
     return len(x & y) / len(x | y) if x | y else 0.0
+
+
+def jaccard(a: str, b: str) -> float:
+    return overlap(word_set(a), word_set(b))
 
 
 def validate_briefs(briefs: Sequence[Mapping[str, Any]], specs: Mapping[str, Any]) -> list[str]:

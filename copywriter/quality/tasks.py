@@ -28,7 +28,7 @@ from copywriter.catalog.schema import PromptError, PromptTemplate, load_library,
 from copywriter.catalog.slots import check_slots
 from copywriter.core.text import echoed_instructions, norm, placeholders, shingles, words
 from copywriter.pipeline.slots import brief_block, item_prompt, items_for, sample_items
-from copywriter.quality.briefs import jaccard, load_briefs
+from copywriter.quality.briefs import load_briefs, overlap, word_set
 from copywriter.quality.checks import invented_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,12 +114,13 @@ def check(examples: Sequence[Example], templates: Mapping[str, PromptTemplate], 
     ``data/quality/briefs.jsonl``); an example close to one of them is left out of training."""
     if eval_briefs is None:
         eval_briefs = load_briefs()
-    eval_text = [(b["id"], " ".join(str(v) for v in b["fields"].values())) for b in eval_briefs]
+    eval_words = [(b["id"], word_set(" ".join(str(v) for v in b["fields"].values())))
+                  for b in eval_briefs]
     ids = Counter(e.id for e in examples)
     for ex in examples:
-        brief_text = " ".join(str(v) for v in ex.fields.values())
+        brief_words = word_set(" ".join(str(v) for v in ex.fields.values()))
         ex.problems += [f"too close to the quality eval's brief {bid} (never trained on)"
-                        for bid, text in eval_text if jaccard(brief_text, text) >= NEAR_EVAL_BRIEF]
+                        for bid, seen in eval_words if overlap(brief_words, seen) >= NEAR_EVAL_BRIEF]
         if ids[ex.id] > 1:
             ex.problems.append("id used more than once")
         tpl = templates.get(ex.template)
