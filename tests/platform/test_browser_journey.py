@@ -148,19 +148,26 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             shots(page, "catalog", full=False)
             _mobile(browser, page, shots, "catalog")
             page.get_by_role("searchbox", name="Search templates").press_sequentially(
-                "google search ad", delay=30)
+                "blog post introduction", delay=30)
             # The search lands in the address bar (shareable, Back works) and narrows the cards.
-            expect(page).to_have_url(re.compile(r"q=google(%20|\+)search(%20|\+)ad"))
-            expect(page.locator("#template-results .card").first).to_contain_text("Google search ad")
+            expect(page).to_have_url(re.compile(r"q=blog(%20|\+)post(%20|\+)introduction"))
+            expect(page.locator("#template-results .card").first).to_contain_text(
+                "Blog post introduction")
             assert page.locator("#template-results .card").count() < 60
             steps.append("searched the catalog")
 
             # 4. Pick the template, fill it, choose a tone and a short length.
-            page.locator("#template-results").get_by_role("link", name="Google search ad").first.click()
-            page.get_by_label("Product or service").fill("Fernway waterproof hiking boots")
-            page.get_by_label("Main benefit or offer").fill(
-                "Waterproof full-grain leather, free returns for 60 days")
+            # A long-form template: its text streams token by token, so the page can be seen
+            # growing. (A search ad's items arrive whole, a batch at a time: on a quick machine
+            # all of them land between two polls and there is nothing to see grow.)
+            page.locator("#template-results").get_by_role(
+                "link", name=re.compile("Blog post introduction")).first.click()
+            page.get_by_label("Post title").fill("How to choose Fernway waterproof hiking boots")
             page.get_by_label("Target keyword").fill("waterproof hiking boots")
+            page.get_by_label("Reader's problem").fill(
+                "Wet feet on long hikes; not sure which boots stay dry")
+            page.get_by_label("What the post covers").fill(
+                "Full-grain leather uppers\nFree returns for 60 days\nHow to check the fit")
             page.get_by_label("Tone").select_option(TONE)
             page.get_by_label("Variants").fill("1")
             page.get_by_label("Length").select_option("short")
