@@ -18,13 +18,16 @@ LAYERS: list[set[str]] = [
     {"core", "celery"},  # mechanisms that know no model; the Celery app (imports no app)
     {"accounts"},
     {"workspaces"},
+    {"audit"},  # who did what, when, from where: every app above records through it
     {"facts", "documents"},
     {"catalog", "voices"},  # templates (their fields read fact sheets); brand voices
     {"generation"},  # the rows and their rules; publishes jobs by the task's name
-    {"originality", "claims", "seo", "bulk"},  # review, enrich or batch generations
+    {"originality", "claims", "seo", "bulk", "style"},  # review, enrich or batch generations
+    {"workflow"},  # a document's review and approval (may require a clean style check)
+    {"webhooks"},  # tells outside systems what the workflow, generations and bulk runs did
     {"backup"},  # reads and writes the rows of the apps below
     {"pipeline", "api", "ops"},  # the worker path; the JSON API; operators' doors
-    {"quality"},  # the eval runs the worker path in-process
+    {"quality", "mcp"},  # the eval runs the worker path in-process; the MCP server
     {"settings", "urls", "wsgi", "asgi", "__init__"},  # the project: wires the apps together
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
@@ -210,9 +213,9 @@ def test_the_layer_check_sees_an_upward_import_even_inside_a_function(tmp_path):
         "ml/x.py": "",
     })
     assert upward(root) == [
-        "core/templatetags/up.py:2 (core, layer 1) imports copywriter.documents.models (layer 4)",
-        "generation/services.py:3 (generation, layer 6) imports copywriter.pipeline.tasks (layer 9)",
-        "seo/services.py:1 (seo, layer 7) imports copywriter.originality (layer 7)",
+        "core/templatetags/up.py:2 (core, layer 1) imports copywriter.documents.models (layer 5)",
+        "generation/services.py:3 (generation, layer 7) imports copywriter.pipeline.tasks (layer 12)",
+        "seo/services.py:1 (seo, layer 8) imports copywriter.originality (layer 8)",
     ]
 
 
