@@ -123,8 +123,8 @@ class CopywriterMcp:
             (self.list_documents, READ), (self.read_document, READ),
             (self.create_document, WRITE), (self.check_originality, WRITE),
         ]
-        for fn, annotations in tools:
-            self.server.add_tool(fn, annotations=annotations, structured_output=True)
+        for fn, hints in tools:
+            self.server.add_tool(fn, annotations=hints, structured_output=True)
 
     def list_templates(
         self, ctx: Context,

@@ -93,7 +93,8 @@ def test_an_editor_lists_the_tools_finds_a_template_and_writes_a_document(cast, 
         "status": 404, "detail": "Not found in this token's workspace.", "errors": {}}
     missing = support.error_of(calls["missing"])
     assert missing["status"] == 400 and missing["detail"] == "Some fields need attention."
-    assert set(missing["errors"]) == {"product", "benefit"}
+    assert missing["errors"] == {"product": "Product or service is required.",
+                                 "benefit": "Main benefit or offer is required."}
     bad_tone = support.error_of(calls["bad_tone"])
     assert bad_tone["errors"] == {"tone": "Choose a tone from the list."}
     assert "Unknown tone 'sarcastic'" in bad_tone["detail"]
@@ -185,3 +186,48 @@ def test_streamable_http_authenticates_every_request_with_its_own_token(cast, ad
     assert mine.structured_content["count"] == 0
     report("mcp: streamable HTTP refuses requests without a valid token (401) and acts as each "
            "request's token")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not support.workers.redis_available(), reason="needs Redis on 6379")
+def test_generate_waits_for_a_real_worker_and_returns_the_variant_with_its_reports(
+        cast, product_template, tiny_model_dir, tmp_path):
+    """One short generation: the MCP server queues it on the broker, a real Celery worker
+    (random-weight model, real pipeline and review stages) writes it, the tool waits."""
+    (tmp_path / "no-adapters").mkdir()
+    short = {"GENERATION_MAX_NEW_TOKENS": "40"}
+    worker = support.workers.Worker(support.server_env(
+        COPYWRITER_MODEL_PATH=str(tiny_model_dir), COPYWRITER_TONE_ADAPTERS=str(tmp_path / "no-adapters"),
+        COPYWRITER_DEVICE="cpu", **short), tmp_path / "worker.log")
+    secret = token(cast.bob_m)
+    support.workers.flush()
+    fields = {"product": "Trail boot", "customer": "Hikers who hate wet socks",
+              "features": "Waterproof leather\nSizes 36-47", "length": "short (60-90 words)"}
+
+    async def main():
+        async with support.stdio_session(secret, tmp_path / "mcp.log", **short) as session:
+            done = await session.call_tool("generate", {
+                "template": "ecommerce-product-description", "fields": fields, "tone": "neutral",
+                "variants": 1, "length": "short", "wait_seconds": 240})
+            again = await session.call_tool("get_generation",
+                                            {"generation_id": done.structured_content["id"]})
+            return done, again
+
+    worker.start()
+    try:
+        done, again = support.run(main)
+    finally:
+        worker.stop()
+    log = (tmp_path / "worker.log").read_text()[-3000:]
+    assert not done.is_error, done.content[0].text
+    out = done.structured_content
+    assert out["status"] == "done", log
+    gen = Generation.objects.get(pk=out["id"])
+    assert (gen.workspace_id, gen.created_by_id, gen.variants) == (cast.ws.pk, cast.bob.pk, 1)
+    [variant] = out["variants"]
+    assert variant["finished"] and variant["text"] == gen.results.get().text != ""
+    assert variant["claims"] is not None and variant["claims"]["checked"] is not None
+    assert variant["originality"]["verdict"] is not None, variant["originality"]
+    assert again.structured_content["variants"] == out["variants"]
+    report(f"mcp: generate through a real worker: 1 variant of {variant['tokens']} tokens, "
+           "returned with its claims and originality reports")

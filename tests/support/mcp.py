@@ -38,9 +38,10 @@ def manage(*args: str) -> list[str]:
 
 
 @asynccontextmanager
-async def stdio_session(token: str, errlog: Path) -> AsyncIterator[ClientSession]:
+async def stdio_session(token: str, errlog: Path, **env: str) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(command=sys.executable, args=[str(ROOT / "manage.py"), "mcp"],
-                                   env=server_env(COPYWRITER_API_TOKEN=token), cwd=str(ROOT))
+                                   env=server_env(COPYWRITER_API_TOKEN=token, **env),
+                                   cwd=str(ROOT))
     with errlog.open("a") as err:
         async with stdio_client(params, errlog=err) as (read, write), \
                 ClientSession(read, write) as session:
