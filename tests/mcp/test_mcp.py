@@ -11,6 +11,7 @@ import pytest
 from copywriter.api import services as token_services
 from copywriter.documents.models import Document
 from copywriter.generation.models import Generation
+from copywriter.originality.models import OriginalityCheck
 from tests.support import mcp as support
 from tests.support.report import report
 from tests.support.templates import GOOD
@@ -115,15 +116,23 @@ def test_a_viewer_token_reads_but_cannot_generate_or_create(cast, ad_template, t
             return (await session.call_tool("generate", {"template": "google-search-ad",
                                                          "fields": GOOD}),
                     await session.call_tool("create_document", {"title": "Mine", "body": "x"}),
-                    await session.call_tool("read_document", {"document_id": doc.pk}))
+                    await session.call_tool("read_document", {"document_id": doc.pk}),
+                    await session.call_tool("check_originality",
+                                            {"document_id": doc.pk, "wait_seconds": 0}))
 
-    generated, created, read = support.run(main)
+    generated, created, read, check = support.run(main)
+    support.workers.flush()  # the check's task, published for a worker this test does not run
     read_only = {"status": 403, "detail": "This token is read-only (viewer role); writes need "
                                           "an editor token.", "errors": {}}
     assert support.error_of(generated) == read_only
     assert support.error_of(created) == read_only
     assert not read.is_error and read.structured_content["body"] == "Hello spring."
     assert not Generation.objects.exists() and Document.objects.count() == 1
+    # Reading is enough to ask for an originality check (as in the API): queued, not waited for.
+    assert not check.is_error
+    assert {k: check.structured_content[k] for k in ("status", "document", "document_version")} \
+        == {"status": "queued", "document": doc.pk, "document_version": 1}
+    assert OriginalityCheck.objects.get(pk=check.structured_content["id"]).created_by == cast.bob
 
 
 def test_an_editor_token_of_a_demoted_member_acts_as_a_viewer(cast, ad_template, tmp_path):
