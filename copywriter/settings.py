@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "copywriter.ops",
     "copywriter.pipeline",
     "copywriter.quality",
+    "copywriter.mcp",
 ]
 
 MIDDLEWARE = [
@@ -430,3 +431,8 @@ EVAL_DATABASE_NAME = os.environ.get("EVAL_DATABASE_NAME", "copywriter_eval_quali
 # Requests per token per minute (shared cache), and the largest request body the API reads.
 API_REQUESTS_PER_MINUTE = envint("API_REQUESTS_PER_MINUTE", 120)
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 2_000_000)
+
+# --- MCP server (copywriter/mcp) ----------------------------------------------------------------
+# The API token `manage.py mcp` acts as over stdio when --token is not given (desktop clients
+# pass it in the server's env). Over HTTP each request sends its own.
+MCP_API_TOKEN = envsecret("COPYWRITER_API_TOKEN")
