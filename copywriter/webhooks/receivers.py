@@ -4,6 +4,9 @@ now and queues one message per subscribed webhook."""
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +21,8 @@ from copywriter.webhooks import services
 from copywriter.webhooks.models import Event
 from copywriter.workflow.signals import document_state_changed
 
+log = logging.getLogger(__name__)
+
 STATE_EVENTS = {"approved": Event.DOCUMENT_APPROVED, "published": Event.DOCUMENT_PUBLISHED}
 
 
@@ -25,6 +30,21 @@ def _link(name: str, *args: Any) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
 
 
+def _quiet(receiver: Callable[..., None]) -> Callable[..., None]:
+    """A webhook that cannot be queued is logged, never raised into the sender: the approval,
+    the generation or the run it reports has already committed."""
+
+    @functools.wraps(receiver)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            receiver(*args, **kwargs)
+        except Exception:
+            log.exception("queuing webhooks in %s failed", receiver.__name__)
+
+    return wrapper
+
+
+@_quiet
 def on_document_state_changed(sender: Any, *, document: Document, version: Any = None,
                               old: str = "", new: str = "", actor: Any = None, comment: str = "",
                               **kwargs: Any) -> None:
@@ -40,6 +60,7 @@ def on_document_state_changed(sender: Any, *, document: Document, version: Any =
     services.emit(workspace_id=document.workspace_id, event=event, data=data)
 
 
+@_quiet
 def on_generation_finished(sender: Any, *, generation_id: int, status: str,
                            **kwargs: Any) -> None:
     gen = Generation.objects.filter(pk=generation_id).select_related("template").first()
@@ -58,6 +79,7 @@ def on_generation_finished(sender: Any, *, generation_id: int, status: str,
     services.emit(workspace_id=gen.workspace_id, event=Event.GENERATION_DONE, data=data)
 
 
+@_quiet
 def on_bulk_run_finished(sender: Any, *, run_id: int, status: str, **kwargs: Any) -> None:
     run = BulkRun.objects.filter(pk=run_id).select_related("template").first()
     if run is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -18,7 +17,6 @@ from copywriter.bulk.window import advance
 from copywriter.documents.models import Document
 from copywriter.documents.services import document_create
 from copywriter.generation import runner
-from copywriter.generation.models import Generation
 from copywriter.webhooks import net, services, tasks
 from copywriter.webhooks.models import Delivery, Event, Message, MessageStatus, Webhook
 from copywriter.workflow.signals import document_state_changed
