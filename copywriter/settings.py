@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "copywriter.pipeline",
     "copywriter.quality",
     "copywriter.mcp",
+    "copywriter.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +214,9 @@ CELERY_TASK_ROUTES = {"generation.train_voice": {"queue": VOICE_QUEUE},  # befor
                       # KeyBERT suggestions embed text (torch), like originality.
                       "seo.*": {"queue": GENERATION_QUEUE},
                       # Fact-sheet and brief embeddings for suggestions (torch), like originality.
-                      "facts.*": {"queue": GENERATION_QUEUE}}
+                      "facts.*": {"queue": GENERATION_QUEUE},
+                      # Webhook deliveries are short HTTP calls: any worker of their queue.
+                      "webhooks.*": {"queue": os.environ.get("WEBHOOK_QUEUE", "default")}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -436,3 +439,17 @@ API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 2_000_000)
 # The API token `manage.py mcp` acts as over stdio when --token is not given (desktop clients
 # pass it in the server's env). Over HTTP each request sends its own.
 MCP_API_TOKEN = envsecret("COPYWRITER_API_TOKEN")
+
+# --- Webhooks (copywriter/webhooks) -------------------------------------------------------------
+# Targets on private, loopback, link-local, multicast or reserved addresses are refused, at save
+# and at delivery, unless they fall in one of these networks (comma-separated CIDRs, e.g.
+# "10.0.5.0/24" for an internal CMS); plain http is accepted only for targets in them.
+WEBHOOK_ALLOWED_NETWORKS = envlist("WEBHOOK_ALLOWED_NETWORKS")
+# Seconds to connect and to read the answer; tries per message (the first included); the wait
+# before the second try, doubled before each next one.
+WEBHOOK_TIMEOUT_SECONDS = envfloat("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_QUEUE = os.environ.get("WEBHOOK_QUEUE", "default")
+# Webhooks a workspace may have.
+WEBHOOKS_PER_WORKSPACE = envint("WEBHOOKS_PER_WORKSPACE", 20)

@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("copywriter.api.urls")),
     path("", include("copywriter.bulk.urls")),
     path("", include("copywriter.ops.urls")),
+    path("", include("copywriter.webhooks.urls")),
 ]
 if settings.SERVE_STATIC:
     # `make run` has no nginx in front: gunicorn serves /static/ through the staticfiles finders.

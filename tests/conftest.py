@@ -18,7 +18,8 @@ from tests.support.report import summary
 from tests.support.templates import builtin_template
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-pytest_plugins = ["tests.fixtures.engines", "tests.fixtures.isolation", "tests.fixtures.originality"]
+pytest_plugins = ["tests.fixtures.engines", "tests.fixtures.isolation", "tests.fixtures.originality",
+                  "tests.fixtures.webhooks"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

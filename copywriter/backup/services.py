@@ -2,7 +2,10 @@
 included), keyword lists, the workspace's own templates with every version, brand voices'
 samples and reference texts, and the workspaces and memberships they belong to, as one JSON
 file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
-tokens (only their hashes are stored), trained voice adapters (a restored voice is a draft to
+tokens (only their hashes are stored), webhooks' signing secrets and delivery logs (a restored
+webhook keeps its URL, events and active flag but has no secret, so it sends nothing until an
+owner rotates its secret: a backup file in the wrong hands must not be able to sign messages
+that a CMS trusts), trained voice adapters (a restored voice is a draft to
 train again) and the passages' embeddings (``manage.py reindex_originality`` rebuilds them).
 
 Rows are matched by natural keys, never by database ids, so a backup restores into an empty
@@ -13,7 +16,8 @@ database or into the same one, and restoring it twice adds nothing the second ti
 - a workspace is its creation time and its creator's email (a rename keeps it the same);
 - a document is its workspace, creation time and creator; a version is its document and
   number; a keyword list is its workspace and name;
-- a template, a brand voice and a reference text are their workspace, creation time and creator;
+- a template, a brand voice, a reference text and a webhook are their workspace, creation time
+  and creator;
   a template version is its template and content hash.
 
 A document that already exists gains the versions it lacks; its current text moves to the
@@ -63,6 +67,9 @@ from copywriter.seo.services import LIST_NAME_MAX
 from copywriter.voices.models import BrandVoice
 from copywriter.voices.services import MAX_CHARS as VOICE_SAMPLE_MAX
 from copywriter.voices.services import MAX_SAMPLES as VOICE_MAX_SAMPLES
+from copywriter.webhooks.models import Event as WebhookEvent
+from copywriter.webhooks.models import Webhook
+from copywriter.webhooks.net import URL_MAX_CHARS as WEBHOOK_URL_MAX
 from copywriter.workspaces.models import Membership, Role, Workspace
 
 FORMAT = "copywriter-backup"
@@ -153,9 +160,15 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
                  "source_name": r.source_name, "updated_at": _iso(r.updated_at)}
                 for r in ReferenceItem.objects.filter(workspace_id__in=keys)
                 .select_related("created_by").order_by("pk")]
+    out_hooks = [{"workspace": keys[h.workspace_id], "created_at": _iso(h.created_at),
+                  "created_by": user(h.created_by), "url": h.url, "events": h.events,
+                  "active": h.active}  # never the secret: see the module's docstring
+                 for h in Webhook.objects.filter(workspace_id__in=keys)
+                 .select_related("created_by").order_by("pk")]
     return {"format": FORMAT, "version": VERSION, "users": sorted(users.values(), key=lambda u: u["email"]),
             "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
-            "templates": out_templates, "voices": out_voices, "references": out_refs}
+            "templates": out_templates, "voices": out_voices, "references": out_refs,
+            "webhooks": out_hooks}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -434,6 +447,19 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
         check.text(r, "text", where, limit=REFERENCE_MAX_CHARS)
         check.text(r, "source_name", where, limit=300)
 
+    for i, h in enumerate(check.rows(data, "webhooks", required=False)):
+        where = f"webhooks[{i}]"
+        check.workspace(h, where, keys)
+        check.when(h, "created_at", where)
+        check.person(h, "created_by", where, emails)
+        check.text(h, "url", where, limit=WEBHOOK_URL_MAX, one_line=True, empty=False)
+        events = h.get("events")
+        if (not isinstance(events, list) or not events
+                or any(e not in WebhookEvent.values for e in events)):
+            check.bad(f"{where}.events", f"must list some of {', '.join(WebhookEvent.values)}")
+        if not isinstance(h.get("active"), bool):
+            check.bad(f"{where}.active", "must be true or false")
+
 
 Who = Callable[[str | None], User | None]  # an email in the backup -> the restored user
 
@@ -550,6 +576,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
     _restore_templates(data.get("templates", []), spaces, who, rep)
     _restore_voices(data.get("voices", []), spaces, who, rep)
     _restore_references(data.get("references", []), spaces, who, rep)
+    _restore_webhooks(data.get("webhooks", []), spaces, who, rep)
 
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
@@ -608,3 +635,16 @@ def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace]
             ReferenceItem.objects.create(workspace=ws, created_at=created_at, created_by=creator,
                                          title=r["title"], text=r["text"], source_name=source,
                                          updated_at=_when(r["updated_at"], "reference"))
+
+
+def _restore_webhooks(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
+                      rep: RestoreReport) -> None:
+    """Without a secret (backups hold none): it sends nothing until an owner rotates it. The
+    target is checked again (SSRF) at every try, under this server's settings."""
+    for h in rows:
+        ws, created_at, creator = _owned(h, "webhook", spaces, who)
+        _, made = Webhook.objects.get_or_create(
+            workspace=ws, created_at=created_at, created_by=creator,
+            defaults={"url": h["url"].strip(), "events": list(dict.fromkeys(h["events"])),
+                      "active": h["active"], "secret": "", "updated_at": created_at})
+        rep.add("webhooks", made)

@@ -19,6 +19,7 @@ from copywriter.bulk.errors import BulkError
 from copywriter.bulk.mapping import auto_mapping, missing_required, row_fields, row_problem
 from copywriter.bulk.models import BulkRow, BulkRun, RowStatus, RunStatus
 from copywriter.bulk.parsing import FileProblem, Table, read_table
+from copywriter.bulk.signals import finished_on_commit
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import PromptTemplate
 from copywriter.facts import services as facts_services
@@ -154,6 +155,7 @@ def bulk_run_cancel(*, membership: Membership, run: BulkRun) -> BulkRun:
         run.rows.filter(status=RowStatus.PENDING).update(
             status=RowStatus.SKIPPED, error="Cancelled before it was written.", updated_at=now)
         run.status, run.finished_at = RunStatus.CANCELLED, now
+        finished_on_commit(sender=BulkRun, run_id=run.pk, status=RunStatus.CANCELLED.value)
         window.sync(run)
         window.recount(run)
         run.save()

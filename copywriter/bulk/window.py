@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from copywriter.bulk.models import BulkRow, BulkRun, RowStatus, RunStatus
+from copywriter.bulk.signals import finished_on_commit
 from copywriter.generation.models import Generation
 from copywriter.generation.models import Status as GenStatus
 from copywriter.generation.services import GenerationError, daily_quota_left, enqueue, generation_create
@@ -155,6 +156,7 @@ def recount(run: BulkRun) -> None:
         setattr(run, key, value)
     if run.status == RunStatus.RUNNING and not pending and not run.in_flight:
         run.status, run.finished_at, run.notice = RunStatus.DONE, timezone.now(), ""
+        finished_on_commit(sender=BulkRun, run_id=run.pk, status=RunStatus.DONE.value)
 
 
 def _kick_stalled(run: BulkRun, *, force: bool) -> None:

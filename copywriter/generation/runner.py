@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.generation.models import Generation, Status, Variant
+from copywriter.generation.signals import finished_on_commit
 from copywriter.generation.tones import NEUTRAL, VOICE_PREFIX, is_voice, tone_line
 from copywriter.voices.models import BrandVoice
 
@@ -111,9 +112,11 @@ def adapter_for(tone: str) -> Served:
 
 
 def fail(pk: int, message: str, *, permanent: bool) -> None:
-    Generation.objects.filter(pk=pk).exclude(status__in=[Status.DONE, Status.CANCELLED]).update(
+    changed = Generation.objects.filter(pk=pk).exclude(status__in=[Status.DONE, Status.CANCELLED]).update(
         status=Status.FAILED, error=message, error_permanent=permanent,
         finished_at=timezone.now(), lease_until=None)
+    if changed:
+        finished_on_commit(sender=Generation, generation_id=pk, status=Status.FAILED.value)
 
 
 def release(batch: list[Generation], me: str, error: str, *, final: bool) -> None:
@@ -219,4 +222,5 @@ def finish(pk: int, rows: list[Written], me: str, timings: dict[str, Any], *,
         gen.timings = {**gen.timings, **timings}
         gen.error = ""
         gen.save(update_fields=["status", "finished_at", "lease_until", "timings", "error"])
+        finished_on_commit(sender=Generation, generation_id=gen.pk, status=Status.DONE.value)
     return True

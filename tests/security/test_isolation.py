@@ -62,7 +62,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",
                  "bulk:cancel", "seo:document_panel", "seo:document_enrich", "seo:variant_panel",
                  "seo:enrichment", "seo:accept", "seo:list_delete", "facts:edit",
-                 "facts:version", "facts:archive"):
+                 "facts:version", "facts:archive", "webhooks:detail", "webhooks:delete",
+                 "webhooks:rotate", "webhooks:test"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
@@ -71,6 +72,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
     objects["sheet"].refresh_from_db()
     assert objects["sheet"].head_number == 1 and not objects["sheet"].archived
     assert Generation.objects.filter(workspace=cast.other).count() == 0
+    objects["webhook"].refresh_from_db()
+    assert objects["webhook"].secret == "whsec_isolation" and not objects["webhook"].messages.exists()
 
 
 def test_search_results_never_include_another_workspace(cast, objects, charlie_client):

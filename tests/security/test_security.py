@@ -15,6 +15,7 @@ from django.urls import reverse
 from copywriter.api.models import ApiToken
 from copywriter.documents.models import Document, DocumentVersion
 from copywriter.generation.models import Generation
+from copywriter.webhooks.models import Message, Webhook
 from copywriter.workspaces.models import Membership, Workspace
 from tests.support.cast import client_for
 from tests.support.report import report
@@ -39,7 +40,9 @@ def _state(cast) -> tuple:
     return (Document.objects.count(), DocumentVersion.objects.count(), Generation.objects.count(),
             Membership.objects.count(), Workspace.objects.count(), ApiToken.objects.count(),
             sorted(Membership.objects.values_list("role", flat=True)),
-            Document.objects.filter(deleted_at__isnull=True).count())
+            Document.objects.filter(deleted_at__isnull=True).count(),
+            sorted(Webhook.objects.values_list("url", "secret", "active")),
+            Message.objects.count())
 
 
 def _csrf_client(user, cast) -> tuple[Client, str]:

@@ -90,6 +90,11 @@ WORKSPACE_URLS = {
     "seo:reject": ("POST", "editor"),
     "seo:lists": ("POST", "editor"),
     "seo:list_delete": ("POST", "editor"),
+    "webhooks:list": ("POST", "owner"),
+    "webhooks:detail": ("GET", "owner"),  # a target URL and its log are the owners' business
+    "webhooks:delete": ("POST", "owner"),
+    "webhooks:rotate": ("POST", "owner"),
+    "webhooks:test": ("POST", "owner"),
 }
 
 
@@ -140,5 +145,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "seo:variant_enrich": [ws, g, 0], "seo:enrichment": [ws, o["enrichment"].pk],
         "seo:accept": [ws, o["enrichment"].pk], "seo:reject": [ws, o["enrichment"].pk],
         "seo:list_delete": [ws, o["keyword_list"].pk],
+        "webhooks:detail": [ws, o["webhook"].pk], "webhooks:delete": [ws, o["webhook"].pk],
+        "webhooks:rotate": [ws, o["webhook"].pk], "webhooks:test": [ws, o["webhook"].pk],
     }.get(name, [ws])
     return reverse(name, args=args)
