@@ -1,7 +1,7 @@
 """Backup and restore of what people wrote: documents with every version (conflict copies
 included), keyword lists, the workspace's own templates with every version, brand voices'
-samples and reference texts, and the workspaces and memberships they belong to, as one JSON
-file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
+samples and reference texts, the workspaces' activity (audit) trail, and the workspaces and
+memberships they belong to, as one JSON file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
 tokens (only their hashes are stored), trained voice adapters (a restored voice is a draft to
 train again) and the passages' embeddings (``manage.py reindex_originality`` rebuilds them).
 
@@ -14,7 +14,9 @@ database or into the same one, and restoring it twice adds nothing the second ti
 - a document is its workspace, creation time and creator; a version is its document and
   number; a keyword list is its workspace and name;
 - a template, a brand voice and a reference text are their workspace, creation time and creator;
-  a template version is its template and content hash.
+  a template version is its template and content hash;
+- an activity event is its workspace, time, action and actor's email; it is restored with its
+  original time and labels (its actor is linked when that email is one of the backup's users).
 
 A document that already exists gains the versions it lacks; its current text moves to the
 backup's only when the backup's head version is newer. Nothing is ever deleted or overwritten.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import ipaddress
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -50,6 +53,14 @@ from django.utils.dateparse import parse_datetime
 
 from copywriter.accounts.models import User
 from copywriter.accounts.restored import mark_restored_without_password
+from copywriter.audit.models import (
+    ACTION_MAX,
+    LABEL_MAX,
+    SUMMARY_MAX,
+    USER_AGENT_MAX,
+    AuditEvent,
+)
+from copywriter.audit.services import DETAILS_MAX_CHARS
 from copywriter.catalog.models import Template, TemplateVersion
 from copywriter.catalog.schema import TemplateInvalid, parse_template
 from copywriter.catalog.services import _upsert
@@ -153,9 +164,18 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
                  "source_name": r.source_name, "updated_at": _iso(r.updated_at)}
                 for r in ReferenceItem.objects.filter(workspace_id__in=keys)
                 .select_related("created_by").order_by("pk")]
+    # The actor is kept by email only (not added to the backup's users): a former member's
+    # event must not bring their account back on restore.
+    out_events = [{"workspace": keys[e.workspace_id], "created_at": _iso(e.created_at),
+                   "actor": e.actor_label or None, "action": e.action,
+                   "target_type": e.target_type, "target_id": e.target_id,
+                   "target_label": e.target_label, "summary": e.summary, "details": e.details,
+                   "ip": e.ip, "user_agent": e.user_agent}
+                  for e in AuditEvent.objects.filter(workspace_id__in=keys).order_by("pk")]
     return {"format": FORMAT, "version": VERSION, "users": sorted(users.values(), key=lambda u: u["email"]),
             "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
-            "templates": out_templates, "voices": out_voices, "references": out_refs}
+            "templates": out_templates, "voices": out_voices, "references": out_refs,
+            "audit_events": out_events}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -434,6 +454,33 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
         check.text(r, "text", where, limit=REFERENCE_MAX_CHARS)
         check.text(r, "source_name", where, limit=300)
 
+    for i, e in enumerate(check.rows(data, "audit_events", required=False)):
+        where = f"audit_events[{i}]"
+        check.workspace(e, where, keys)
+        check.when(e, "created_at", where)
+        check.text(e, "actor", where, limit=254, one_line=True, optional=True)
+        check.text(e, "action", where, limit=ACTION_MAX, one_line=True, empty=False)
+        check.text(e, "target_type", where, limit=64, one_line=True)
+        check.text(e, "target_id", where, limit=64, one_line=True)
+        check.text(e, "target_label", where, limit=LABEL_MAX)
+        check.text(e, "summary", where, limit=SUMMARY_MAX)
+        check.text(e, "user_agent", where, limit=USER_AGENT_MAX)
+        details = e.get("details")
+        try:
+            dumped = (json.dumps(details, allow_nan=False)
+                      if isinstance(details, dict) and _depth(details) <= MAX_NESTING else None)
+        except ValueError:  # NaN or Infinity, which the database's JSON cannot hold
+            dumped = None
+        if dumped is None or len(dumped) > DETAILS_MAX_CHARS or "\\u0000" in dumped:
+            check.bad(f"{where}.details", f"not a JSON object of at most {DETAILS_MAX_CHARS:,} "
+                                          "characters without NUL")
+        ip = e.get("ip")
+        if ip is not None:
+            try:
+                ipaddress.ip_address(ip if isinstance(ip, str) else "")
+            except ValueError:
+                check.bad(f"{where}.ip", f"{str(ip)[:60]!r} is not an IP address")
+
 
 Who = Callable[[str | None], User | None]  # an email in the backup -> the restored user
 
@@ -550,6 +597,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
     _restore_templates(data.get("templates", []), spaces, who, rep)
     _restore_voices(data.get("voices", []), spaces, who, rep)
     _restore_references(data.get("references", []), spaces, who, rep)
+    _restore_events(data.get("audit_events", []), spaces, who, rep)
 
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
@@ -608,3 +656,20 @@ def _restore_references(rows: list[dict[str, Any]], spaces: dict[str, Workspace]
             ReferenceItem.objects.create(workspace=ws, created_at=created_at, created_by=creator,
                                          title=r["title"], text=r["text"], source_name=source,
                                          updated_at=_when(r["updated_at"], "reference"))
+
+
+def _restore_events(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
+                    rep: RestoreReport) -> None:
+    """Kept as they were written: the original time, actor's email and target's label."""
+    for e in rows:
+        ws, created_at = spaces[e["workspace"]], _when(e["created_at"], "activity event")
+        label = e.get("actor") or ""
+        exists = AuditEvent.objects.filter(workspace=ws, created_at=created_at, action=e["action"],
+                                           actor_label=label).exists()
+        rep.add("audit_events", not exists)
+        if not exists:
+            AuditEvent.objects.create(
+                workspace=ws, created_at=created_at, actor=who(label) if label else None,
+                actor_label=label, action=e["action"], target_type=e["target_type"],
+                target_id=e["target_id"], target_label=e["target_label"], summary=e["summary"],
+                details=e["details"], ip=e.get("ip"), user_agent=e["user_agent"])
