@@ -1,9 +1,10 @@
 """Backup and restore of what people wrote: documents with every version (conflict copies
 included), keyword lists, the workspace's own templates with every version, brand voices'
 samples and reference texts, the workspaces' activity (audit) trail, and the workspaces and
-memberships they belong to, as one JSON file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
-tokens (only their hashes are stored), trained voice adapters (a restored voice is a draft to
-train again) and the passages' embeddings (``manage.py reindex_originality`` rebuilds them).
+memberships they belong to, as one JSON file (gzip if it ends in ``.gz``). Not in it:
+generations (re-created by generating again), API tokens (only their hashes are stored), trained
+voice adapters (a restored voice is a draft to train again) and the passages' embeddings
+(``manage.py reindex_originality`` rebuilds them).
 
 Rows are matched by natural keys, never by database ids, so a backup restores into an empty
 database or into the same one, and restoring it twice adds nothing the second time:

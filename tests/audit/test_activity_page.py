@@ -180,3 +180,29 @@ def test_the_beat_schedule_runs_the_prune_task():
     assert entry["task"] == "audit.prune" and entry["schedule"] <= 24 * 3600
     app.loader.import_default_modules()
     assert "audit.prune" in app.tasks
+
+
+def test_the_api_lists_the_activity_for_owner_tokens_only(cast, trail):
+    from django.test import Client
+
+    from copywriter.api.services import token_create
+
+    owner = token_create(membership=cast.alice_m, name="audit", role="owner").secret
+    editor = token_create(membership=cast.alice_m, name="capped", role="editor").secret
+    client = Client()
+    r = client.get("/api/v1/audit", {"kind": "token", "actor": "bob@example.com"},
+                   HTTP_AUTHORIZATION=f"Bearer {owner}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == 1 and body["items"][0]["summary"] == "made the API token 'CMS'"
+    assert body["items"][0]["actor"] == "bob@example.com"
+    r = client.get("/api/v1/audit", {"kind": "document"}, HTTP_AUTHORIZATION=f"Bearer {owner}")
+    assert [i["actor"] for i in r.json()["items"]] == [None, "vera@example.com"]
+    r = client.get("/api/v1/audit", {"date_from": "someday"}, HTTP_AUTHORIZATION=f"Bearer {owner}")
+    assert r.status_code == 400 and "is not a date" in r.json()["detail"]
+    r = client.get("/api/v1/audit", HTTP_AUTHORIZATION=f"Bearer {editor}")
+    assert r.status_code == 403 and "owners" in r.json()["detail"]
+    outsider = token_create(membership=cast.charlie_m, name="c", role="owner").secret
+    items = client.get("/api/v1/audit", HTTP_AUTHORIZATION=f"Bearer {outsider}").json()["items"]
+    assert items and all("CMS" not in i["summary"] for i in items)
+    assert any("Charlie secret" in i["summary"] for i in items)
