@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "copywriter.core",
     "copywriter.accounts",
     "copywriter.workspaces",
+    "copywriter.audit",
     "copywriter.documents",
     "copywriter.facts",
     "copywriter.catalog",
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "copywriter.ops.logs.RequestIdMiddleware",
+    # The client's address and user agent for the activity log (audit.record), per request.
+    "copywriter.audit.middleware.AuditOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,6 +221,9 @@ CELERY_TASK_ROUTES = {"generation.train_voice": {"queue": VOICE_QUEUE},  # befor
                       # Webhook deliveries are short HTTP calls: any worker of their queue.
                       "webhooks.*": {"queue": os.environ.get("WEBHOOK_QUEUE", "default")}}
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Periodic jobs, for a `celery beat` process (cron running the matching manage.py command does
+# the same where none runs): the activity log's retention (`manage.py prune_audit`).
+CELERY_BEAT_SCHEDULE = {"audit-prune": {"task": "audit.prune", "schedule": 24 * 3600}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 CACHES = {
@@ -377,6 +383,10 @@ LOGIN_ACCOUNT_ATTEMPTS_PER_15_MIN = envint("LOGIN_ACCOUNT_ATTEMPTS_PER_15_MIN", 
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client; empty: none, the
 # connecting address is the client. deploy/docker-compose.yml trusts its private network (nginx).
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES")
+# Activity (audit) events older than this many days are pruned daily; 0 keeps them forever.
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 0:
+    raise RuntimeError(f"AUDIT_RETENTION_DAYS must be 0 (keep forever) or more, not {AUDIT_RETENTION_DAYS}")
 SIGNUPS_PER_ADDRESS_PER_HOUR = envint("SIGNUPS_PER_ADDRESS_PER_HOUR", 5)
 WORKSPACES_PER_USER = envint("WORKSPACES_PER_USER", 10)
 # Generation limits also per user (across their workspaces) and for the whole deployment.

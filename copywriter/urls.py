@@ -12,6 +12,7 @@ handler500 = "copywriter.core.unavailable.server_error"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("copywriter.accounts.urls")),
     path("", include("copywriter.workspaces.urls")),
+    path("", include("copywriter.audit.urls")),
     path("", include("copywriter.documents.urls")),
     path("", include("copywriter.facts.urls")),
     # Two namespaces take patterns from two apps, so no URL name changed when code moved: a

@@ -259,3 +259,24 @@ class FactVersionIn(FactSheetIn):
 
 class FactConflictOut(ErrorOut):
     head_version: int
+
+
+class AuditEventOut(Schema):
+    id: int
+    created_at: datetime
+    actor: str | None = Field(None, description="The actor's email at the time; null: the system")
+    action: str = Field(..., description="Dotted, e.g. member.role_changed, token.created")
+    target_type: str
+    target_id: str
+    target: str = Field(..., description="The target's name at the time")
+    summary: str
+    details: dict[str, Any]
+    ip: str | None
+    user_agent: str
+
+
+class AuditEventPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[AuditEventOut]

@@ -7,9 +7,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from copywriter.api.models import ApiToken
+from copywriter.audit.services import record
 from copywriter.core.counters import bump
 from copywriter.workspaces.decorators import require_writer
 from copywriter.workspaces.models import ROLE_RANK, Membership, Role
@@ -46,10 +48,14 @@ def token_create(*, membership: Membership, name: str, role: str) -> NewToken:
         raise ValidationError(f"This workspace has {MAX_ACTIVE_TOKENS} active tokens; revoke one "
                               "first.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(workspace_id=membership.workspace_id, name=name,
-                                    created_by=membership.user, role=role,
-                                    secret_hash=hash_secret(secret),
-                                    prefix=secret[: len(TOKEN_PREFIX) + 6])
+    with transaction.atomic():
+        token = ApiToken.objects.create(workspace_id=membership.workspace_id, name=name,
+                                        created_by=membership.user, role=role,
+                                        secret_hash=hash_secret(secret),
+                                        prefix=secret[: len(TOKEN_PREFIX) + 6])
+        record(workspace=membership.workspace_id, actor=membership.user, action="token.created",
+               target=token, summary=f"made the API token {name!r} ({role})",
+               details={"role": role, "prefix": token.prefix})
     return NewToken(token=token, secret=secret)
 
 
@@ -61,7 +67,12 @@ def token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.revoked_by = membership.user
-        token.save(update_fields=["revoked_at", "revoked_by"])
+        with transaction.atomic():
+            token.save(update_fields=["revoked_at", "revoked_by"])
+            record(workspace=membership.workspace_id, actor=membership.user,
+                   action="token.revoked", target=token,
+                   summary=f"revoked the API token {token.name!r}",
+                   details={"role": token.role, "prefix": token.prefix})
     return token
 
 

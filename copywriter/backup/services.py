@@ -1,12 +1,13 @@
 """Backup and restore of what people wrote: documents with every version (conflict copies
 included), keyword lists, the workspace's own templates with every version, brand voices'
-samples and reference texts, and the workspaces and memberships they belong to, as one JSON
-file (gzip if it ends in ``.gz``). Not in it: generations (re-created by generating again), API
-tokens (only their hashes are stored), webhooks' signing secrets and delivery logs (a restored
-webhook keeps its URL, events and active flag but has no secret, so it sends nothing until an
-owner rotates its secret: a backup file in the wrong hands must not be able to sign messages
-that a CMS trusts), trained voice adapters (a restored voice is a draft to
-train again) and the passages' embeddings (``manage.py reindex_originality`` rebuilds them).
+samples and reference texts, the workspaces' activity (audit) trail, and the workspaces and
+memberships they belong to, as one JSON file (gzip if it ends in ``.gz``). Not in it:
+generations (re-created by generating again), API tokens (only their hashes are stored),
+webhooks' signing secrets and delivery logs (a restored webhook keeps its URL, events and active
+flag but has no secret, so it sends nothing until an owner rotates its secret: a backup file in
+the wrong hands must not be able to sign messages that a CMS trusts), trained voice adapters (a
+restored voice is a draft to train again) and the passages' embeddings
+(``manage.py reindex_originality`` rebuilds them).
 
 Rows are matched by natural keys, never by database ids, so a backup restores into an empty
 database or into the same one, and restoring it twice adds nothing the second time:
@@ -17,8 +18,9 @@ database or into the same one, and restoring it twice adds nothing the second ti
 - a document is its workspace, creation time and creator; a version is its document and
   number; a keyword list is its workspace and name;
 - a template, a brand voice, a reference text and a webhook are their workspace, creation time
-  and creator;
-  a template version is its template and content hash.
+  and creator; a template version is its template and content hash;
+- an activity event is its workspace, time, action and actor's email; it is restored with its
+  original time and labels (its actor is linked when that email is one of the backup's users).
 
 A document that already exists gains the versions it lacks; its current text moves to the
 backup's only when the backup's head version is newer. Nothing is ever deleted or overwritten.
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import ipaddress
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -54,6 +57,14 @@ from django.utils.dateparse import parse_datetime
 
 from copywriter.accounts.models import User
 from copywriter.accounts.restored import mark_restored_without_password
+from copywriter.audit.models import (
+    ACTION_MAX,
+    LABEL_MAX,
+    SUMMARY_MAX,
+    USER_AGENT_MAX,
+    AuditEvent,
+)
+from copywriter.audit.services import DETAILS_MAX_CHARS
 from copywriter.catalog.models import Template, TemplateVersion
 from copywriter.catalog.schema import TemplateInvalid, parse_template
 from copywriter.catalog.services import _upsert
@@ -165,10 +176,18 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
                   "active": h.active}  # never the secret: see the module's docstring
                  for h in Webhook.objects.filter(workspace_id__in=keys)
                  .select_related("created_by").order_by("pk")]
+    # The actor is kept by email only (not added to the backup's users): a former member's
+    # event must not bring their account back on restore.
+    out_events = [{"workspace": keys[e.workspace_id], "created_at": _iso(e.created_at),
+                   "actor": e.actor_label or None, "action": e.action,
+                   "target_type": e.target_type, "target_id": e.target_id,
+                   "target_label": e.target_label, "summary": e.summary, "details": e.details,
+                   "ip": e.ip, "user_agent": e.user_agent}
+                  for e in AuditEvent.objects.filter(workspace_id__in=keys).order_by("pk")]
     return {"format": FORMAT, "version": VERSION, "users": sorted(users.values(), key=lambda u: u["email"]),
             "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
             "templates": out_templates, "voices": out_voices, "references": out_refs,
-            "webhooks": out_hooks}
+            "webhooks": out_hooks, "audit_events": out_events}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -459,6 +478,32 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
             check.bad(f"{where}.events", f"must list some of {', '.join(WebhookEvent.values)}")
         if not isinstance(h.get("active"), bool):
             check.bad(f"{where}.active", "must be true or false")
+    for i, e in enumerate(check.rows(data, "audit_events", required=False)):
+        where = f"audit_events[{i}]"
+        check.workspace(e, where, keys)
+        check.when(e, "created_at", where)
+        check.text(e, "actor", where, limit=254, one_line=True, optional=True)
+        check.text(e, "action", where, limit=ACTION_MAX, one_line=True, empty=False)
+        check.text(e, "target_type", where, limit=64, one_line=True)
+        check.text(e, "target_id", where, limit=64, one_line=True)
+        check.text(e, "target_label", where, limit=LABEL_MAX)
+        check.text(e, "summary", where, limit=SUMMARY_MAX)
+        check.text(e, "user_agent", where, limit=USER_AGENT_MAX)
+        details = e.get("details")
+        try:
+            dumped = (json.dumps(details, allow_nan=False)
+                      if isinstance(details, dict) and _depth(details) <= MAX_NESTING else None)
+        except ValueError:  # NaN or Infinity, which the database's JSON cannot hold
+            dumped = None
+        if dumped is None or len(dumped) > DETAILS_MAX_CHARS or "\\u0000" in dumped:
+            check.bad(f"{where}.details", f"not a JSON object of at most {DETAILS_MAX_CHARS:,} "
+                                          "characters without NUL")
+        ip = e.get("ip")
+        if ip is not None:
+            try:
+                ipaddress.ip_address(ip if isinstance(ip, str) else "")
+            except ValueError:
+                check.bad(f"{where}.ip", f"{str(ip)[:60]!r} is not an IP address")
 
 
 Who = Callable[[str | None], User | None]  # an email in the backup -> the restored user
@@ -577,6 +622,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
     _restore_voices(data.get("voices", []), spaces, who, rep)
     _restore_references(data.get("references", []), spaces, who, rep)
     _restore_webhooks(data.get("webhooks", []), spaces, who, rep)
+    _restore_events(data.get("audit_events", []), spaces, who, rep)
 
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
@@ -648,3 +694,20 @@ def _restore_webhooks(rows: list[dict[str, Any]], spaces: dict[str, Workspace], 
             defaults={"url": h["url"].strip(), "events": list(dict.fromkeys(h["events"])),
                       "active": h["active"], "secret": "", "updated_at": created_at})
         rep.add("webhooks", made)
+
+
+def _restore_events(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
+                    rep: RestoreReport) -> None:
+    """Kept as they were written: the original time, actor's email and target's label."""
+    for e in rows:
+        ws, created_at = spaces[e["workspace"]], _when(e["created_at"], "activity event")
+        label = e.get("actor") or ""
+        exists = AuditEvent.objects.filter(workspace=ws, created_at=created_at, action=e["action"],
+                                           actor_label=label).exists()
+        rep.add("audit_events", not exists)
+        if not exists:
+            AuditEvent.objects.create(
+                workspace=ws, created_at=created_at, actor=who(label) if label else None,
+                actor_label=label, action=e["action"], target_type=e["target_type"],
+                target_id=e["target_id"], target_label=e["target_label"], summary=e["summary"],
+                details=e["details"], ip=e.get("ip"), user_agent=e["user_agent"])

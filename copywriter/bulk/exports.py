@@ -13,14 +13,10 @@ import io
 from collections.abc import Iterator
 
 from copywriter.bulk.models import BulkRun
+from copywriter.core.spreadsheet import escape_formula
 
 GENERATED = ["generated_text", "row_status", "row_problem", "originality_verdict",
              "originality_score", "edited"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def table(run: BulkRun) -> Iterator[list[str]]:

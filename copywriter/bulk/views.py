@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from copywriter.audit.services import record
 from copywriter.bulk import exports, selectors, services
 from copywriter.bulk.errors import BulkError
 from copywriter.bulk.mapping import clean_mapping, missing_required
@@ -194,6 +195,9 @@ def download(request: MemberRequest, run_id: int, fmt: str) -> HttpResponse:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
         raise Http404("Unknown format")
+    record(workspace=request.membership.workspace_id, actor=request.user, action="bulk.exported",
+           target=run, summary=f"downloaded the results of {run.file_name!r} as {fmt}",
+           details={"format": fmt, "rows": run.total})
     response["Content-Disposition"] = f'attachment; filename="{stem}-generated.{fmt}"'
     return response
 

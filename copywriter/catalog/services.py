@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from copywriter.audit.services import record
 from copywriter.catalog.models import Favourite, Template, TemplateVersion, search_text_for
 from copywriter.catalog.schema import PromptTemplate, TemplateInvalid, load_library, parse_template
 from copywriter.workspaces.decorators import require_writer
@@ -100,7 +101,11 @@ def template_delete(*, membership: Membership, template: Template) -> None:
     if not membership.can_write or template.workspace_id != membership.workspace_id:
         raise PermissionDenied("Only a workspace's own templates can be deleted, by editors.")
     template.is_active = False  # generations keep their version; the catalog stops listing it
-    template.save(update_fields=["is_active"])
+    with transaction.atomic():
+        template.save(update_fields=["is_active"])
+        record(workspace=membership.workspace_id, actor=membership.user,
+               action="template.deleted", target=template,
+               summary=f"deleted the template {template.title!r} ({template.slug})")
 
 
 def favourite_toggle(*, membership: Membership, template: Template) -> bool:

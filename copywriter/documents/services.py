@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from copywriter.audit.services import record
 from copywriter.core import scopes
 from copywriter.core.errors import UserError
 from copywriter.documents.models import Document, DocumentVersion, VersionKind
@@ -127,21 +128,32 @@ def document_restore(*, membership: Membership, document_id: int, number: int) -
 
 def document_trash(*, membership: Membership, document_id: int) -> None:
     _check_write(membership)
-    updated = Document.objects.filter(pk=document_id, workspace=membership.workspace,
-                                      deleted_at__isnull=True).update(deleted_at=timezone.now())
-    if not updated:
-        raise Document.DoesNotExist
+    with transaction.atomic():
+        doc = Document.objects.filter(pk=document_id, workspace=membership.workspace,
+                                      deleted_at__isnull=True).only("pk", "title").first()
+        updated = Document.objects.filter(pk=document_id, workspace=membership.workspace,
+                                          deleted_at__isnull=True).update(deleted_at=timezone.now())
+        if not updated or doc is None:
+            raise Document.DoesNotExist
+        record(workspace=membership.workspace_id, actor=membership.user, action="document.trashed",
+               target=doc, summary=f"moved {doc.title!r} to the trash")
     scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)  # a trashed document is no longer compared against
 
 
 def document_untrash(*, membership: Membership, document_id: int) -> None:
     _check_write(membership)
-    updated = Document.objects.filter(pk=document_id, workspace=membership.workspace,
-                                      deleted_at__isnull=False).update(deleted_at=None,
-                                                                       updated_at=timezone.now())
-    if not updated:
-        raise Document.DoesNotExist
+    with transaction.atomic():
+        doc = Document.objects.filter(pk=document_id, workspace=membership.workspace,
+                                      deleted_at__isnull=False).only("pk", "title").first()
+        updated = Document.objects.filter(pk=document_id, workspace=membership.workspace,
+                                          deleted_at__isnull=False).update(
+                                              deleted_at=None, updated_at=timezone.now())
+        if not updated or doc is None:
+            raise Document.DoesNotExist
+        record(workspace=membership.workspace_id, actor=membership.user,
+               action="document.restored", target=doc,
+               summary=f"restored {doc.title!r} from the trash")
     scopes.invalidate(scopes.documents(membership.workspace_id))
     _reindex(document_id)
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from copywriter.audit.services import record
 from copywriter.core import pagecache, scopes
 from copywriter.documents import selectors, services
 from copywriter.documents.forms import DocumentForm
@@ -139,6 +140,9 @@ def export(request: MemberRequest, document_id: int, fmt: str) -> HttpResponse:
     if fmt not in services.EXPORT_FORMATS:
         raise Http404("Export as md, html or txt.")
     content, content_type, ext = services.export_document(doc, fmt)
+    record(workspace=request.membership.workspace_id, actor=request.user,
+           action="document.exported", target=doc, summary=f"exported {doc.title!r} as {fmt}",
+           details={"format": fmt, "version": doc.head_number})
     response = HttpResponse(content, content_type=content_type)
     name = slugify(doc.title) or f"document-{doc.pk}"
     response["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'

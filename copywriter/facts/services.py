@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from copywriter.accounts.services import reject_control_characters
+from copywriter.audit.services import record
 from copywriter.core.counters import bump
 from copywriter.core.errors import UserError
 from copywriter.facts.models import FactSheet, FactSheetVersion, Kind
@@ -210,6 +211,10 @@ def fact_sheet_archive(*, membership: Membership, sheet_id: int,
                 _check_room(membership.workspace_id)
             sheet.archived, sheet.updated_at = archived, timezone.now()
             sheet.save(update_fields=["archived", "updated_at"])
+            record(workspace=membership.workspace_id, actor=membership.user,
+                   action="fact_sheet.archived" if archived else "fact_sheet.unarchived",
+                   target=sheet, summary=(f"archived the fact sheet {sheet.name!r}" if archived
+                                          else f"brought back the fact sheet {sheet.name!r}"))
     return sheet
 
 

@@ -14,12 +14,11 @@ import io
 from typing import Any
 
 from copywriter.catalog.slots import char_limits, item_problems, slot_title
+from copywriter.core.spreadsheet import escape_formula
 from copywriter.generation.models import Generation, Variant
 
 MAX_HEADLINES, MAX_DESCRIPTIONS = 15, 4
 URL_FIELDS = ("final_url", "url", "landing_page", "landing_page_url", "website")
-# A cell that starts with these is read as a formula by spreadsheets: prefix it (CSV injection).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _slots(gen: Generation) -> list[dict[str, Any]]:
@@ -50,10 +49,6 @@ def is_search_ad(gen: Generation) -> bool:
     return {"headline", "description"} <= names and "search" in (gen.template.slug or "")
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA) else value
-
-
 def search_ads_csv(gen: Generation, variants: list[Variant]) -> str:
     url = next((str(gen.fields.get(f)) for f in URL_FIELDS if gen.fields.get(f)), "")
     name = str(gen.fields.get("product") or gen.template.title)[:80]
@@ -73,5 +68,5 @@ def search_ads_csv(gen: Generation, variants: list[Variant]) -> str:
                + heads + [""] * (MAX_HEADLINES - len(heads))
                + descs + [""] * (MAX_DESCRIPTIONS - len(descs))
                + paths + [""] * (2 - len(paths)) + [url])
-        writer.writerow([_cell(c) for c in row])
+        writer.writerow([escape_formula(c) for c in row])
     return out.getvalue()

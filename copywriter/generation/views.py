@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from copywriter.audit.services import record
 from copywriter.catalog import selectors as catalog_selectors
 from copywriter.core import pagecache, scopes
 from copywriter.core.htmx import render_poll
@@ -169,7 +170,13 @@ def export_search_ads(request: MemberRequest, generation_id: int) -> HttpRespons
     if not exports.is_search_ad(gen):
         return HttpResponse("Only a search ad's variants export to Google Ads Editor.",
                             status=400, content_type="text/plain")
-    response = HttpResponse(exports.search_ads_csv(gen, list(gen.results.filter(finished=True))),
+    variants = list(gen.results.filter(finished=True))
+    record(workspace=request.membership.workspace_id, actor=request.user,
+           action="generation.exported", target=gen,
+           summary=f"exported {len(variants)} search-ad variants of {gen.template.title!r} "
+                   "for Google Ads Editor",
+           details={"format": "csv", "variants": len(variants)})
+    response = HttpResponse(exports.search_ads_csv(gen, variants),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="search-ads-{gen.pk}.csv"'
     return response

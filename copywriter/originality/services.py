@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from copywriter.audit.services import record
 from copywriter.core.counters import bump, seconds_to_next_minute
 from copywriter.core.errors import UserError
 from copywriter.documents.models import Document
@@ -194,7 +195,12 @@ def reference_delete(*, membership: Membership, item: ReferenceItem) -> None:
     if item.workspace_id != membership.workspace_id:
         raise OriginalityError("Global reference texts are managed by an administrator.",
                                status=403)
-    item.delete()  # its passages go with it (on delete cascade)
+    with transaction.atomic():
+        record(workspace=membership.workspace_id, actor=membership.user,
+               action="reference.deleted", target=item,
+               summary=f"deleted the reference text {item.title!r}",
+               details={"source": item.source_name, "chars": len(item.text)})
+        item.delete()  # its passages go with it (on delete cascade)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -217,12 +223,22 @@ def settings_update(*, membership: Membership, paraphrase_threshold: float, copy
         errors.append(f"Regenerate at most {MAX_REGENERATIONS} times (0 turns it off).")
     if errors:
         raise OriginalityError(" ".join(errors))
-    row, _ = OriginalitySettings.objects.update_or_create(
-        workspace_id=membership.workspace_id,
-        defaults={"paraphrase_threshold": paraphrase_threshold, "copy_threshold": copy_threshold,
-                  "check_generations": check_generations, "regenerate": regenerate,
-                  "max_regenerations": max_regenerations, "updated_by": membership.user,
-                  "updated_at": timezone.now()})
+    new = {"paraphrase_threshold": paraphrase_threshold, "copy_threshold": copy_threshold,
+           "check_generations": check_generations, "regenerate": regenerate,
+           "max_regenerations": max_regenerations}
+    before = settings_get(workspace_id=membership.workspace_id)
+    changed = {k: [getattr(before, k), v] for k, v in new.items() if getattr(before, k) != v}
+    with transaction.atomic():
+        row, _ = OriginalitySettings.objects.update_or_create(
+            workspace_id=membership.workspace_id,
+            defaults={**new, "updated_by": membership.user, "updated_at": timezone.now()})
+        if changed:
+            record(workspace=membership.workspace_id, actor=membership.user,
+                   action="workspace.settings_changed", target=membership.workspace,
+                   summary="changed the originality settings: " + ", ".join(
+                       f"{k.replace('_', ' ')} {old} -> {value}"
+                       for k, (old, value) in changed.items()),
+                   details={"setting": "originality", "changed": changed})
     return row
 
 

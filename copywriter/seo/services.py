@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from copywriter.audit.services import record
 from copywriter.catalog.models import Template
 from copywriter.catalog.schema import load_file
 from copywriter.catalog.services import _upsert
@@ -98,7 +99,12 @@ def keyword_list_delete(*, membership: Membership, keyword_list: KeywordList) ->
     _check_write(membership, "delete keyword lists")
     if keyword_list.workspace_id != membership.workspace_id:
         raise KeywordList.DoesNotExist
-    keyword_list.delete()
+    with transaction.atomic():
+        record(workspace=membership.workspace_id, actor=membership.user,
+               action="keyword_list.deleted", target=keyword_list,
+               summary=f"deleted the keyword list {keyword_list.name!r}",
+               details={"keywords": len(keyword_list.keywords or [])})
+        keyword_list.delete()
 
 
 # --- suggestions ------------------------------------------------------------------------------

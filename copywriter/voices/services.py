@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from copywriter.audit.services import record
 from copywriter.core.counters import bump
 from copywriter.core.errors import UserError
 from copywriter.voices.models import BrandVoice
@@ -130,7 +131,12 @@ def voice_cancel(*, membership: Membership, voice: BrandVoice) -> None:
 
 def voice_delete(*, membership: Membership, voice: BrandVoice) -> None:
     require_writer(membership, VoiceError("Viewers cannot delete brand voices."))
-    voice.delete()
+    with transaction.atomic():
+        record(workspace=membership.workspace_id, actor=membership.user,
+               action="voice.deleted", target=voice,
+               summary=f"deleted the brand voice {voice.name!r}",
+               details={"samples": len(voice.samples or [])})
+        voice.delete()
 
 
 def instruction_for(sample: str) -> str:

@@ -14,6 +14,14 @@ from django.utils import timezone
 from copywriter.accounts.models import User
 from copywriter.accounts.services import reject_control_characters
 from copywriter.workspaces.models import Invitation, Membership, Role, Workspace
+from copywriter.workspaces.signals import membership_changed
+
+
+def _announce(*, workspace: Workspace, actor: User | None, action: str, target: object,
+              summary: str, details: dict[str, object] | None = None) -> None:
+    """Tell the apps above (the audit trail) what changed, inside the change's transaction."""
+    membership_changed.send(sender=Workspace, workspace=workspace, actor=actor, action=action,
+                            target=target, summary=summary, details=details or {})
 
 
 def workspace_create(*, owner: User, name: str) -> Workspace:
@@ -32,6 +40,8 @@ def workspace_create(*, owner: User, name: str) -> Workspace:
                                   "or ask the administrator.")
         ws = Workspace.objects.create(name=name, created_by=owner)
         Membership.objects.create(workspace=ws, user=owner, role=Role.OWNER)
+        _announce(workspace=ws, actor=owner, action="workspace.created", target=ws,
+                  summary=f"created the workspace {ws.name!r}")
     return ws
 
 
@@ -40,8 +50,15 @@ def workspace_rename(*, membership: Membership, name: str) -> Workspace:
         raise PermissionDenied("Only owners can rename a workspace.")
     reject_control_characters(name)
     ws = membership.workspace
+    old = ws.name
     ws.name = name.strip()[:100] or ws.name
-    ws.save(update_fields=["name"])
+    if ws.name == old:
+        return ws
+    with transaction.atomic():
+        ws.save(update_fields=["name"])
+        _announce(workspace=ws, actor=membership.user, action="workspace.renamed", target=ws,
+                  summary=f"renamed the workspace from {old!r} to {ws.name!r}",
+                  details={"old": old, "new": ws.name})
     return ws
 
 
@@ -54,8 +71,16 @@ def workspace_set_claims_policy(*, membership: Membership, policy: str) -> Works
     if policy not in allowed:
         raise ValidationError(f"Unsupported claims: choose one of {', '.join(allowed)}.")
     ws = membership.workspace
+    old = ws.claims_policy
+    if old == policy:
+        return ws
     ws.claims_policy = policy
-    ws.save(update_fields=["claims_policy"])
+    with transaction.atomic():
+        ws.save(update_fields=["claims_policy"])
+        _announce(workspace=ws, actor=membership.user, action="workspace.settings_changed",
+                  target=ws, summary=f"set unsupported claims to {allowed[policy]!r} "
+                                     f"(was {allowed.get(old, old)!r})",
+                  details={"setting": "claims_policy", "old": old, "new": policy})
     return ws
 
 
@@ -87,6 +112,11 @@ def invitation_create(*, membership: Membership, email: str = "", role: str = Ro
                                         expires_at=timezone.now() + timedelta(days=ttl))
         if email:
             _send_invitation(inv, inviter=membership.user)
+        _announce(workspace=membership.workspace, actor=membership.user,
+                  action="invitation.created", target=inv,
+                  summary=(f"invited {email} as {role}" if email
+                           else f"made a shareable invitation link for the {role} role"),
+                  details={"email": email, "role": role, "days": ttl})
     return inv
 
 
@@ -127,8 +157,17 @@ def invitation_usable(inv: Invitation) -> bool:
 def invitation_revoke(*, membership: Membership, invitation_id: int) -> None:
     if not membership.is_owner:
         raise PermissionDenied("Only owners can revoke invitations.")
-    Invitation.objects.filter(workspace=membership.workspace, pk=invitation_id).update(
-        revoked_at=timezone.now())
+    with transaction.atomic():
+        inv = (Invitation.objects.select_for_update()
+               .filter(workspace=membership.workspace, pk=invitation_id).first())
+        if inv is None or inv.revoked_at is not None:
+            return  # revoking twice is a no-op (and not a second event)
+        inv.revoked_at = timezone.now()
+        inv.save(update_fields=["revoked_at"])
+        _announce(workspace=membership.workspace, actor=membership.user,
+                  action="invitation.revoked", target=inv,
+                  summary=f"revoked the invitation for {inv.email or 'anyone with the link'}",
+                  details={"email": inv.email, "role": inv.role})
 
 
 class InvitationUnusable(Exception):
@@ -146,6 +185,12 @@ def invitation_accept(*, token: str, user: User) -> Membership:
                                      "address to accept it.")
         membership, created = Membership.objects.get_or_create(
             workspace=inv.workspace, user=user, defaults={"role": inv.role})
+        if created:
+            _announce(workspace=inv.workspace, actor=user, action="member.added",
+                      target=membership,
+                      summary=f"{user.email} joined as {inv.role} by an invitation",
+                      details={"email": user.email, "role": inv.role,
+                               "invited_by": inv.created_by.email if inv.created_by else None})
         if inv.email:
             inv.accepted_at = timezone.now()
             inv.save(update_fields=["accepted_at"])
@@ -168,10 +213,20 @@ def member_set_role(*, membership: Membership, member_id: int, role: str) -> Mem
             raise ValidationError("A workspace needs at least one owner. Make someone else an "
                                   "owner first.")
         demoted = target.role == Role.OWNER and role != Role.OWNER
+        old = target.role
+        if old == role:
+            return target
         target.role = role
         target.save(update_fields=["role"])
+        revoked = 0
         if demoted:
-            invitations_of_creator_revoke(workspace_id=target.workspace_id, user_id=target.user_id)
+            revoked = invitations_of_creator_revoke(workspace_id=target.workspace_id,
+                                                    user_id=target.user_id)
+        email = target.user.email
+        _announce(workspace=target.workspace, actor=membership.user, action="member.role_changed",
+                  target=target, summary=f"changed {email}'s role from {old} to {role}",
+                  details={"email": email, "old": old, "new": role,
+                           "invitations_revoked": revoked})
     return target
 
 
@@ -183,8 +238,14 @@ def member_remove(*, membership: Membership, member_id: int) -> None:
                                                             pk=member_id)
         if target.role == Role.OWNER and _owner_count(target.workspace) <= 1:
             raise ValidationError("You cannot remove the last owner.")
+        revoked = invitations_of_creator_revoke(workspace_id=target.workspace_id,
+                                                user_id=target.user_id)
+        email = target.user.email
+        # Announced before the row goes, so the event keeps the membership's id.
+        _announce(workspace=target.workspace, actor=membership.user, action="member.removed",
+                  target=target, summary=f"removed {email} (was {target.role})",
+                  details={"email": email, "role": target.role, "invitations_revoked": revoked})
         target.delete()
-        invitations_of_creator_revoke(workspace_id=target.workspace_id, user_id=target.user_id)
 
 
 def workspace_leave(*, membership: Membership) -> None:
@@ -192,6 +253,12 @@ def workspace_leave(*, membership: Membership) -> None:
         if membership.role == Role.OWNER and _owner_count(membership.workspace) <= 1:
             raise ValidationError("You are the last owner: make someone else an owner before you "
                                   "leave, or the workspace would be orphaned.")
+        revoked = invitations_of_creator_revoke(workspace_id=membership.workspace_id,
+                                                user_id=membership.user_id)
+        email = membership.user.email
+        _announce(workspace=membership.workspace, actor=membership.user, action="member.left",
+                  target=membership,
+                  summary=f"{email} left the workspace (was {membership.role})",
+                  details={"email": email, "role": membership.role,
+                           "invitations_revoked": revoked})
         membership.delete()
-        invitations_of_creator_revoke(workspace_id=membership.workspace_id,
-                                      user_id=membership.user_id)

@@ -41,7 +41,8 @@ def _new_workspace_backup(cast, *, members: list[tuple[str, str]]) -> dict:
             data["users"].append({"email": email, "first_name": "", "last_name": ""})
     ws["members"] = [{"user": e, "role": r, "created_at": "2020-01-01T00:00:00+00:00"}
                      for e, r in members]
-    for section in ("documents", "keyword_lists", "templates", "voices", "references"):
+    for section in ("documents", "keyword_lists", "templates", "voices", "references",
+                    "audit_events"):
         for row in data[section]:
             row["workspace"] = ws["key"]
     return data

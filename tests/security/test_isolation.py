@@ -110,6 +110,7 @@ API_ROUTES = {
     ("GET", "/api/v1/facts/{sheet_id}"): ("viewer", True),
     ("GET", "/api/v1/facts/{sheet_id}/versions/{number}"): ("viewer", True),
     ("POST", "/api/v1/facts/{sheet_id}/versions"): ("editor", True),
+    ("GET", "/api/v1/audit"): ("owner", False),  # the activity log: owner tokens only
 }
 
 
@@ -164,6 +165,7 @@ def test_api_matrix(route, cast, objects, monkeypatch):
         "outsider": token_create(membership=cast.charlie_m, name="c", role="owner").secret,
         "viewer": token_create(membership=cast.alice_m, name="v", role="viewer").secret,
         "editor": token_create(membership=cast.bob_m, name="b", role="editor").secret,
+        "owner": token_create(membership=cast.alice_m, name="o", role="owner").secret,
     }
     before = (objects["doc"].versions.count(), Generation.objects.count())
     none = api_call(Client(), method, path, objects, None)
@@ -183,6 +185,9 @@ def test_api_matrix(route, cast, objects, monkeypatch):
     else:
         assert viewer.status_code in (200, 201, 202), f"{route} viewer token: {viewer.status_code}"
     editor = api_call(Client(), method, path, objects, secrets["editor"])
+    if RANK[needed] > RANK["editor"]:
+        assert editor.status_code == 403, f"{route} editor token: {editor.status_code}"
+        editor = api_call(Client(), method, path, objects, secrets["owner"])  # the control
     assert editor.status_code in (200, 201, 202), f"{route} editor token: {editor.status_code} {editor.content[:300]}"
     assert editor["Content-Type"].startswith("application/json")
 

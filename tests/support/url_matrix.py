@@ -25,6 +25,8 @@ WORKSPACE_URLS = {
     "workspaces:remove": ("POST", "owner"),
     "workspaces:leave": ("POST", "viewer"),
     "workspaces:settings": ("POST", "owner"),
+    "audit:activity": ("GET", "owner"),  # the activity log: owners only, like the settings
+    "audit:export": ("GET", "owner"),
     "documents:list": ("GET", "viewer"),
     "documents:create": ("POST", "editor"),
     "documents:trash": ("GET", "viewer"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from copywriter.audit.services import record
 from copywriter.bulk import exports, services, window
 from copywriter.bulk.errors import BulkError
 from copywriter.bulk.models import BulkRun, RunStatus
@@ -103,6 +104,10 @@ class Command(BaseCommand):
         tmp = output.with_name(output.name + ".part")
         tmp.write_bytes(blob)
         tmp.replace(output)
+        record(workspace=membership.workspace_id, actor=membership.user, action="bulk.exported",
+               target=run, summary=f"wrote the results of {run.file_name!r} to a file "
+                                   "(manage.py generate_bulk)",
+               details={"format": output.suffix.lower().lstrip("."), "rows": run.total})
         self.stdout.write(f"{output}: {run.done} written, {run.failed} failed, {run.invalid} "
                           f"invalid, {run.skipped} skipped (run {run.pk})")
 
