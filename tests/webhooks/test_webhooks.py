@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from copywriter.audit.models import AuditEvent
 from copywriter.bulk import services as bulk_services
 from copywriter.bulk.models import RunStatus
 from copywriter.bulk.window import advance
@@ -89,6 +90,10 @@ def test_a_rotated_secret_signs_from_then_on(cast, hook, receiver, outbox):
     receiver.secret = new
     services.webhook_send_test(membership=cast.alice_m, webhook_id=hook.pk)
     assert deliver_all(outbox) == ["delivered"] and receiver.requests[1].verified
+    # The activity trail has the webhook's making and the rotation, by the owner, named.
+    events = AuditEvent.objects.filter(workspace=hook.workspace, target_id=str(hook.pk))
+    assert {e.action for e in events} >= {"webhook.created", "webhook.secret_rotated"}
+    assert {e.actor_id for e in events} == {cast.alice_m.user_id}
 
 
 def test_retries_with_backoff_on_5xx_then_succeeds(cast, hook, receiver, outbox, settings):
