@@ -124,10 +124,11 @@ def _choice(value: Any, name: str, choices: list[str], errors: dict[str, str]) -
     return str(value)
 
 
-def clean_rules(data: dict[str, Any], *, partial: bool = False,
-                current: Rules | None = None) -> dict[str, Any]:
+def clean_rules(data: dict[str, Any], *, partial: bool = False, current: Rules | None = None,
+                known_categories: set[str] | None = None) -> dict[str, Any]:
     """The rules as they are stored, or ``StyleError`` with a message per field. ``partial``:
-    fields left out keep their ``current`` value."""
+    fields left out keep their ``current`` value. ``known_categories``: the template categories
+    a disclaimer may name (the catalog's, by default)."""
     if not isinstance(data, dict):
         raise StyleError("The rules must be an object.")
     unknown = sorted(set(data) - set(FIELDS))
@@ -185,7 +186,7 @@ def clean_rules(data: dict[str, Any], *, partial: bool = False,
     else:
         out["max_grade"] = int(grade)
 
-    known = set(categories())
+    known = set(categories()) if known_categories is None else known_categories
     disclaimers = []
     for i, item in enumerate(_items(data.get("disclaimers"), "disclaimers", ("category", "text"),
                                     MAX_DISCLAIMERS, errors)):

@@ -62,7 +62,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "originality:reference_delete", "bulk:run", "bulk:download", "bulk:row_edit",
                  "bulk:cancel", "seo:document_panel", "seo:document_enrich", "seo:variant_panel",
                  "seo:enrichment", "seo:accept", "seo:list_delete", "facts:edit",
-                 "facts:version", "facts:archive"):
+                 "facts:version", "facts:archive", "style:document_panel", "style:document_fix",
+                 "style:variant_panel", "style:variant_save"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
@@ -107,6 +108,9 @@ API_ROUTES = {
     ("GET", "/api/v1/facts/{sheet_id}"): ("viewer", True),
     ("GET", "/api/v1/facts/{sheet_id}/versions/{number}"): ("viewer", True),
     ("POST", "/api/v1/facts/{sheet_id}/versions"): ("editor", True),
+    ("GET", "/api/v1/style/rules"): ("viewer", False),
+    ("PUT", "/api/v1/style/rules"): ("owner", False),
+    ("POST", "/api/v1/style/check"): ("viewer", False),
 }
 
 
@@ -144,9 +148,13 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
                                     "brief": "boots"},
             "/api/v1/facts": {"name": "From the API", "facts": ["Made in Porto"]},
             "/api/v1/facts/{sheet_id}/versions": {"name": "Edited", "facts": ["New fact"],
-                                                  "base_version": 1}}.get(
+                                                  "base_version": 1},
+            "/api/v1/style/rules": {"banned": [{"term": "cheap", "reason": "off brand"}],
+                                    "spelling": "en-GB"},
+            "/api/v1/style/check": {"text": "Waterproof boots, in every colour!"}}.get(
         path, {"body": "edited", "base_version": 1})
-    return client.post(url, json.dumps(body), content_type="application/json", **headers)
+    send = client.put if method == "PUT" else client.post
+    return send(url, json.dumps(body), content_type="application/json", **headers)
 
 
 @pytest.mark.parametrize("route", sorted(API_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -161,6 +169,7 @@ def test_api_matrix(route, cast, objects, monkeypatch):
         "outsider": token_create(membership=cast.charlie_m, name="c", role="owner").secret,
         "viewer": token_create(membership=cast.alice_m, name="v", role="viewer").secret,
         "editor": token_create(membership=cast.bob_m, name="b", role="editor").secret,
+        "owner": token_create(membership=cast.alice_m, name="a", role="owner").secret,
     }
     before = (objects["doc"].versions.count(), Generation.objects.count())
     none = api_call(Client(), method, path, objects, None)
@@ -180,6 +189,9 @@ def test_api_matrix(route, cast, objects, monkeypatch):
     else:
         assert viewer.status_code in (200, 201, 202), f"{route} viewer token: {viewer.status_code}"
     editor = api_call(Client(), method, path, objects, secrets["editor"])
+    if needed == "owner":  # owner-only operations: an editor token is refused, an owner's works
+        assert editor.status_code == 403, f"{route} editor token: {editor.status_code}"
+        editor = api_call(Client(), method, path, objects, secrets["owner"])
     assert editor.status_code in (200, 201, 202), f"{route} editor token: {editor.status_code} {editor.content[:300]}"
     assert editor["Content-Type"].startswith("application/json")
 

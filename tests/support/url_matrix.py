@@ -90,6 +90,11 @@ WORKSPACE_URLS = {
     "seo:reject": ("POST", "editor"),
     "seo:lists": ("POST", "editor"),
     "seo:list_delete": ("POST", "editor"),
+    "style:rules": ("POST", "owner"),  # members read the rules (GET); owners change them
+    "style:document_panel": ("GET", "viewer"),
+    "style:document_fix": ("POST", "editor"),
+    "style:variant_panel": ("GET", "viewer"),
+    "style:variant_save": ("POST", "editor"),
 }
 
 
@@ -140,5 +145,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "seo:variant_enrich": [ws, g, 0], "seo:enrichment": [ws, o["enrichment"].pk],
         "seo:accept": [ws, o["enrichment"].pk], "seo:reject": [ws, o["enrichment"].pk],
         "seo:list_delete": [ws, o["keyword_list"].pk],
+        "style:document_panel": [ws, d], "style:document_fix": [ws, d],
+        "style:variant_panel": [ws, g, 0], "style:variant_save": [ws, g, 0],
     }.get(name, [ws])
     return reverse(name, args=args)
