@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -78,8 +79,12 @@ def rules_to_dict(rules: Rules) -> dict[str, Any]:
 
 
 def categories() -> list[str]:
-    """The catalog's template categories, which required disclaimers are set for."""
-    return sorted(set(Template.objects.values_list("category", flat=True).distinct()))
+    """The template categories required disclaimers are set for: the template library's folders
+    (each is a category, synced or not yet) and any category in the catalog."""
+    library = settings.TEMPLATES_LIB_DIR
+    folders = {p.name for p in library.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))} \
+        if library.is_dir() else set()
+    return sorted(folders | set(Template.objects.values_list("category", flat=True).distinct()))
 
 
 def _text(value: Any, where: str, limit: int, errors: dict[str, str], *, words: bool = True) -> str:
