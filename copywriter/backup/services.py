@@ -436,7 +436,7 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
     categories = set(Template.objects.values_list("category", flat=True)) | {
         str(v["data"].get("category")) for t in data.get("templates") or [] if isinstance(t, dict)
         for v in t.get("versions") or [] if isinstance(v, dict) and isinstance(v.get("data"), dict)}
-    styled: set[str] = set()
+    styled: set[Any] = set()
     for i, r in enumerate(check.rows(data, "style_rules", required=False)):
         where = f"style_rules[{i}]"
         check.workspace(r, where, keys)

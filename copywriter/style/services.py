@@ -29,7 +29,7 @@ from copywriter.style.models import (
 )
 from copywriter.workspaces.models import Membership
 
-__all__ = ["Finding", "Rules", "StyleError", "apply_fixes", "check_text", "clean_rules",
+__all__ = ["Finding", "Rules", "StyleError", "apply_fixes", "blocking", "check_text", "clean_rules",
            "document_findings", "document_fix", "rules_for", "rules_save", "rules_to_dict"]
 
 MAX_TERMS = 200
@@ -271,6 +271,12 @@ def document_findings(version: DocumentVersion) -> list[Finding]:
     "approval requires a clean style check" asks whether this is empty)."""
     document = version.document
     return check_text(rules_for(workspace_id=document.workspace_id), version.body)
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    """The findings of the workspace's own rules: what "approval requires a clean style check"
+    should hold a document to. proselint's generic findings are advice and are left out."""
+    return [f for f in findings if not f.rule.startswith("generic:")]
 
 
 def headline_spans(text: str, slots: dict[str, list[str]] | None) -> list[tuple[int, int]]:
