@@ -176,6 +176,13 @@ def test_document_findings_for_the_workflow(cast, doc):
                                                                       "exclamations", "preferred"}
     clean = document_create(membership=cast.alice_m, title="Clean", body="Boots for the trail.")
     assert services.document_findings(clean.versions.get()) == []
+    services.rules_save(membership=cast.alice_m, data={**RULES, "generic": True})
+    advice = document_create(membership=cast.alice_m, title="Advice", body="The the boots.")
+    found = services.document_findings(advice.versions.get())
+    assert [f.rule for f in found] == ["generic:lexical_illusions"]
+    assert services.blocking(found) == []  # proselint's advice does not hold up an approval
+    assert [f.rule for f in services.blocking(services.document_findings(version))] == [
+        "banned", "spelling", "exclamations", "preferred"]
 
 
 # --- the variant panel ---------------------------------------------------------------------------
