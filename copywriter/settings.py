@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "copywriter.originality",
     "copywriter.claims",
     "copywriter.seo",
+    "copywriter.style",
     "copywriter.backup",
     "copywriter.api",
     "copywriter.bulk",

@@ -20,6 +20,7 @@ from copywriter.api.routers import (
     generations,
     originality,
     seo,
+    style,
     templates,
 )
 
@@ -39,5 +40,5 @@ api = CopywriterApi(
                 "workspace's Settings > API tokens.",
 )
 errors.install(api)
-for resource in (templates, generations, documents, facts, originality, seo, audit):
+for resource in (templates, generations, documents, facts, originality, seo, audit, style):
     api.add_router("", resource.router)

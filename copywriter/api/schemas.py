@@ -87,6 +87,28 @@ class ClaimsOut(Schema):
     error: str = ""
 
 
+class StyleFindingOut(Schema):
+    rule: str = Field(..., description="banned, preferred, spelling, oxford_comma, headline_case, "
+                                       "numbers, exclamations, reading_grade, disclaimer, or "
+                                       "generic:<proselint check>")
+    message: str
+    start: int = Field(..., description="[start, end): character offsets into the text")
+    end: int
+    replacement: str | None = Field(None, description="The text for [start, end) when the fix "
+                                                      "is mechanical; null: a person rewrites it")
+
+
+class StyleReportOut(Schema):
+    checked: bool = Field(..., description="false: the check failed (see error)")
+    count: int | None = Field(None, description="House style findings in the kept variant")
+    banned: int | None = Field(None, description="Banned terms in the kept variant")
+    findings: list[StyleFindingOut] = []
+    attempts: list[int | None] = Field([], description="Banned terms in each attempt")
+    rewritten: int = Field(0, description="Times the variant was written again for a banned term")
+    shown_flagged: bool = Field(False, description="Every attempt had a banned term")
+    error: str = ""
+
+
 class VariantOut(Schema):
     index: int
     text: str
@@ -94,6 +116,8 @@ class VariantOut(Schema):
     tokens: int
     originality: dict[str, Any] | None = None
     claims: ClaimsOut | None = Field(None, description="The claims check; null until checked")
+    style: StyleReportOut | None = Field(None, description="The house style check; null until "
+                                                           "checked")
     slots: dict[str, list[str]] | None = Field(
         None, description="Slot templates: the items by slot name, in the template's order "
         "(each within its slot's limit); null for long-form copy")
@@ -280,3 +304,45 @@ class AuditEventPage(Schema):
     limit: int
     offset: int
     items: list[AuditEventOut]
+class BannedTermIO(Schema):
+    term: str = Field(..., max_length=200)
+    reason: str = Field("", max_length=400)
+
+
+class PreferredTermIO(Schema):
+    use: str = Field(..., max_length=200, description="The term the house style writes")
+    instead_of: str = Field(..., max_length=200, description="The term it replaces")
+
+
+class DisclaimerIO(Schema):
+    category: str = Field(..., max_length=40, description="A template category")
+    text: str = Field(..., max_length=1000)
+
+
+class StyleRulesIO(Schema):
+    banned: list[BannedTermIO] = Field([], description="Banned terms, each with a reason")
+    preferred: list[PreferredTermIO] = Field([], description="Replace instead_of with use")
+    spelling: str = Field("", description='"" (not checked), "en-US" or "en-GB"')
+    oxford_comma: str = Field("", description='"" (not checked), "always" or "never"')
+    headline_case: str = Field("", description='"" (not checked), "title" or "sentence"')
+    numbers: str = Field("", description='"" (not checked), "numerals", or "words" (under ten)')
+    exclamations: str = Field("any", description='"any", "one" (at most one per text) or "none"')
+    max_grade: int | None = Field(None, description="Flesch-Kincaid grade ceiling (1-20); null: none")
+    disclaimers: list[DisclaimerIO] = Field([], description="Required disclaimers by template "
+                                                            "category")
+    generic: bool = Field(True, description="proselint's generic checks (cliches, redundancy, ...)")
+    max_rewrites: int = Field(2, description="Rewrites of a generated variant with a banned term "
+                                             "(0-5), then it is shown flagged")
+
+
+class StyleCheckIn(Schema):
+    text: str
+    category: str | None = Field(None, max_length=40,
+                                 description="The template category, for required disclaimers")
+
+
+class StyleCheckOut(Schema):
+    count: int
+    fixable: int = Field(..., description="Findings with a mechanical fix")
+    findings: list[StyleFindingOut]
+    fixed: str = Field(..., description="The text with every mechanical fix applied")

@@ -75,6 +75,9 @@ from copywriter.originality.services import REFERENCE_MAX_CHARS
 from copywriter.seo.keywords import KeywordError, parse_keywords
 from copywriter.seo.models import KeywordList
 from copywriter.seo.services import LIST_NAME_MAX
+from copywriter.style.models import StyleRules
+from copywriter.style.services import StyleError, clean_rules, rules_to_dict
+from copywriter.style.services import as_rules as style_rules
 from copywriter.voices.models import BrandVoice
 from copywriter.voices.services import MAX_CHARS as VOICE_SAMPLE_MAX
 from copywriter.voices.services import MAX_SAMPLES as VOICE_MAX_SAMPLES
@@ -184,10 +187,15 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
                    "target_label": e.target_label, "summary": e.summary, "details": e.details,
                    "ip": e.ip, "user_agent": e.user_agent}
                   for e in AuditEvent.objects.filter(workspace_id__in=keys).order_by("pk")]
+    out_style = [{"workspace": keys[r.workspace_id], "updated_at": _iso(r.updated_at),
+                  "updated_by": user(r.updated_by), "rules": rules_to_dict(style_rules(r))}
+                 for r in StyleRules.objects.filter(workspace_id__in=keys)
+                 .select_related("updated_by").order_by("pk")]
     return {"format": FORMAT, "version": VERSION, "users": sorted(users.values(), key=lambda u: u["email"]),
             "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
             "templates": out_templates, "voices": out_voices, "references": out_refs,
-            "webhooks": out_hooks, "audit_events": out_events}
+            "webhooks": out_hooks, "audit_events": out_events,
+            "style_rules": out_style}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -456,6 +464,28 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
             check.text({"sample": sample}, "sample", f"{where}.samples[{j}]",
                        limit=VOICE_SAMPLE_MAX)
 
+    # A disclaimer may name a category of a template restored with it.
+    categories = set(Template.objects.values_list("category", flat=True)) | {
+        str(v["data"].get("category")) for t in data.get("templates") or [] if isinstance(t, dict)
+        for v in t.get("versions") or [] if isinstance(v, dict) and isinstance(v.get("data"), dict)}
+    styled: set[Any] = set()
+    for i, r in enumerate(check.rows(data, "style_rules", required=False)):
+        where = f"style_rules[{i}]"
+        check.workspace(r, where, keys)
+        check.when(r, "updated_at", where)
+        check.person(r, "updated_by", where, emails)
+        if r.get("workspace") in styled:
+            check.bad(f"{where}.workspace", "has house style rules twice")
+        styled.add(r.get("workspace"))
+        if not isinstance(r.get("rules"), dict) or _depth(r["rules"]) > MAX_NESTING:
+            check.bad(f"{where}.rules", "not house style rules (an object)")
+            continue
+        try:  # the same cleaning as the rules page and the API
+            clean_rules(r["rules"], known_categories=categories)
+        except StyleError as exc:
+            for key, problem in list(exc.field_errors.items())[:5]:
+                check.bad(f"{where}.rules.{key}", problem)
+
     for i, r in enumerate(check.rows(data, "references", required=False)):
         where = f"references[{i}]"
         check.workspace(r, where, keys)
@@ -623,6 +653,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
     _restore_references(data.get("references", []), spaces, who, rep)
     _restore_webhooks(data.get("webhooks", []), spaces, who, rep)
     _restore_events(data.get("audit_events", []), spaces, who, rep)
+    _restore_style(data.get("style_rules", []), spaces, who, rep)
 
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
@@ -711,3 +742,20 @@ def _restore_events(rows: list[dict[str, Any]], spaces: dict[str, Workspace], wh
                 actor_label=label, action=e["action"], target_type=e["target_type"],
                 target_id=e["target_id"], target_label=e["target_label"], summary=e["summary"],
                 details=e["details"], ip=e.get("ip"), user_agent=e["user_agent"])
+
+
+def _restore_style(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
+                   rep: RestoreReport) -> None:
+    """A workspace's rules come back only where it has none: a live workspace's owners may have
+    changed them since the backup, and theirs win."""
+    for r in rows:
+        ws = spaces[r["workspace"]]
+        exists = StyleRules.objects.filter(workspace=ws).exists()
+        rep.add("style_rules", not exists)
+        if not exists:
+            categories = set(Template.objects.values_list("category", flat=True))
+            StyleRules.objects.create(workspace=ws, updated_at=_when(r["updated_at"], "style rules"),
+                                      updated_by=who(r.get("updated_by")),
+                                      **clean_rules(r["rules"], known_categories=categories
+                                                    | {d.get("category") for d in
+                                                       r["rules"].get("disclaimers") or []}))

@@ -80,6 +80,7 @@ class Variant(models.Model):
     # per line); None for long-form copy.
     slots = models.JSONField(null=True, blank=True)
     claims = models.JSONField(null=True, blank=True)  # the claims check's report
+    style = models.JSONField(null=True, blank=True)  # the house style check's report
     choice = models.JSONField(null=True, blank=True)  # best of N: why this candidate was shown
     updated_at = models.DateTimeField(default=timezone.now)
 

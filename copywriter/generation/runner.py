@@ -216,7 +216,8 @@ def finish(pk: int, rows: list[Written], me: str, timings: dict[str, Any], *,
             Variant(generation=gen, index=r.index, text=r.text, tokens=r.tokens, finished=True,
                     finish_reason=r.finish_reason, slots=r.slots, choice=r.choice,
                     originality=reports.get(r.index, {}).get("originality"),
-                    claims=reports.get(r.index, {}).get("claims"))
+                    claims=reports.get(r.index, {}).get("claims"),
+                    style=reports.get(r.index, {}).get("style"))
             for r in sorted(rows, key=lambda r: r.index)])
         gen.status, gen.finished_at, gen.lease_until = Status.DONE, timezone.now(), None
         gen.timings = {**gen.timings, **timings}

@@ -11,13 +11,16 @@ from django.conf import settings
 from copywriter.claims.review import ClaimsStage
 from copywriter.generation import runner
 from copywriter.originality.review import OriginalityStage
+from copywriter.style.review import StyleStage
 
 log = logging.getLogger(__name__)
 
 
 def stages() -> list:  # type: ignore[type-arg]
-    """The review stages every variant passes, in order."""
-    return [OriginalityStage(), ClaimsStage()]
+    """The review stages every variant passes, in order. House style first: the kept attempt
+    is the best by every stage's rank in this order, and a banned term outranks the others'
+    finer scores (style ranks only by banned terms, so the others decide between clean ones)."""
+    return [StyleStage(), OriginalityStage(), ClaimsStage()]
 
 
 def pipeline(*, me: str, engine: object = None, static: bool | None = None,  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from copywriter.core.readability import readability
 from copywriter.seo import structure
 from copywriter.seo.keywords import find_keyword, tokens
-from copywriter.seo.readability import readability
 
 KINDS = ("auto", "plain", "markdown", "html", "meta_title", "meta_description")
 

@@ -63,7 +63,8 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "bulk:cancel", "seo:document_panel", "seo:document_enrich", "seo:variant_panel",
                  "seo:enrichment", "seo:accept", "seo:list_delete", "facts:edit",
                  "facts:version", "facts:archive", "webhooks:detail", "webhooks:delete",
-                 "webhooks:rotate", "webhooks:test"):
+                 "webhooks:rotate", "webhooks:test", "style:document_panel",
+                 "style:document_fix", "style:variant_panel", "style:variant_save"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
@@ -111,6 +112,9 @@ API_ROUTES = {
     ("GET", "/api/v1/facts/{sheet_id}/versions/{number}"): ("viewer", True),
     ("POST", "/api/v1/facts/{sheet_id}/versions"): ("editor", True),
     ("GET", "/api/v1/audit"): ("owner", False),  # the activity log: owner tokens only
+    ("GET", "/api/v1/style/rules"): ("viewer", False),
+    ("PUT", "/api/v1/style/rules"): ("owner", False),
+    ("POST", "/api/v1/style/check"): ("viewer", False),
 }
 
 
@@ -148,9 +152,13 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
                                     "brief": "boots"},
             "/api/v1/facts": {"name": "From the API", "facts": ["Made in Porto"]},
             "/api/v1/facts/{sheet_id}/versions": {"name": "Edited", "facts": ["New fact"],
-                                                  "base_version": 1}}.get(
+                                                  "base_version": 1},
+            "/api/v1/style/rules": {"banned": [{"term": "cheap", "reason": "off brand"}],
+                                    "spelling": "en-GB"},
+            "/api/v1/style/check": {"text": "Waterproof boots, in every colour!"}}.get(
         path, {"body": "edited", "base_version": 1})
-    return client.post(url, json.dumps(body), content_type="application/json", **headers)
+    send = client.put if method == "PUT" else client.post
+    return send(url, json.dumps(body), content_type="application/json", **headers)
 
 
 @pytest.mark.parametrize("route", sorted(API_ROUTES), ids=lambda r: f"{r[0]} {r[1]}")

@@ -240,7 +240,7 @@ import nltk
 nltk.download = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("download attempted"))
 from django.conf import settings
 settings.configure(DATA_DIR=sys.argv[1])
-from copywriter.seo.readability import ensure_offline_syllables
+from copywriter.core.readability import ensure_offline_syllables
 from copywriter.seo.report import analyse
 from copywriter.seo.suggestions import suggest_keywords
 r = analyse("Fernway waterproof hiking boots keep your feet dry on every trail.", ["hiking boots"])

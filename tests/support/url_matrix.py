@@ -97,6 +97,11 @@ WORKSPACE_URLS = {
     "webhooks:delete": ("POST", "owner"),
     "webhooks:rotate": ("POST", "owner"),
     "webhooks:test": ("POST", "owner"),
+    "style:rules": ("POST", "owner"),  # members read the rules (GET); owners change them
+    "style:document_panel": ("GET", "viewer"),
+    "style:document_fix": ("POST", "editor"),
+    "style:variant_panel": ("GET", "viewer"),
+    "style:variant_save": ("POST", "editor"),
 }
 
 
@@ -149,5 +154,7 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "seo:list_delete": [ws, o["keyword_list"].pk],
         "webhooks:detail": [ws, o["webhook"].pk], "webhooks:delete": [ws, o["webhook"].pk],
         "webhooks:rotate": [ws, o["webhook"].pk], "webhooks:test": [ws, o["webhook"].pk],
+        "style:document_panel": [ws, d], "style:document_fix": [ws, d],
+        "style:variant_panel": [ws, g, 0], "style:variant_save": [ws, g, 0],
     }.get(name, [ws])
     return reverse(name, args=args)

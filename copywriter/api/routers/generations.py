@@ -26,6 +26,7 @@ def _generation_out(gen: Generation) -> dict[str, Any]:
             "created_at": gen.created_at, "finished_at": gen.finished_at,
             "variants": [{"index": v.index, "text": v.text, "finished": v.finished,
                           "tokens": v.tokens, "originality": v.originality, "claims": v.claims,
+                          "style": v.style,
                           "slots": v.slots, "choice": v.choice}
                          for v in gen.results.all()],
             "facts": gen.facts or {},

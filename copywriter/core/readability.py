@@ -1,6 +1,7 @@
 """Readability scores (Flesch reading ease, Flesch-Kincaid grade), counted offline.
 
-Pure Python: no Django, no torch.
+Pure Python: no Django model, no torch. In core so that every check can use it (SEO's report,
+the house style's reading-grade ceiling) without importing another check's app.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from copywriter.seo.keywords import WORD_RE
-
+# A word as SEO's keyword reader counts one (copywriter/seo/keywords.py WORD_RE).
+WORD_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
 _nltk_lock = threading.Lock()
 
 
