@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "copywriter.originality",
     "copywriter.claims",
     "copywriter.seo",
+    "copywriter.workflow",
     "copywriter.backup",
     "copywriter.api",
     "copywriter.bulk",

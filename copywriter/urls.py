@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
                       generation_urls.app_name))),
     path("", include("copywriter.originality.urls")),
     path("", include("copywriter.seo.urls")),
+    path("", include("copywriter.workflow.urls")),
     path("", include("copywriter.api.urls")),
     path("", include("copywriter.bulk.urls")),
     path("", include("copywriter.ops.urls")),

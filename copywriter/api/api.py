@@ -13,7 +13,15 @@ from ninja.operation import Operation
 
 from copywriter.api import errors
 from copywriter.api.auth import TokenAuth
-from copywriter.api.routers import documents, facts, generations, originality, seo, templates
+from copywriter.api.routers import (
+    documents,
+    facts,
+    generations,
+    originality,
+    seo,
+    templates,
+    workflow,
+)
 
 
 class CopywriterApi(NinjaAPI):
@@ -31,5 +39,5 @@ api = CopywriterApi(
                 "workspace's Settings > API tokens.",
 )
 errors.install(api)
-for resource in (templates, generations, documents, facts, originality, seo):
+for resource in (templates, generations, documents, facts, originality, seo, workflow):
     api.add_router("", resource.router)
