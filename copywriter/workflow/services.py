@@ -88,7 +88,7 @@ def settings_for(workspace: Workspace | int) -> WorkflowSettings:
     return row if row is not None else WorkflowSettings(workspace_id=workspace_id)
 
 
-def reviewer_ids(ws_settings: WorkflowSettings) -> set[int]:
+def named_reviewer_ids(ws_settings: WorkflowSettings) -> set[int]:
     if ws_settings.pk is None:
         return set()
     return set(ws_settings.reviewers.values_list("pk", flat=True))
@@ -100,7 +100,7 @@ def may_approve(membership: Membership, ws_settings: WorkflowSettings | None = N
     ws_settings = ws_settings or settings_for(membership.workspace_id)
     if ws_settings.approvers == Approvers.OWNERS:
         return membership.is_owner
-    return membership.can_write and membership.user_id in reviewer_ids(ws_settings)
+    return membership.can_write and membership.user_id in named_reviewer_ids(ws_settings)
 
 
 def approvers(workspace_id: int) -> list[Membership]:
@@ -502,7 +502,7 @@ def settings_update(*, membership: Membership, approvers: str, reviewer_ids: Ite
     with transaction.atomic():
         row, _ = WorkflowSettings.objects.select_for_update().get_or_create(
             workspace_id=membership.workspace_id)
-        before = {"approvers": row.approvers, "reviewers": sorted(reviewer_ids(row)),
+        before = {"approvers": row.approvers, "reviewers": sorted(named_reviewer_ids(row)),
                   "publish_needs_approval": row.publish_needs_approval,
                   "approval_needs_clean_style": row.approval_needs_clean_style}
         row.approvers = approvers

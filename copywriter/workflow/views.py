@@ -237,7 +237,7 @@ def settings_page(request: MemberRequest) -> HttpResponse:
             return redirect("workflow:settings", ws=membership.workspace_id)
     ws_settings = services.settings_for(membership.workspace_id)
     context |= {"ws_settings": ws_settings,
-                "reviewer_ids": services.reviewer_ids(ws_settings)}
+                "reviewer_ids": services.named_reviewer_ids(ws_settings)}
     return render(request, "workflow/settings.html", context, status=status)
 
 
