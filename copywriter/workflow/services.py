@@ -339,6 +339,7 @@ def _decide(*, membership: Membership, document_id: int, comment: str, new: str)
             raise WorkflowError(f"Only {who} can approve or request changes in this workspace.",
                                 status=403)
         _refuse(st, new)
+        comment = _clean_comment(comment, required=new == State.CHANGES_REQUESTED)
         head = DocumentVersion.objects.get(document=doc, number=doc.head_number)
         if new == State.APPROVED and ws_settings.approval_needs_clean_style:
             findings = _style_findings(head)
@@ -373,14 +374,14 @@ def _decide(*, membership: Membership, document_id: int, comment: str, new: str)
 
 def approve(*, membership: Membership, document_id: int, comment: str = "") -> DocumentState:
     """Approve the current version of a document in review; it is kept frozen as approved."""
-    return _decide(membership=membership, document_id=document_id,
-                   comment=_clean_comment(comment, required=False), new=State.APPROVED)
+    return _decide(membership=membership, document_id=document_id, comment=comment,
+                   new=State.APPROVED)
 
 
 def request_changes(*, membership: Membership, document_id: int, comment: str) -> DocumentState:
     """Send a document in review back to its writer; the comment says what should change."""
-    return _decide(membership=membership, document_id=document_id,
-                   comment=_clean_comment(comment, required=True), new=State.CHANGES_REQUESTED)
+    return _decide(membership=membership, document_id=document_id, comment=comment,
+                   new=State.CHANGES_REQUESTED)
 
 
 def publish(*, membership: Membership, document_id: int) -> DocumentState:

@@ -73,4 +73,6 @@ def test_operation_ids_are_the_ones_clients_were_generated_with():
         "generation_retry", "document_list", "document_create", "document_detail",
         "version_detail", "version_create", "fact_sheet_list", "fact_sheet_create",
         "fact_sheet_detail", "fact_version_detail", "fact_version_create", "originality_check",
-        "originality_detail", "seo_analyse", "seo_suggest"))
+        "originality_detail", "seo_analyse", "seo_suggest", "workflow_state",
+        "workflow_request_review", "workflow_approve", "workflow_request_changes",
+        "workflow_publish", "comment_list", "comment_create", "comment_resolve"))

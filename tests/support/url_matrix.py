@@ -15,7 +15,7 @@ PUBLIC = {
     "ops:healthz", "ops:bench_trivial",
 }
 LOGIN_ONLY = {"accounts:password_change", "accounts:password_change_done", "workspaces:home",
-              "workspaces:create", "ops:global_metrics"}
+              "workspaces:create", "ops:global_metrics", "workflow:notifications"}
 # name -> (method, role needed for that method)
 WORKSPACE_URLS = {
     "workspaces:members": ("GET", "viewer"),
@@ -90,6 +90,18 @@ WORKSPACE_URLS = {
     "seo:reject": ("POST", "editor"),
     "seo:lists": ("POST", "editor"),
     "seo:list_delete": ("POST", "editor"),
+    "workflow:panel": ("GET", "viewer"),
+    "workflow:request_review": ("POST", "editor"),
+    "workflow:approve": ("POST", "owner"),  # owners approve unless the workspace names reviewers
+    "workflow:request_changes": ("POST", "owner"),
+    "workflow:publish": ("POST", "editor"),
+    "workflow:comment_create": ("POST", "editor"),
+    "workflow:comment_resolve": ("POST", "editor"),
+    "workflow:version_comments": ("GET", "viewer"),
+    "workflow:export_version": ("GET", "viewer"),
+    "workflow:waiting": ("GET", "viewer"),
+    "workflow:waiting_count": ("GET", "viewer"),
+    "workflow:settings": ("POST", "owner"),
 }
 
 
@@ -140,5 +152,10 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "seo:variant_enrich": [ws, g, 0], "seo:enrichment": [ws, o["enrichment"].pk],
         "seo:accept": [ws, o["enrichment"].pk], "seo:reject": [ws, o["enrichment"].pk],
         "seo:list_delete": [ws, o["keyword_list"].pk],
+        "workflow:panel": [ws, d], "workflow:request_review": [ws, d], "workflow:approve": [ws, d],
+        "workflow:request_changes": [ws, d], "workflow:publish": [ws, d],
+        "workflow:comment_create": [ws, d],
+        "workflow:comment_resolve": [ws, d, o["comment"].pk],
+        "workflow:version_comments": [ws, d, 1], "workflow:export_version": [ws, d, 1, "md"],
     }.get(name, [ws])
     return reverse(name, args=args)

@@ -361,10 +361,10 @@ def test_a_mention_of_yourself_or_a_non_member_emails_nobody(cast, doc,
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(cast, doc,
                                                          django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(services.WorkflowError):
-            services.request_review(membership=cast.bob_m, document_id=doc.pk,
-                                    reviewer_ids=[cast.alice.pk, cast.bob.pk])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, \
+            pytest.raises(services.WorkflowError):
+        services.request_review(membership=cast.bob_m, document_id=doc.pk,
+                                reviewer_ids=[cast.alice.pk, cast.bob.pk])
     assert callbacks == [] and mail.outbox == []
 
 
