@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -65,7 +66,10 @@ def _panel(request: MemberRequest, doc: Document, *, status: int = 200,
            **extra: Any) -> HttpResponse:
     context = _panel_context(request, doc, **extra)
     template = "workflow/panel.html" if request.htmx else "workflow/panel_page.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if request.method == "POST" and request.htmx:
+        response["HX-Trigger"] = "workflow-changed"  # the nav's "Waiting for me" count reloads
+    return response
 
 
 def _document(request: MemberRequest, document_id: int) -> Document:
@@ -208,8 +212,11 @@ def waiting(request: MemberRequest) -> HttpResponse:
 def waiting_count(request: MemberRequest) -> HttpResponse:
     """The nav link's badge (loaded by htmx: cached pages would show a stale count)."""
     count = services.waiting_for(request.membership).count()
-    html = (f'<span class="badge" id="waiting-count" aria-label="{count} waiting">{count}</span>'
-            if count else '<span id="waiting-count"></span>')
+    url = reverse("workflow:waiting_count", args=[request.membership.workspace_id])
+    attrs = (f'id="waiting-count" hx-get="{url}" hx-trigger="workflow-changed from:body" '
+             'hx-swap="outerHTML"')
+    html = (f'<span class="badge" {attrs} aria-label="{count} waiting">{count}</span>'
+            if count else f"<span {attrs}></span>")
     return HttpResponse(html)
 
 
