@@ -95,6 +95,10 @@ def _act(request: MemberRequest, document_id: int, action: Any, done: str) -> Ht
     if request.htmx:
         return _panel(request, doc, notice=done)
     messages.success(request, done)
+    number = _int_or_none(request.POST.get("version"))
+    if request.POST.get("back") == "version" and number is not None:
+        return redirect("documents:version", ws=request.membership.workspace_id,
+                        document_id=doc.pk, number=number)
     return redirect("documents:edit", ws=request.membership.workspace_id, document_id=doc.pk)
 
 

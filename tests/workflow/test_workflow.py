@@ -500,3 +500,24 @@ def test_another_workspaces_documents_are_404(cast, doc, charlie_client):
     assert "Spring launch" not in charlie_client.get(
         reverse("workflow:waiting", args=[own])).content.decode()
     report("workflow: another workspace's documents and comments are 404 on 9 URLs")
+
+
+def test_a_passage_comment_on_an_older_versions_page(cast, doc, alice_client):
+    document_save(membership=cast.bob_m, document_id=doc.pk, title=doc.title, body="v2 text",
+                  base_number=1)
+    url = reverse("workflow:comment_create", args=[cast.ws.pk, doc.pk])
+    form = alice_client.get(reverse("workflow:version_comments",
+                                    args=[cast.ws.pk, doc.pk, 1])).content.decode()
+    assert 'id="version-comment-form"' in form and 'name="version" value="1"' in form
+    response = alice_client.post(url, {"body": "Too vague", "passage": "1", "quote": "keep you",
+                                       "version": "1", "back": "version"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("documents:version", args=[cast.ws.pk, doc.pk, 1])
+    c = Comment.objects.get(document=doc)
+    assert (c.version, c.quote, c.start) == (1, "keep you", doc.body.index("keep you"))
+    # a selection that is only in the current version is refused on version 1, text kept
+    response = alice_client.post(url, {"body": "My long note", "passage": "1", "quote": "v2 text",
+                                       "version": "1", "back": "version"})
+    assert response.status_code == 400 and "not in version 1" in response.content.decode()
+    assert ">My long note</textarea>" in response.content.decode()
+    assert Comment.objects.filter(document=doc).count() == 1
