@@ -521,3 +521,10 @@ def test_a_passage_comment_on_an_older_versions_page(cast, doc, alice_client):
     assert response.status_code == 400 and "not in version 1" in response.content.decode()
     assert ">My long note</textarea>" in response.content.decode()
     assert Comment.objects.filter(document=doc).count() == 1
+
+
+def test_owners_find_the_settings_from_the_members_page(cast, alice_client, bob_client):
+    url = reverse("workflow:settings", args=[cast.ws.pk])
+    members = reverse("workspaces:members", args=[cast.ws.pk])
+    assert url in alice_client.get(members).content.decode()
+    assert url not in bob_client.get(members).content.decode()
