@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "copywriter.claims",
     "copywriter.seo",
     "copywriter.style",
+    "copywriter.workflow",
     "copywriter.backup",
     "copywriter.api",
     "copywriter.bulk",

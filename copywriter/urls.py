@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("copywriter.originality.urls")),
     path("", include("copywriter.seo.urls")),
     path("", include("copywriter.style.urls")),
+    path("", include("copywriter.workflow.urls")),
     path("", include("copywriter.api.urls")),
     path("", include("copywriter.bulk.urls")),
     path("", include("copywriter.ops.urls")),

@@ -22,6 +22,7 @@ from copywriter.api.routers import (
     seo,
     style,
     templates,
+    workflow,
 )
 
 
@@ -40,5 +41,6 @@ api = CopywriterApi(
                 "workspace's Settings > API tokens.",
 )
 errors.install(api)
-for resource in (templates, generations, documents, facts, originality, seo, audit, style):
+for resource in (templates, generations, documents, facts, originality, seo, audit, style,
+                 workflow):
     api.add_router("", resource.router)

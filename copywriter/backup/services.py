@@ -1,7 +1,9 @@
 """Backup and restore of what people wrote: documents with every version (conflict copies
 included), keyword lists, the workspace's own templates with every version, brand voices'
-samples and reference texts, the workspaces' activity (audit) trail, and the workspaces and
-memberships they belong to, as one JSON file (gzip if it ends in ``.gz``). Not in it:
+samples and reference texts, the workspaces' activity (audit) trail, the documents' review
+states, review requests and comments with each workspace's workflow settings, house style
+rules, and the workspaces and memberships they belong to, as one JSON file (gzip if it ends in
+``.gz``). Not in it:
 generations (re-created by generating again), API tokens (only their hashes are stored),
 webhooks' signing secrets and delivery logs (a restored webhook keeps its URL, events and active
 flag but has no secret, so it sends nothing until an owner rotates its secret: a backup file in
@@ -84,6 +86,16 @@ from copywriter.voices.services import MAX_SAMPLES as VOICE_MAX_SAMPLES
 from copywriter.webhooks.models import Event as WebhookEvent
 from copywriter.webhooks.models import Webhook
 from copywriter.webhooks.net import URL_MAX_CHARS as WEBHOOK_URL_MAX
+from copywriter.workflow.models import (
+    Approvers,
+    Comment,
+    Decision,
+    DocumentState,
+    ReviewRequest,
+    State,
+    WorkflowSettings,
+)
+from copywriter.workflow.services import COMMENT_MAX_CHARS, QUOTE_MAX_CHARS
 from copywriter.workspaces.models import Membership, Role, Workspace
 
 FORMAT = "copywriter-backup"
@@ -195,7 +207,7 @@ def dump(*, workspace_ids: list[int] | None = None) -> dict[str, Any]:
             "workspaces": out_ws, "documents": out_docs, "keyword_lists": out_lists,
             "templates": out_templates, "voices": out_voices, "references": out_refs,
             "webhooks": out_hooks, "audit_events": out_events,
-            "style_rules": out_style}
+            "style_rules": out_style, **_dump_workflow(keys, user)}
 
 
 def write(data: dict[str, Any], path: Path) -> None:
@@ -485,6 +497,7 @@ def _validate(data: dict[str, Any], check: _Check) -> None:
         except StyleError as exc:
             for key, problem in list(exc.field_errors.items())[:5]:
                 check.bad(f"{where}.rules.{key}", problem)
+    _validate_workflow(data, check, keys, emails)
 
     for i, r in enumerate(check.rows(data, "references", required=False)):
         where = f"references[{i}]"
@@ -654,6 +667,7 @@ def _restore(data: dict[str, Any], rep: RestoreReport, vouched: set[str]) -> Non
     _restore_webhooks(data.get("webhooks", []), spaces, who, rep)
     _restore_events(data.get("audit_events", []), spaces, who, rep)
     _restore_style(data.get("style_rules", []), spaces, who, rep)
+    _restore_workflow(data, spaces, who, rep)
 
 
 def _restore_templates(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who: Who,
@@ -759,3 +773,174 @@ def _restore_style(rows: list[dict[str, Any]], spaces: dict[str, Workspace], who
                                       **clean_rules(r["rules"], known_categories=categories
                                                     | {d.get("category") for d in
                                                        r["rules"].get("disclaimers") or []}))
+
+
+# --- the workflow: settings per workspace; per document its state, review requests, comments
+
+def _document_key(d: Document, keys: dict[int, str]) -> dict[str, Any]:
+    return {"workspace": keys[d.workspace_id], "created_at": _iso(d.created_at),
+            "created_by": _email(d.created_by)}
+
+
+def _dump_workflow(keys: dict[int, str], user: Callable[[User | None], str | None]) -> dict[str, Any]:
+    out_settings = [{"workspace": keys[w.workspace_id], "approvers": w.approvers,
+                     "reviewers": sorted(filter(None, (user(u) for u in w.reviewers.all()))),
+                     "publish_needs_approval": w.publish_needs_approval,
+                     "approval_needs_clean_style": w.approval_needs_clean_style}
+                    for w in WorkflowSettings.objects.filter(workspace_id__in=keys)
+                    .prefetch_related("reviewers").order_by("pk")]
+    docs: dict[int, dict[str, Any]] = {}
+
+    def doc_row(d: Document) -> dict[str, Any]:
+        if d.pk not in docs:
+            user(d.created_by)
+            docs[d.pk] = {**_document_key(d, keys), "state": None, "review_requests": [],
+                          "comments": []}
+        return docs[d.pk]
+
+    for st in (DocumentState.objects.filter(document__workspace_id__in=keys)
+               .select_related("document__created_by", "changed_by").order_by("pk")):
+        doc_row(st.document)["state"] = {
+            "state": st.state, "version": st.version, "approved_version": st.approved_version,
+            "published_version": st.published_version, "changed_by": user(st.changed_by),
+            "changed_at": _iso(st.changed_at)}
+    for r in (ReviewRequest.objects.filter(document__workspace_id__in=keys)
+              .select_related("document__created_by", "reviewer", "requested_by", "decided_by")
+              .order_by("pk")):
+        doc_row(r.document)["review_requests"].append({
+            "version": r.version, "reviewer": user(r.reviewer),
+            "requested_by": user(r.requested_by), "created_at": _iso(r.created_at),
+            "decision": r.decision, "decided_by": user(r.decided_by),
+            "decided_at": _iso(r.decided_at), "comment": r.comment})
+    index: dict[int, int] = {}
+    for c in (Comment.objects.filter(document__workspace_id__in=keys)
+              .select_related("document__created_by", "author", "resolved_by")
+              .order_by("document_id", "created_at", "pk")):
+        rows = doc_row(c.document)["comments"]
+        index[c.pk] = len(rows)
+        rows.append({"version": c.version,
+                     "parent": index.get(c.parent_id) if c.parent_id else None,
+                     "author": user(c.author), "body": c.body, "quote": c.quote,
+                     "start": c.start, "end": c.end, "created_at": _iso(c.created_at),
+                     "resolved_at": _iso(c.resolved_at), "resolved_by": user(c.resolved_by)})
+    return {"workflow_settings": out_settings, "workflow_documents": list(docs.values())}
+
+
+def _validate_workflow(data: dict[str, Any], check: _Check, keys: set[str],
+                       emails: set[str]) -> None:
+    doc_max = settings.DOCUMENT_MAX_CHARS
+    for i, w in enumerate(check.rows(data, "workflow_settings", required=False)):
+        where = f"workflow_settings[{i}]"
+        check.workspace(w, where, keys)
+        if w.get("approvers") not in Approvers.values:
+            check.bad(f"{where}.approvers", "not owners or reviewers")
+        reviewers = w.get("reviewers")
+        if not isinstance(reviewers, list):
+            check.bad(f"{where}.reviewers", "not a list")
+        else:
+            for j, email in enumerate(reviewers):
+                check.person({"r": email}, "r", f"{where}.reviewers[{j}]", emails)
+        for flag in ("publish_needs_approval", "approval_needs_clean_style"):
+            if type(w.get(flag)) is not bool:
+                check.bad(f"{where}.{flag}", "not true or false")
+    for i, d in enumerate(check.rows(data, "workflow_documents", required=False)):
+        where = f"workflow_documents[{i}]"
+        check.workspace(d, where, keys)
+        check.when(d, "created_at", where)
+        check.person(d, "created_by", where, emails)
+        st = d.get("state")
+        if st is not None:
+            swhere = f"{where}.state"
+            if not isinstance(st, dict) or st.get("state") not in State.values:
+                check.bad(swhere, "not a workflow state")
+            else:
+                for key in ("version", "approved_version", "published_version"):
+                    check.number(st, key, swhere, optional=True)
+                check.person(st, "changed_by", swhere, emails)
+                check.when(st, "changed_at", swhere)
+        for j, r in enumerate(check.rows(d, "review_requests", where=where)):
+            rwhere = f"{where}.review_requests[{j}]"
+            check.number(r, "version", rwhere)
+            if r.get("reviewer") is None:
+                check.bad(f"{rwhere}.reviewer", "missing")
+            check.person(r, "reviewer", rwhere, emails)
+            check.person(r, "requested_by", rwhere, emails)
+            check.person(r, "decided_by", rwhere, emails)
+            check.when(r, "created_at", rwhere)
+            check.when(r, "decided_at", rwhere, optional=True)
+            if r.get("decision") not in Decision.values:
+                check.bad(f"{rwhere}.decision", "not a review decision")
+            check.text(r, "comment", rwhere, limit=COMMENT_MAX_CHARS)
+        comments = check.rows(d, "comments", where=where)
+        for j, c in enumerate(comments):
+            cwhere = f"{where}.comments[{j}]"
+            check.number(c, "version", cwhere)
+            parent = c.get("parent")
+            if parent is not None and (type(parent) is not int or not 0 <= parent < j):
+                check.bad(f"{cwhere}.parent", "not an earlier comment of this document")
+            check.person(c, "author", cwhere, emails)
+            check.person(c, "resolved_by", cwhere, emails)
+            check.text(c, "body", cwhere, limit=COMMENT_MAX_CHARS, empty=False)
+            check.text(c, "quote", cwhere, limit=QUOTE_MAX_CHARS)
+            for key in ("start", "end"):
+                value = c.get(key)
+                if value is not None and (type(value) is not int or not 0 <= value <= doc_max):
+                    check.bad(f"{cwhere}.{key}", "not an offset in the text")
+            check.when(c, "created_at", cwhere)
+            check.when(c, "resolved_at", cwhere, optional=True)
+
+
+def _restore_workflow(data: dict[str, Any], spaces: dict[str, Workspace], who: Who,
+                      rep: RestoreReport) -> None:
+    """Added where missing, never overwritten: a document's state only when it has none, a
+    review request by its reviewer, version and time, a comment by its author and time."""
+    def when(value: str | None, what: str) -> datetime | None:
+        return _when(value, what) if value else None
+
+    for w in data.get("workflow_settings", []):
+        row, made = WorkflowSettings.objects.get_or_create(
+            workspace=spaces[w["workspace"]],
+            defaults={"approvers": w["approvers"],
+                      "publish_needs_approval": w["publish_needs_approval"],
+                      "approval_needs_clean_style": w["approval_needs_clean_style"]})
+        if made:
+            row.reviewers.set([u for u in map(who, w["reviewers"]) if u is not None])
+        rep.add("workflow_settings", made)
+    for d in data.get("workflow_documents", []):
+        ws, created_at, creator = _owned(d, "document", spaces, who)
+        doc = Document.objects.filter(workspace=ws, created_at=created_at, created_by=creator).first()
+        if doc is None:
+            continue
+        st = d.get("state")
+        if st is not None:
+            _, made = DocumentState.objects.get_or_create(document=doc, defaults={
+                "state": st["state"], "version": st["version"],
+                "approved_version": st["approved_version"],
+                "published_version": st["published_version"],
+                "changed_by": who(st["changed_by"]),
+                "changed_at": _when(st["changed_at"], "workflow state")})
+            rep.add("workflow_states", made)
+        for r in d["review_requests"]:
+            reviewer = who(r["reviewer"])
+            if reviewer is None:
+                continue
+            _, made = ReviewRequest.objects.get_or_create(
+                document=doc, reviewer=reviewer, version=r["version"],
+                created_at=_when(r["created_at"], "review request"),
+                defaults={"requested_by": who(r["requested_by"]), "decision": r["decision"],
+                          "decided_by": who(r["decided_by"]),
+                          "decided_at": when(r["decided_at"], "review request"),
+                          "comment": r["comment"]})
+            rep.add("review_requests", made)
+        restored: list[Comment] = []
+        for c in d["comments"]:
+            parent = restored[c["parent"]] if c["parent"] is not None else None
+            comment, made = Comment.objects.get_or_create(
+                document=doc, author=who(c["author"]), created_at=_when(c["created_at"], "comment"),
+                body=c["body"],
+                defaults={"version": c["version"], "parent": parent, "quote": c["quote"],
+                          "start": c["start"], "end": c["end"],
+                          "resolved_at": when(c["resolved_at"], "comment"),
+                          "resolved_by": who(c["resolved_by"])})
+            restored.append(comment)
+            rep.add("comments", made)

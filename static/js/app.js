@@ -36,3 +36,30 @@ document.addEventListener("input", function (event) {
   badge.textContent = max ? n + "/" + max : String(n);
   badge.classList.toggle("bad", max !== null && n > max);
 });
+// Comments on a passage: the selection in the text (the editor's textarea, or a version's text)
+// goes into the comment form's hidden fields; the server finds the passage again by its text.
+function passageSelected(source) {
+  if (source.tagName === "TEXTAREA") {
+    const start = source.selectionStart, end = source.selectionEnd;
+    return {quote: source.value.substring(start, end), start: start, end: end};
+  }
+  const sel = window.getSelection();
+  if (!sel || sel.rangeCount === 0 || !source.contains(sel.anchorNode)) return null;
+  return {quote: sel.toString(), start: "", end: ""};
+}
+function rememberPassage(event) {
+  const source = event.target && event.target.closest && event.target.closest("#doc-body, #version-text");
+  if (!source) return;
+  const picked = passageSelected(source);
+  if (!picked || !picked.quote.trim()) return;
+  document.querySelectorAll("form[data-passage-form]").forEach(function (form) {
+    form.querySelector("[data-passage-quote]").value = picked.quote;
+    form.querySelector("[data-passage-start]").value = picked.start;
+    form.querySelector("[data-passage-end]").value = picked.end;
+    const preview = form.querySelector("[data-passage-preview]");
+    if (preview) preview.textContent = "Selected: \u201c" + picked.quote.slice(0, 200) + "\u201d";
+  });
+}
+["select", "mouseup", "keyup"].forEach(function (name) {
+  document.addEventListener(name, rememberPassage, true);
+});

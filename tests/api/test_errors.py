@@ -74,4 +74,6 @@ def test_operation_ids_are_the_ones_clients_were_generated_with():
         "version_detail", "version_create", "fact_sheet_list", "fact_sheet_create",
         "fact_sheet_detail", "fact_version_detail", "fact_version_create", "originality_check",
         "originality_detail", "seo_analyse", "seo_suggest", "audit_list", "style_rules_get",
-        "style_rules_put", "style_check"))
+        "style_rules_put", "style_check", "workflow_state",
+        "workflow_request_review", "workflow_approve", "workflow_request_changes",
+        "workflow_publish", "comment_list", "comment_create", "comment_resolve"))

@@ -42,7 +42,8 @@ def _new_workspace_backup(cast, *, members: list[tuple[str, str]]) -> dict:
     ws["members"] = [{"user": e, "role": r, "created_at": "2020-01-01T00:00:00+00:00"}
                      for e, r in members]
     for section in ("documents", "keyword_lists", "templates", "voices", "references",
-                    "webhooks", "audit_events", "style_rules"):
+                    "webhooks", "audit_events", "style_rules", "workflow_settings",
+                    "workflow_documents"):
         for row in data[section]:
             row["workspace"] = ws["key"]
     return data

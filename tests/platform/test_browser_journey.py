@@ -261,7 +261,6 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             sam.get_by_role("link", name="Documents", exact=True).click()
             sam.locator("#document-results a").first.click()
             expect(sam.get_by_label("Text", exact=True)).to_have_value(re.compile("Ships free this week"))
-            teammate.close()
             steps.append("invited a teammate who joined and saw the document")
 
             # 10. Restore the generated text (version 1) from History; the edit stays in history.
@@ -277,6 +276,12 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             expect(page.locator("tbody tr")).to_have_count(3)
             steps.append("restored version 1 (history now has 3 versions)")
 
+            # 11. Review and approval: Sam (editor) asks Mara (owner) for a review; she comments
+            # on a passage and requests changes; Sam fixes the text and asks again; Mara
+            # approves and publishes.
+            steps.append(_review_and_publish(page, sam, doc_url, shots))
+            teammate.close()
+
             # The other main pages, for the README.
             for name, path in (("generations", f"/w/{ws}/generations/"),
                                ("brand-voice", f"/w/{ws}/voices/"),
@@ -290,6 +295,68 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
         worker.stop()
         report(f"browser journey: {len(steps)} steps in chromium ({'; '.join(steps)}); "
                f"{len(shots.taken)} screenshots")
+
+
+def _panel_state(page):
+    return page.locator("#workflow-panel [data-state]")
+
+
+def _review_and_publish(mara, sam, doc_url: str, shots) -> str:
+    from playwright.sync_api import expect
+
+    sam.goto(doc_url)
+    expect(_panel_state(sam)).to_have_attribute("data-state", "draft")
+    sam.get_by_role("checkbox", name=re.compile("Mara Quinn")).check()
+    sam.get_by_label("Note for the reviewers").fill("Ready for launch copy review.")
+    sam.get_by_role("button", name="Request review").click()
+    expect(_panel_state(sam)).to_have_attribute("data-state", "in_review")
+    shots(sam, "review-requested")
+
+    mara.goto(doc_url)
+    waiting = mara.get_by_role("link", name=re.compile("Waiting for me"))
+    expect(waiting.locator(".badge")).to_have_text("1")
+    waiting.click()
+    expect(mara.locator("#waiting-list")).to_contain_text("Ready for launch copy review.")
+    shots(mara, "waiting-for-me")
+    mara.locator("#waiting-list a").first.click()
+    expect(mara.locator("#approve-button")).to_be_visible()
+    quote = mara.locator("#doc-body").evaluate(
+        "(el) => { const t = el.value; const s = t.search(/\\S/);"
+        " const e = Math.min(t.length, s + 24); el.focus(); el.setSelectionRange(s, e);"
+        " el.dispatchEvent(new Event('select', {bubbles: true})); return t.substring(s, e); }")
+    expect(mara.locator("[data-passage-preview]")).to_contain_text("Selected:")
+    mara.locator("#comment-body").fill("Name the trail here, please.")
+    mara.get_by_role("button", name="Comment on the selection").click()
+    expect(mara.locator("#workflow-panel blockquote.quote")).to_contain_text(
+        quote.strip().splitlines()[0])
+    mara.locator("#decision-comment").fill("One change: see my note on the opening.")
+    mara.get_by_role("button", name="Request changes").click()
+    expect(_panel_state(mara)).to_have_attribute("data-state", "changes_requested")
+    shots(mara, "review-changes-requested")
+
+    sam.goto(doc_url)
+    expect(_panel_state(sam)).to_have_attribute("data-state", "changes_requested")
+    expect(sam.locator("#workflow-panel")).to_contain_text("Name the trail here, please.")
+    editor = sam.get_by_label("Text", exact=True)
+    version = int(re.search(r"Version (\d+)", sam.locator("#save-status").inner_text()).group(1))
+    editor.press("Control+End")
+    editor.press_sequentially("\nTested on the Fernway Ridge trail.", delay=10)
+    expect(sam.locator("#save-status")).to_contain_text(f"Saved version {version + 1}",
+                                                        timeout=15_000)
+    sam.get_by_role("button", name="Request review").click()
+    expect(_panel_state(sam)).to_have_attribute("data-state", "in_review")
+
+    mara.goto(doc_url)
+    expect(mara.get_by_label("Text", exact=True)).to_have_value(re.compile("Fernway Ridge"))
+    mara.locator("#approve-button").click()
+    expect(_panel_state(mara)).to_have_attribute("data-state", "approved")
+    shots(mara, "review-approved")
+    mara.locator("#publish-button").click()
+    expect(_panel_state(mara)).to_have_attribute("data-state", "published")
+    expect(mara.locator("#workflow-panel")).to_contain_text(f"Published: version {version + 1}")
+    shots(mara, "published")
+    return (f"review: requested, changes asked on a passage, fixed (version {version + 1}), "
+            "re-requested, approved and published")
 
 
 def _seo_enrich_and_accept(page, shots) -> str:

@@ -64,7 +64,10 @@ def test_ids_of_another_workspace_are_404_inside_my_workspace(cast, objects, cha
                  "seo:enrichment", "seo:accept", "seo:list_delete", "facts:edit",
                  "facts:version", "facts:archive", "webhooks:detail", "webhooks:delete",
                  "webhooks:rotate", "webhooks:test", "style:document_panel",
-                 "style:document_fix", "style:variant_panel", "style:variant_save"):
+                 "style:document_fix", "style:variant_panel", "style:variant_save", "workflow:panel",
+                 "workflow:request_review", "workflow:approve", "workflow:request_changes",
+                 "workflow:publish", "workflow:comment_create", "workflow:comment_resolve",
+                 "workflow:version_comments", "workflow:export_version"):
         method = WORKSPACE_URLS[name][0]
         response = call(charlie_client, method, url_for(name, own, objects, cast))
         assert response.status_code == 404, name
@@ -115,6 +118,41 @@ API_ROUTES = {
     ("GET", "/api/v1/style/rules"): ("viewer", False),
     ("PUT", "/api/v1/style/rules"): ("owner", False),
     ("POST", "/api/v1/style/check"): ("viewer", False),
+    ("GET", "/api/v1/documents/{document_id}/workflow"): ("viewer", True),
+    ("POST", "/api/v1/documents/{document_id}/workflow/review-requests"): ("editor", True),
+    # approvers only: API_PREPARE names the editor a reviewer and puts the document in review
+    ("POST", "/api/v1/documents/{document_id}/workflow/approve"): ("editor", True),
+    ("POST", "/api/v1/documents/{document_id}/workflow/request-changes"): ("editor", True),
+    ("POST", "/api/v1/documents/{document_id}/workflow/publish"): ("editor", True),
+    ("GET", "/api/v1/documents/{document_id}/comments"): ("viewer", True),
+    ("POST", "/api/v1/documents/{document_id}/comments"): ("editor", True),
+    ("POST", "/api/v1/documents/{document_id}/comments/{comment_id}/resolve"): ("editor", True),
+}
+
+
+def _in_review_for_bob(cast, o):
+    from copywriter.workflow import services
+
+    services.settings_update(membership=cast.alice_m, approvers="reviewers",
+                             reviewer_ids=[cast.bob.pk], publish_needs_approval=True,
+                             approval_needs_clean_style=False)
+    services.request_review(membership=cast.alice_m, document_id=o["doc"].pk,
+                            reviewer_ids=[cast.bob.pk])
+
+
+def _approved(cast, o):
+    from copywriter.workflow import services
+
+    _in_review_for_bob(cast, o)
+    services.approve(membership=cast.bob_m, document_id=o["doc"].pk)
+
+
+# Routes whose editor call needs the document in a state first (the other callers are refused
+# before the state matters: no token 401, outsider 404, viewer 403).
+API_PREPARE = {
+    ("POST", "/api/v1/documents/{document_id}/workflow/approve"): _in_review_for_bob,
+    ("POST", "/api/v1/documents/{document_id}/workflow/request-changes"): _in_review_for_bob,
+    ("POST", "/api/v1/documents/{document_id}/workflow/publish"): _approved,
 }
 
 
@@ -139,7 +177,8 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
     url = (path.replace("{slug}", o["own_template"].slug)
            .replace("{generation_id}", str(o["gen"].pk)).replace("{document_id}", str(o["doc"].pk))
            .replace("{number}", "1").replace("{check_id}", str(o["check"].pk))
-           .replace("{sheet_id}", str(o["sheet"].pk)))
+           .replace("{sheet_id}", str(o["sheet"].pk))
+           .replace("{comment_id}", str(o["comment"].pk)))
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
     if method == "GET":
         return client.get(url, **headers)
@@ -155,7 +194,11 @@ def api_call(client: Client, method: str, path: str, o: dict, secret: str | None
                                                   "base_version": 1},
             "/api/v1/style/rules": {"banned": [{"term": "cheap", "reason": "off brand"}],
                                     "spelling": "en-GB"},
-            "/api/v1/style/check": {"text": "Waterproof boots, in every colour!"}}.get(
+            "/api/v1/style/check": {"text": "Waterproof boots, in every colour!"},
+
+            "/api/v1/documents/{document_id}/workflow/review-requests": {
+                "reviewers": ["alice@example.com"]},
+            "/api/v1/documents/{document_id}/workflow/request-changes": {"comment": "Shorter"}}.get(
         path, {"body": "edited", "base_version": 1})
     send = client.put if method == "PUT" else client.post
     return send(url, json.dumps(body), content_type="application/json", **headers)
@@ -169,6 +212,8 @@ def test_api_matrix(route, cast, objects, monkeypatch):
     monkeypatch.setattr("copywriter.originality.services._enqueue", lambda *a, **k: None)
     method, path = route
     needed, scoped = API_ROUTES[route]
+    if route in API_PREPARE:
+        API_PREPARE[route](cast, objects)
     secrets = {
         "outsider": token_create(membership=cast.charlie_m, name="c", role="owner").secret,
         "viewer": token_create(membership=cast.alice_m, name="v", role="viewer").secret,

@@ -15,7 +15,7 @@ PUBLIC = {
     "ops:healthz", "ops:bench_trivial",
 }
 LOGIN_ONLY = {"accounts:password_change", "accounts:password_change_done", "workspaces:home",
-              "workspaces:create", "ops:global_metrics"}
+              "workspaces:create", "ops:global_metrics", "workflow:notifications"}
 # name -> (method, role needed for that method)
 WORKSPACE_URLS = {
     "workspaces:members": ("GET", "viewer"),
@@ -102,6 +102,18 @@ WORKSPACE_URLS = {
     "style:document_fix": ("POST", "editor"),
     "style:variant_panel": ("GET", "viewer"),
     "style:variant_save": ("POST", "editor"),
+    "workflow:panel": ("GET", "viewer"),
+    "workflow:request_review": ("POST", "editor"),
+    "workflow:approve": ("POST", "owner"),  # owners approve unless the workspace names reviewers
+    "workflow:request_changes": ("POST", "owner"),
+    "workflow:publish": ("POST", "editor"),
+    "workflow:comment_create": ("POST", "editor"),
+    "workflow:comment_resolve": ("POST", "editor"),
+    "workflow:version_comments": ("GET", "viewer"),
+    "workflow:export_version": ("GET", "viewer"),
+    "workflow:waiting": ("GET", "viewer"),
+    "workflow:waiting_count": ("GET", "viewer"),
+    "workflow:settings": ("POST", "owner"),
 }
 
 
@@ -156,5 +168,10 @@ def url_for(name: str, ws: int, o: dict, cast) -> str:
         "webhooks:rotate": [ws, o["webhook"].pk], "webhooks:test": [ws, o["webhook"].pk],
         "style:document_panel": [ws, d], "style:document_fix": [ws, d],
         "style:variant_panel": [ws, g, 0], "style:variant_save": [ws, g, 0],
+        "workflow:panel": [ws, d], "workflow:request_review": [ws, d], "workflow:approve": [ws, d],
+        "workflow:request_changes": [ws, d], "workflow:publish": [ws, d],
+        "workflow:comment_create": [ws, d],
+        "workflow:comment_resolve": [ws, d, o["comment"].pk],
+        "workflow:version_comments": [ws, d, 1], "workflow:export_version": [ws, d, 1, "md"],
     }.get(name, [ws])
     return reverse(name, args=args)
