@@ -35,6 +35,7 @@ from copywriter.api.routers.documents import _document_detail, _document_out
 from copywriter.api.routers.generations import _generation_out
 from copywriter.api.routers.originality import _check_out
 from copywriter.api.routers.templates import _template_out, template_by_slug
+from copywriter.api.routers.workflow import WorkflowOut, request_review_by_email
 from copywriter.catalog import selectors as catalog_selectors
 from copywriter.catalog.models import Template
 from copywriter.documents import selectors as document_selectors
@@ -122,6 +123,7 @@ class CopywriterMcp:
             (self.get_template, READ), (self.generate, WRITE), (self.get_generation, READ),
             (self.list_documents, READ), (self.read_document, READ),
             (self.create_document, WRITE), (self.check_originality, WRITE),
+            (self.request_review, WRITE),
         ]
         for fn, hints in tools:
             self.server.add_tool(fn, annotations=hints, structured_output=True)
@@ -255,6 +257,25 @@ class CopywriterMcp:
             doc = document_services.document_create(membership=membership, title=title,
                                                     body=body)
             return s.DocumentDetailOut.model_validate(_document_detail(doc))
+
+    def request_review(
+        self, ctx: Context,
+        document_id: Annotated[int, Field(ge=1, description="The document to have reviewed.")],
+        reviewers: Annotated[list[str], Field(max_length=20, description=(
+            "Email addresses of members who may approve (the workspace's owners, or its named "
+            "reviewers); empty to ask the last round's reviewers again after changes were "
+            "requested."))] = [],  # noqa: B006 (the SDK copies defaults into the schema)
+        comment: Annotated[str, Field(max_length=5000, description=(
+            "A note for the reviewers."))] = "",
+    ) -> WorkflowOut:
+        """Ask named members to review the document's current version (draft or changes
+        requested -> in review); they are emailed and see it under "Waiting for me". Returns
+        the document's workflow state. Editors and owners only."""
+        with self._call(ctx, "request_review") as membership:
+            require_token_writer(membership)
+            refuse_unstorable({"reviewers": reviewers, "comment": comment})
+            return WorkflowOut.model_validate(
+                request_review_by_email(membership, document_id, reviewers, comment))
 
     def check_originality(
         self, ctx: Context,

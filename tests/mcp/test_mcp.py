@@ -19,7 +19,8 @@ from tests.support.templates import GOOD
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 TOOLS = {"list_templates", "search_templates", "get_template", "generate", "get_generation",
-         "list_documents", "read_document", "create_document", "check_originality"}
+         "list_documents", "read_document", "create_document", "check_originality",
+         "request_review"}
 
 
 def token(membership, role: str = "editor") -> str:
@@ -102,7 +103,7 @@ def test_an_editor_lists_the_tools_finds_a_template_and_writes_a_document(cast, 
     assert calls["bad_limit"].is_error and "limit" in calls["bad_limit"].content[0].text
     assert support.error_of(calls["theirs"])["status"] == 404  # another workspace's id
     assert not Generation.objects.exists()  # nothing refused was stored
-    report("mcp: stdio server lists 9 tools with schemas; templates, documents and refusals "
+    report("mcp: stdio server lists 10 tools with schemas; templates, documents and refusals "
            "as the API answers them")
 
 
@@ -240,3 +241,35 @@ def test_generate_waits_for_a_real_worker_and_returns_the_variant_with_its_repor
     assert again.structured_content["variants"] == out["variants"]
     report(f"mcp: generate through a real worker: 1 variant of {variant['tokens']} tokens, "
            "returned with its claims and originality reports")
+
+
+def test_an_editor_asks_the_owner_for_a_review(cast, tmp_path):
+    """The workflow through the agent: an editor's token puts a document in review for the
+    owner, who is emailed (the console backend writes to stdout, which the stdio transport
+    keeps off the wire); an unknown reviewer and a viewer's token get the API's answers."""
+    from copywriter.workflow.models import DocumentState, ReviewRequest
+
+    doc = Document.objects.create(workspace=cast.ws, title="Spring copy", body="Hello spring.",
+                                  head_number=1, created_by=cast.bob)
+    doc.versions.create(number=1, title=doc.title, body=doc.body, author=cast.bob)
+    editor, viewer = token(cast.bob_m), token(cast.bob_m, role="viewer")
+
+    async def main(secret, calls):
+        async with support.stdio_session(secret, tmp_path / "mcp.log") as session:
+            return [await session.call_tool("request_review", args) for args in calls]
+
+    stranger, asked = support.run(lambda: main(editor, [
+        {"document_id": doc.pk, "reviewers": ["nobody@example.com"]},
+        {"document_id": doc.pk, "reviewers": ["alice@example.com"], "comment": "Launch copy"}]))
+    (refused,) = support.run(lambda: main(viewer, [
+        {"document_id": doc.pk, "reviewers": ["alice@example.com"]}]))
+    assert support.error_of(stranger) == {
+        "status": 400, "detail": "Not a member of this workspace: nobody@example.com.",
+        "errors": {"reviewers": "Not a member."}}
+    assert not asked.is_error, asked.content
+    assert asked.structured_content["state"] == "in_review"
+    assert DocumentState.objects.get(document=doc).state == "in_review"
+    assert list(ReviewRequest.objects.filter(document=doc).values_list(
+        "reviewer__email", "requested_by__email")) == [("alice@example.com", "bob@example.com")]
+    assert support.error_of(refused)["status"] == 403
+    assert "alice@example.com" in (tmp_path / "mcp.log").read_text()  # the email, on stderr

@@ -11,6 +11,7 @@ Screenshots go to a temporary folder, or to ``docs/screenshots/`` with
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from copywriter.ml.paths import adapters_dir, model_cache_dir
 from tests.support import workers
 from tests.support.cast import PASSWORD
 from tests.support.report import report
+from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -91,12 +93,17 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
     url = workers.REDIS_URL if workers.redis_available() else settings.CELERY_BROKER_URL
     if url == workers.REDIS_URL:
         workers.flush()
-    env = workers.worker_env(REDIS_URL=url, CELERY_BROKER_URL=url)
+    # The CMS's webhook receiver listens on this host: the web process and the worker allow
+    # loopback targets, as a self-hoster with an internal CMS would (WEBHOOK_ALLOWED_NETWORKS).
+    env = workers.worker_env(REDIS_URL=url, CELERY_BROKER_URL=url,
+                             WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8")
     worker = workers.Worker(env, tmp_path / "worker.log").start()
+    cms = WebhookReceiver()
     base = live_server.url
     steps: list[str] = []
     try:
-        with workers.broker(url), override_settings(GENERATION_MAX_NEW_TOKENS=32), sync_playwright() as pw:
+        with workers.broker(url), override_settings(GENERATION_MAX_NEW_TOKENS=32,
+                                                             WEBHOOK_ALLOWED_NETWORKS=["127.0.0.0/8"]), sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             ctx = browser.new_context(viewport=DESKTOP, device_scale_factor=1)
@@ -279,8 +286,10 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             # 11. Review and approval: Sam (editor) asks Mara (owner) for a review; she comments
             # on a passage and requests changes; Sam fixes the text and asks again; Mara
             # approves and publishes.
+            _add_cms_webhook(page, cms, shots)
             steps.append(_review_and_publish(page, sam, doc_url, shots))
             teammate.close()
+            steps.append(_cms_heard_the_publication(page, cms, shots))
 
             # The other main pages, for the README.
             for name, path in (("generations", f"/w/{ws}/generations/"),
@@ -293,8 +302,47 @@ def test_a_new_user_goes_from_sign_up_to_a_restored_version(live_server, builtin
             browser.close()
     finally:
         worker.stop()
+        cms.close()
         report(f"browser journey: {len(steps)} steps in chromium ({'; '.join(steps)}); "
                f"{len(shots.taken)} screenshots")
+
+
+def _add_cms_webhook(page, cms: WebhookReceiver, shots) -> None:
+    """Mara (owner) points a webhook at the CMS for approvals and publications; the secret is
+    shown once and the CMS keeps it to check signatures."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Webhooks", exact=True).click()
+    page.get_by_label("Payload URL").fill(cms.url)
+    page.locator("input[name=events][value='document.approved']").check()
+    page.locator("input[name=events][value='document.published']").check()
+    page.get_by_role("button", name="Add webhook").click()
+    expect(page.locator("#new-secret")).to_be_visible()
+    cms.secret = page.locator("#new-secret").inner_text().strip()
+    assert cms.secret.startswith("whsec_")
+    shots(page, "webhook-added")
+
+
+def _cms_heard_the_publication(page, cms: WebhookReceiver, shots) -> str:
+    """The worker delivered the approval and the publication to the CMS, signed with the
+    webhook's secret (the receiver checks the HMAC and the timestamp), and the webhook's page
+    lists the deliveries."""
+    from playwright.sync_api import expect
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and {
+            r.json["event"] for r in cms.requests} < {"document.approved", "document.published"}:
+        time.sleep(0.5)
+    got = [(r.json["event"], r.verified, r.headers.get("X-Copywriter-Event")) for r in cms.requests]
+    assert ("document.published", True, "document.published") in got, got
+    assert ("document.approved", True, "document.approved") in got, got
+    published = next(r.json for r in cms.requests if r.json["event"] == "document.published")
+    assert "Fernway Ridge" in json.dumps(published["data"]), published
+    page.get_by_role("link", name="Webhooks", exact=True).click()
+    page.locator("table a").first.click()
+    expect(page.locator("body")).to_contain_text("document.published")
+    shots(page, "webhook-deliveries")
+    return f"the CMS received {len(got)} signed webhook messages (approved, published), verified"
 
 
 def _panel_state(page):

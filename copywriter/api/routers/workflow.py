@@ -123,8 +123,15 @@ def workflow_request_review(request: HttpRequest, document_id: int,
                             payload: ReviewRequestIn) -> dict[str, Any]:
     membership = writer(request)
     refuse_unstorable(payload.model_dump())
+    return request_review_by_email(membership, document_id, payload.reviewers, payload.comment)
+
+
+def request_review_by_email(membership: Membership, document_id: int, reviewers: list[str],
+                            comment: str) -> dict[str, Any]:
+    """Reviewers named by email (the API's and the MCP server's way), then the one service;
+    the document's workflow as ``WorkflowOut`` reads it."""
     doc = _document(membership, document_id)
-    emails = {e.strip().lower() for e in payload.reviewers}
+    emails = {e.strip().lower() for e in reviewers}
     members = {m.user.email.lower(): m.user_id for m in Membership.objects.filter(
         workspace_id=membership.workspace_id).select_related("user")}
     unknown = sorted(emails - set(members))
@@ -132,7 +139,7 @@ def workflow_request_review(request: HttpRequest, document_id: int,
         raise ApiError(400, f"Not a member of this workspace: {', '.join(unknown)[:300]}.",
                        errors={"reviewers": "Not a member."})
     workflow.request_review(membership=membership, document_id=doc.pk,
-                            reviewer_ids=[members[e] for e in emails], comment=payload.comment)
+                            reviewer_ids=[members[e] for e in emails], comment=comment)
     return _state_out(membership, doc)
 
 
