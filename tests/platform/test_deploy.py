@@ -4,6 +4,7 @@ and the env example lists exactly the settings the code reads."""
 from __future__ import annotations
 
 import ast
+import fnmatch
 import importlib.util
 import re
 import sys
@@ -117,7 +118,7 @@ def _queues(command: list[str]) -> set[str]:
     return set(command[command.index("-Q") + 1].split(","))
 
 
-@pytest.mark.parametrize("name", ["release", "web", "cpu-worker", "gpu-worker"])
+@pytest.mark.parametrize("name", ["release", "web", "cpu-worker", "gpu-worker", "beat"])
 def test_every_command_our_images_run_exists(name):
     svc = compose()["services"][name]
     dockerfile = ROOT / svc["build"]["dockerfile"]
@@ -150,6 +151,12 @@ def test_workers_cover_every_queue_jobs_are_sent_to():
     assert routed <= cpu | gpu | voices
     # brand-voice training has a worker of its own, which the generation workers are not
     assert voices == {settings.VOICE_QUEUE} and not voices & (cpu | gpu)
+    # The periodic jobs: one beat service, and a worker reads the queue each job is routed to.
+    assert services["beat"]["command"][3] == "beat"
+    for job in settings.CELERY_BEAT_SCHEDULE.values():
+        route = next((r["queue"] for pattern, r in settings.CELERY_TASK_ROUTES.items()
+                      if fnmatch.fnmatch(job["task"], pattern)), settings.CELERY_TASK_DEFAULT_QUEUE)
+        assert route in cpu, (job, route)
     # Dockerfiles' default commands agree with compose.
     assert '"-Q", "gpu"' in (DEPLOY / "Dockerfile.gpu").read_text()
     assert '"gunicorn", "copywriter.wsgi"' in (DEPLOY / "Dockerfile").read_text()

@@ -35,6 +35,12 @@ def pool_size(*, max_connections: int, processes: int, threads: int) -> int:
     return min(threads, per_process)
 
 
+def beat_command(celery: str) -> list[str]:
+    """``celery beat`` for ``CELERY_BEAT_SCHEDULE``, its state file under the data folder."""
+    return [celery, "-A", "copywriter", "beat", "-l", "info",
+            "--schedule", str(Path(settings.DATA_DIR) / "celerybeat-schedule")]
+
+
 def gunicorn_command(*, host: str, port: int, processes: int, threads: int) -> list[str]:
     return [str(Path(sys.executable).with_name("gunicorn")), "copywriter.wsgi",
             "--bind", f"{host}:{port}", "--worker-class", "gthread", "--workers", str(processes),
@@ -81,6 +87,9 @@ class Command(BaseCommand):
                 [celery, "-A", "copywriter", "worker", "-l", "info", "-Q", settings.VOICE_QUEUE,
                  "--concurrency", "1", "-n", f"voices@{os.uname().nodename}"],
                 cwd=base, env=env),
+            # The periodic jobs (CELERY_BEAT_SCHEDULE: the activity log's retention); its
+            # schedule file stays under the data folder.
+            subprocess.Popen(beat_command(celery), cwd=base, env=env),
         ]
         stopping = False
         if self._wait_for_port(host, port, procs[0]):
@@ -88,7 +97,7 @@ class Command(BaseCommand):
                 f"\ncopywriter is running: http://{host}:{port}/\n"
                 f"(gunicorn {web_processes}x{web_threads} threads, {size} database connections per "
                 f"process of {max_connections}; Celery workers for generations and for brand-voice "
-                f"training; Ctrl-C stops all)\n"))
+                f"training; celery beat for periodic jobs; Ctrl-C stops all)\n"))
 
         def stop(signum: int, frame: object) -> None:
             nonlocal stopping
