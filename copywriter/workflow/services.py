@@ -132,6 +132,29 @@ def waiting_for(membership: Membership) -> QuerySet[ReviewRequest]:
             .select_related("document", "requested_by").order_by("created_at", "pk"))
 
 
+RELEASES = ("approved", "published")
+
+
+def released_versions(membership: Membership, which: str) -> list[tuple[Document, DocumentVersion]]:
+    """The bulk export's content, by the workflow's record and nothing else: for every live
+    document of the workspace, the version last approved (``which="approved"``) or published,
+    frozen as it was then, even where the document has been edited since. Drafts and documents
+    never approved are not in it. Oldest document first."""
+    if which not in RELEASES:
+        raise WorkflowError("Export the approved or the published versions.",
+                            field_errors={"which": "approved or published"})
+    field = f"{which}_version"
+    states = (DocumentState.objects
+              .filter(document__workspace_id=membership.workspace_id,
+                      document__deleted_at__isnull=True, **{f"{field}__isnull": False})
+              .select_related("document").order_by("document__created_at", "document_id"))
+    wanted = {st.document_id: getattr(st, field) for st in states}
+    versions = {(v.document_id, v.number): v for v in DocumentVersion.objects.filter(
+        document_id__in=wanted, number__in=set(wanted.values()))}
+    return [(st.document, versions[(st.document_id, wanted[st.document_id])])
+            for st in states if (st.document_id, wanted[st.document_id]) in versions]
+
+
 def allowed_actions(membership: Membership, state: DocumentState,
                     ws_settings: WorkflowSettings | None = None) -> set[str]:
     """What this member may do to a document in this state (the buttons the panel shows)."""

@@ -19,6 +19,7 @@ urlpatterns = [
          name="version_comments"),
     path(_doc + "versions/<int:number>/export/<str:fmt>/", views.export_version,
          name="export_version"),
+    path("w/<int:ws>/documents/released.zip", views.export_released, name="export_released"),
     path("w/<int:ws>/waiting/", views.waiting, name="waiting"),
     path("w/<int:ws>/waiting/count/", views.waiting_count, name="waiting_count"),
     path("w/<int:ws>/settings/workflow/", views.settings_page, name="settings"),

@@ -7,6 +7,9 @@ error's status: 400 not now, 403 not you)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +21,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from copywriter.audit import services as audit
+from copywriter.core.spreadsheet import escape_formula
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import Document
 from copywriter.documents.services import EXPORT_FORMATS, export_document
@@ -201,6 +205,43 @@ def export_version(request: MemberRequest, document_id: int, number: int,
     response = HttpResponse(content, content_type=content_type)
     name = slugify(version.title) or f"document-{doc.pk}"
     response["Content-Disposition"] = f'attachment; filename="{name}-v{number}.{ext}"'
+    return response
+
+
+@workspace_member()
+@require_GET
+def export_released(request: MemberRequest) -> HttpResponse:
+    """Every approved (or published) version of the workspace in one zip, one file a document
+    plus manifest.csv, taken from the workflow's record: never a draft, never a later edit."""
+    which, fmt = request.GET.get("which", "approved"), request.GET.get("fmt", "md")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse("Export as md, html or txt.", status=400, content_type="text/plain")
+    try:
+        released = services.released_versions(request.membership, which)
+    except services.WorkflowError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain")
+    buffer, names = io.BytesIO(), set()
+    rows = [["file", "document", "title", "version", "state", "edited_since"]]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for doc, version in released:
+            content, _, ext = export_document(Document(title=version.title, body=version.body), fmt)
+            stem = slugify(version.title)[:60] or f"document-{doc.pk}"
+            name = f"{stem}-v{version.number}.{ext}"
+            if name in names:
+                name = f"{stem}-{doc.pk}-v{version.number}.{ext}"
+            names.add(name)
+            archive.writestr(name, content)
+            rows.append([name, str(doc.pk), version.title, str(version.number),
+                         doc.workflow_state.state, "yes" if doc.head_number > version.number else "no"])
+        manifest = io.StringIO()
+        csv.writer(manifest).writerows([[escape_formula(c) for c in row] for row in rows])
+        archive.writestr("manifest.csv", manifest.getvalue())
+    audit.record(workspace=request.membership.workspace, actor=request.user,
+                 action="documents.exported", summary=f"exported the {which} versions of "
+                 f"{len(released)} document{'s' if len(released) != 1 else ''} as {fmt} (zip)",
+                 details={"which": which, "format": fmt, "documents": len(released)})
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{which}-documents.zip"'
     return response
 
 

@@ -76,4 +76,5 @@ def test_operation_ids_are_the_ones_clients_were_generated_with():
         "originality_detail", "seo_analyse", "seo_suggest", "audit_list", "style_rules_get",
         "style_rules_put", "style_check", "workflow_state",
         "workflow_request_review", "workflow_approve", "workflow_request_changes",
-        "workflow_publish", "comment_list", "comment_create", "comment_resolve"))
+        "workflow_publish", "comment_list", "comment_create", "comment_resolve",
+        "workflow_released"))

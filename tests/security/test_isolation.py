@@ -103,6 +103,7 @@ API_ROUTES = {
     ("GET", "/api/v1/documents"): ("viewer", False),
     ("POST", "/api/v1/documents"): ("editor", False),
     ("GET", "/api/v1/documents/{document_id}"): ("viewer", True),
+    ("GET", "/api/v1/workflow/released"): ("viewer", False),
     ("GET", "/api/v1/documents/{document_id}/versions/{number}"): ("viewer", True),
     ("POST", "/api/v1/documents/{document_id}/versions"): ("editor", True),
     ("POST", "/api/v1/documents/{document_id}/originality"): ("viewer", True),  # reading is enough

@@ -112,6 +112,7 @@ WORKSPACE_URLS = {
     "workflow:version_comments": ("GET", "viewer"),
     "workflow:export_version": ("GET", "viewer"),
     "workflow:waiting": ("GET", "viewer"),
+    "workflow:export_released": ("GET", "viewer"),
     "workflow:waiting_count": ("GET", "viewer"),
     "workflow:settings": ("POST", "owner"),
 }

@@ -13,6 +13,7 @@ from copywriter.api import schemas as s
 from copywriter.api.auth import member, writer
 from copywriter.api.errors import ApiError
 from copywriter.api.inputs import refuse_unstorable
+from copywriter.audit import services as audit
 from copywriter.documents import selectors as document_selectors
 from copywriter.documents.models import Document
 from copywriter.workflow import services as workflow
@@ -107,6 +108,34 @@ def _comment_out(c: Comment) -> dict[str, Any]:
 
 
 ERRORS = {400: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut}
+
+
+class ReleasedOut(Schema):
+    document: int
+    title: str = Field(..., description="The title as it was in that version")
+    version: int = Field(..., description="The approved (or published) version's number")
+    state: State = Field(..., description="The document's state now")
+    edited_since: bool = Field(..., description="The document has later versions (a new draft)")
+    body: str
+
+
+@router.get("/workflow/released", response={200: list[ReleasedOut], 400: s.ErrorOut},
+            summary="Bulk export: the approved or published version of every document")
+def workflow_released(request: HttpRequest, which: str = "approved") -> list[dict[str, Any]]:
+    """The workflow's record decides what is exported: each document's last approved (or
+    published) version as it was then, never a draft or a later edit."""
+    membership = member(request)
+    try:
+        released = workflow.released_versions(membership, which)
+    except workflow.WorkflowError as exc:
+        raise ApiError(400, exc.message, errors=exc.field_errors) from None
+    audit.record(workspace=membership.workspace, actor=membership.user,
+                 action="documents.exported", summary=f"exported the {which} versions of "
+                 f"{len(released)} document{'s' if len(released) != 1 else ''} through the API",
+                 details={"which": which, "format": "json", "documents": len(released)})
+    return [{"document": doc.pk, "title": v.title, "version": v.number,
+             "state": doc.workflow_state.state, "edited_since": doc.head_number > v.number,
+             "body": v.body} for doc, v in released]
 
 
 @router.get("/documents/{document_id}/workflow", response={200: WorkflowOut, 404: s.ErrorOut},
