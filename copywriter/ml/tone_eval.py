@@ -105,13 +105,16 @@ def perplexities(engine: Engine, prompts: list[str], texts: list[str], batch: in
 
 
 def run(engine: Engine, *, batch_size: int = 32, max_new_tokens: int = 110, seed: int = 7,
-        briefs_per_tone: int | None = None, log: Any = print) -> dict[str, Any]:
+        briefs_per_tone: int | None = None, only: list[str] | None = None,
+        log: Any = print) -> dict[str, Any]:
     """``briefs_per_tone`` keeps the first N held-out briefs of each tone (a quicker, noisier
-    run: with 8 one brief is 12.5 points of a tone's accuracy); None keeps all 32."""
+    run: with 8 one brief is 12.5 points of a tone's accuracy); None keeps all 32. ``only``
+    writes and scores those tones alone (the classifier still chooses among all of them): a
+    probe of a few retrained adapters."""
     corpus = load_corpus()
     classifier, human_acc = train_classifier(corpus)
     log(f"classifier accuracy on held-out human texts: {human_acc:.3f}")
-    held = [e for e in corpus if e.split == "heldout"]
+    held = [e for e in corpus if e.split == "heldout" and (only is None or e.tone in only)]
     if briefs_per_tone is not None:
         kept: dict[str, int] = defaultdict(int)
         subset = []
@@ -120,7 +123,7 @@ def run(engine: Engine, *, batch_size: int = 32, max_new_tokens: int = 110, seed
                 kept[e.tone] += 1
                 subset.append(e)
         held = subset
-    tones = classifier.tones
+    tones = [t for t in classifier.tones if only is None or t in only]
     jobs: list[tuple[str, Example, SeqRequest]] = []
     for e in held:
         common = {"max_new_tokens": max_new_tokens, "temperature": 0.7, "top_p": 0.9,
@@ -156,7 +159,7 @@ def run(engine: Engine, *, batch_size: int = 32, max_new_tokens: int = 110, seed
             "overall_accuracy": overall, "human_median_perplexity": float(np.median(human_ppl)),
             "heldout_briefs": len({e.brief_id for e in held}), "generations": len(jobs),
             "max_new_tokens": max_new_tokens, "seed": seed, "samples": samples,
-            "briefs_per_tone": briefs_per_tone,
+            "briefs_per_tone": briefs_per_tone, "tones": tones,
             "seconds": round(time.monotonic() - started, 1)}
 
 

@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-new-tokens", type=int, default=110)
         parser.add_argument("--briefs-per-tone", type=int, default=None,
                             help="first N held-out briefs of each tone only (quicker, noisier)")
+        parser.add_argument("--tones", default=None,
+                            help="comma-separated: write and score only these tones (a probe; "
+                                 "nothing is recorded next to the adapters)")
         parser.add_argument("--int8", choices=["auto", "1", "0"], default=None,
                             help="int8 base weights on the CPU (default: COPYWRITER_INT8)")
         parser.add_argument("--no-record", action="store_true",
@@ -25,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, out: str, batch_size: int, max_new_tokens: int,
                briefs_per_tone: int | None, int8: str | None, no_record: bool,
-               **opts: Any) -> None:
+               tones: str | None = None, **opts: Any) -> None:
         from copywriter.ml import config
 
         if int8 is not None:  # instead of settings.INT8, for the engine this command loads
@@ -36,11 +39,12 @@ class Command(BaseCommand):
         engine = get_engine()
         result = run(engine, batch_size=batch_size, max_new_tokens=max_new_tokens,
                      briefs_per_tone=briefs_per_tone,
+                     only=[t.strip() for t in tones.split(",")] if tones else None,
                      log=lambda m: (self.stdout.write(m), self.stdout.flush()))
         from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
 
         result["int8"] = any(isinstance(m, Int8Linear) for m in engine.model.modules())
-        if no_record or briefs_per_tone is not None:
+        if no_record or briefs_per_tone is not None or tones:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             Path(out).write_text(json.dumps(result, indent=2) + "\n")
             self.stdout.write(markdown(result))
