@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class WebhookReceiver:
     answers: list[int] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     requests: list[Received] = field(default_factory=list)
+    # (certificate file, key file): answer HTTPS as https://localhost:<port>/ instead
+    tls: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         receiver = self
@@ -96,6 +99,11 @@ class WebhookReceiver:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/copywriter"
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://localhost:{self.port}/hooks/copywriter"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
