@@ -14,11 +14,10 @@ from copywriter.api.services import token_create
 from copywriter.claims import review as claims_review
 from copywriter.claims.check import check_claims, read_numbers
 from copywriter.claims.review import ClaimsStage
-from copywriter.generation.models import Generation, Status
+from copywriter.generation.models import Generation
 from copywriter.generation.review import Draft
-from copywriter.ml.engine import SeqResult
 from copywriter.originality.models import OriginalitySettings
-from tests.support.engines import GenerateOnlyEngine, run_worker
+from tests.support.engines import serve_one
 from tests.support.report import report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,40 +243,14 @@ def test_a_failing_check_gives_a_report_that_says_it_did_not_check(cast, gen, mo
 
 # --- through the worker, the API and the page ---------------------------------------------------
 
-class Rounds(GenerateOnlyEngine):
-    """Writes ``texts[n]`` in the n-th engine call (a rewrite round is one call)."""
-
-    adapter_paths: dict = {}
-
-    def __init__(self, texts):
-        self.texts, self.calls = texts, 0
-
-    def ensure_adapters(self, paths):  # pragma: no cover - neutral tone needs none
-        pass
-
-    def generate(self, requests, on_progress=None):
-        text = self.texts[min(self.calls, len(self.texts) - 1)]
-        self.calls += 1
-        return [SeqResult(key=r.key, text=text, tokens=len(text.split()), finish_reason="stop")
-                for r in requests]
-
-
 @pytest.fixture
 def worker_ready(cast, settings):
     settings.GENERATION_SLOTS = False  # the variant is one sequence, as the scripted texts are
     OriginalitySettings.objects.create(workspace=cast.ws, check_generations=False)
 
 
-def _served(gen, texts):
-    engine = Rounds(texts)
-    run_worker(engine=engine, first_id=gen.pk)
-    gen.refresh_from_db()
-    assert gen.status == Status.DONE, gen.error
-    return gen.results.get(), engine
-
-
 def test_the_worker_stores_the_report_on_the_variant_under_flag(worker_ready, gen):
-    variant, engine = _served(gen, [INVENTED, CLEAN])
+    variant, engine = serve_one(gen, [INVENTED, CLEAN])
     assert engine.calls == 1 and variant.text == INVENTED
     assert variant.claims["unsupported"] == 1 and variant.claims["attempts"] == [1]
     assert variant.claims["claims"][0]["text"] == "lifetime warranty"
@@ -285,14 +258,14 @@ def test_the_worker_stores_the_report_on_the_variant_under_flag(worker_ready, ge
 
 def test_the_worker_rewrites_under_hide_and_keeps_the_clean_attempt(worker_ready, cast, gen):
     _policy(cast, "hide")
-    variant, engine = _served(gen, [INVENTED, CLEAN])
+    variant, engine = serve_one(gen, [INVENTED, CLEAN])
     assert engine.calls == 2 and variant.text == CLEAN
     assert variant.claims["unsupported"] == 0 and variant.claims["attempts"] == [1, 0]
     assert Generation.objects.get(pk=gen.pk).timings["rewrites"] == 1
 
 
 def test_the_api_gives_the_count_and_the_unsupported_claims(worker_ready, cast, gen, client):
-    _served(gen, [INVENTED])
+    serve_one(gen, [INVENTED])
     secret = token_create(membership=cast.alice_m, name="t", role=cast.alice_m.role).secret
     body = client.get(f"/api/v1/generations/{gen.pk}",
                       HTTP_AUTHORIZATION=f"Bearer {secret}").json()
@@ -304,7 +277,7 @@ def test_the_api_gives_the_count_and_the_unsupported_claims(worker_ready, cast, 
 
 
 def test_the_page_marks_each_unsupported_claim_with_its_reason(worker_ready, cast, gen, alice_client):
-    _served(gen, ['Fernway boots <b>"bold"</b> with a lifetime warranty.'])
+    serve_one(gen, ['Fernway boots <b>"bold"</b> with a lifetime warranty.'])
     html = alice_client.get(reverse("generation:detail", args=[cast.ws.pk, gen.pk])).content.decode()
     assert ('<mark class="claim" title="not in the brief" data-kind="guarantee">lifetime warranty'
             '</mark>') in html

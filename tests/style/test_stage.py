@@ -7,15 +7,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from copywriter.generation.models import Generation, Status
+from copywriter.generation.models import Generation
 from copywriter.generation.review import Draft
-from copywriter.ml.engine import SeqResult
 from copywriter.originality.models import OriginalitySettings
 from copywriter.pipeline.tasks import stages
 from copywriter.style import review as style_review
 from copywriter.style.models import StyleRules
 from copywriter.style.review import StyleStage
-from tests.support.engines import GenerateOnlyEngine, run_worker
+from tests.support.engines import serve_one
 
 BANNED = "Fernway hiking boots: world-class waterproof leather, free returns."
 CLEAN = "Fernway hiking boots in waterproof leather, with free returns."
@@ -88,40 +87,14 @@ def test_a_failing_check_says_it_did_not_check_and_never_asks_for_a_rewrite(cast
 
 # --- through the worker ----------------------------------------------------------------------
 
-class Rounds(GenerateOnlyEngine):
-    """Writes ``texts[n]`` in the n-th engine call (a rewrite round is one call)."""
-
-    adapter_paths: dict = {}
-
-    def __init__(self, texts):
-        self.texts, self.calls = texts, 0
-
-    def ensure_adapters(self, paths):  # pragma: no cover - neutral tone needs none
-        pass
-
-    def generate(self, requests, on_progress=None):
-        text = self.texts[min(self.calls, len(self.texts) - 1)]
-        self.calls += 1
-        return [SeqResult(key=r.key, text=text, tokens=len(text.split()), finish_reason="stop")
-                for r in requests]
-
-
 @pytest.fixture
 def worker_ready(cast, settings):
     settings.GENERATION_SLOTS = False  # the variant is one sequence, as the scripted texts are
     OriginalitySettings.objects.create(workspace=cast.ws, check_generations=False)
 
 
-def _served(gen, texts):
-    engine = Rounds(texts)
-    run_worker(engine=engine, first_id=gen.pk)
-    gen.refresh_from_db()
-    assert gen.status == Status.DONE, gen.error
-    return gen.results.get(), engine
-
-
 def test_the_worker_rewrites_a_banned_term_and_keeps_the_clean_attempt(worker_ready, gen, rules):
-    variant, engine = _served(gen, [BANNED, CLEAN])
+    variant, engine = serve_one(gen, [BANNED, CLEAN])
     assert engine.calls == 2 and variant.text == CLEAN
     assert variant.style["banned"] == 0 and variant.style["attempts"] == [1, 0]
     assert variant.style["rewritten"] == 1 and "shown_flagged" not in variant.style
@@ -132,7 +105,7 @@ def test_out_of_rewrites_the_variant_is_stored_and_shown_flagged(worker_ready, c
                                                                  alice_client):
     rules.max_rewrites = 1
     rules.save()
-    variant, engine = _served(gen, [BANNED, BANNED, CLEAN])
+    variant, engine = serve_one(gen, [BANNED, BANNED, CLEAN])
     assert engine.calls == 2 and variant.text == BANNED
     assert variant.style["shown_flagged"] is True and variant.style["attempts"] == [1, 1]
     html = alice_client.get(reverse("generation:detail", args=[cast.ws.pk, gen.pk])).content.decode()
@@ -144,7 +117,7 @@ def test_out_of_rewrites_the_variant_is_stored_and_shown_flagged(worker_ready, c
 
 
 def test_other_findings_are_stored_and_never_rewritten(worker_ready, gen, rules):
-    variant, engine = _served(gen, [COLOUR, CLEAN])
+    variant, engine = serve_one(gen, [COLOUR, CLEAN])
     assert engine.calls == 1 and variant.text == COLOUR
     assert variant.style["count"] == 1 and variant.style["findings"][0]["rule"] == "spelling"
     assert variant.style["attempts"] == [0] and "shown_flagged" not in variant.style
@@ -153,7 +126,7 @@ def test_other_findings_are_stored_and_never_rewritten(worker_ready, gen, rules)
 def test_the_api_gives_the_style_report_of_a_variant(worker_ready, cast, gen, rules, client):
     from copywriter.api.services import token_create
 
-    _served(gen, [COLOUR])
+    serve_one(gen, [COLOUR])
     secret = token_create(membership=cast.bob_m, name="t", role="viewer").secret
     body = client.get(f"/api/v1/generations/{gen.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
     style = body["variants"][0]["style"]

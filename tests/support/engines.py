@@ -38,6 +38,39 @@ class GenerateOnlyEngine:
         return Session()
 
 
+class ScriptedRounds(GenerateOnlyEngine):
+    """Writes ``texts[n]`` in the n-th engine call (a rewrite round is one call), the last one
+    from then on."""
+
+    adapter_paths: dict = {}
+
+    def __init__(self, texts):
+        self.texts, self.calls = texts, 0
+
+    def ensure_adapters(self, paths):  # pragma: no cover - neutral tone needs none
+        pass
+
+    def generate(self, requests, on_progress=None):
+        from copywriter.ml.engine import SeqResult
+
+        text = self.texts[min(self.calls, len(self.texts) - 1)]
+        self.calls += 1
+        return [SeqResult(key=r.key, text=text, tokens=len(text.split()), finish_reason="stop")
+                for r in requests]
+
+
+def serve_one(gen, texts):
+    """Run the worker on ``gen`` with an engine writing ``texts`` round by round; the stored
+    variant (the generation must finish done) and the engine."""
+    from copywriter.generation.models import Status
+
+    engine = ScriptedRounds(texts)
+    run_worker(engine=engine, first_id=gen.pk)
+    gen.refresh_from_db()
+    assert gen.status == Status.DONE, gen.error
+    return gen.results.get(), engine
+
+
 def run_worker(*, engine, first_id=None, static=None):
     """The worker path in this process until the queue is empty (copywriter.pipeline.local)."""
     from copywriter.pipeline.local import run_queued
