@@ -1,10 +1,12 @@
 """Serving a team at once: the static scheduler against continuous batching, in one run.
 
-A bulk run of --rows catalogue rows is in flight while interactive requests (3 variants each,
-random tones) arrive at random intervals (exponential, mean --every seconds) from --workspaces
-other workspaces. Each scheduler gets the same load in turn, in this one process, through the
-worker's own path (``copywriter.pipeline.local``: scheduler, engine session, originality review,
-storing, bulk bookkeeping); only the scheduler differs:
+A bulk run of --rows catalogue rows is in flight while --requests interactive requests (3
+variants each, random tones; Google search ads, written item by item, and blog introductions,
+written whole) arrive at random intervals (exponential, mean --every seconds) from --workspaces
+other workspaces. Each scheduler gets the same load in turn (the same arrivals at the same
+times, drawn once), in this one process, through the worker's own path
+(``copywriter.pipeline.local``: scheduler, engine session, originality review, storing, bulk
+bookkeeping); only the scheduler differs:
 
 - static: claim up to GENERATION_BATCH_SEQUENCES sequences in arrival order, decode them to the
   end, review, rewrite flagged ones in extra rounds, then look at the queue again;
@@ -15,7 +17,7 @@ bulk rows/min and tokens/s, and the new scheduler's figures as ratios of the sta
 Targets on this CPU: interactive p95 time to first token under bulk load <= 3 s; bulk
 throughput >= 0.9x the static scheduler's.
 
-    .venv/bin/python bench/serving.py [--rows 200] [--every 6] [--device cpu|cuda]
+    .venv/bin/python bench/serving.py [--rows 200] [--requests 24] [--every 6] [--device cpu|cuda]
 
 Writes docs/bench/serving.json. Uses the configured database (bench workspaces, removed after).
 """
@@ -41,10 +43,32 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bulk import catalogue  # noqa: E402  (bench/bulk.py: the same catalogue file)
 
 TONES = ["neutral", "professional", "friendly", "witty", "persuasive", "bold"]
-BRIEFS = [{"product": "Brightpath online maths tutoring",
-           "benefit": "Certified teachers, flexible evening slots, first lesson free"},
-          {"product": "Fernway hiking boots", "benefit": "Waterproof leather, 2-year warranty"},
-          {"product": "Kettle & Leaf loose tea", "benefit": "Single-estate teas, free UK delivery"}]
+BRIEFS = {
+    "ad": [{"product": "Brightpath online maths tutoring",
+            "benefit": "Certified teachers, flexible evening slots, first lesson free"},
+           {"product": "Fernway hiking boots", "benefit": "Waterproof leather, 2-year warranty"},
+           {"product": "Kettle & Leaf loose tea",
+            "benefit": "Single-estate teas, free UK delivery"}],
+    "intro": [{"title": "How to choose hiking boots for wet trails", "keyword": "waterproof hiking boots",
+               "reader_problem": "wet feet and blisters on long walks",
+               "sections": "fit, materials, waterproofing, care"},
+              {"title": "Loose tea for beginners", "keyword": "loose leaf tea",
+               "reader_problem": "tea bags taste flat and stale",
+               "sections": "choosing a tea, brewing, storing"}],
+}
+
+
+def schedule(n: int, every: float, workspaces: int, seed: int) -> list[dict]:
+    """The interactive arrivals, drawn once and replayed for every scheduler."""
+    rnd = random.Random(seed)
+    at = 0.0
+    out = []
+    for i in range(n):
+        at += rnd.expovariate(1 / every)
+        kind = "ad" if i % 2 == 0 else "intro"
+        out.append({"at": at, "member": rnd.randrange(workspaces), "kind": kind,
+                    "fields": rnd.choice(BRIEFS[kind]), "tone": rnd.choice(TONES)})
+    return out
 
 
 def pct(values: list[float], q: int) -> float | None:
@@ -55,8 +79,8 @@ def pct(values: list[float], q: int) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2)
 
 
-def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_template, ad_template,
-          rows: int, every: float, seed: int) -> dict:
+def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_template, templates,
+          rows: int, arrivals_plan: list[dict]) -> dict:
     from django.db import connection
 
     from copywriter.bulk import services
@@ -64,22 +88,24 @@ def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_templat
     from copywriter.generation.services import generation_create
     from copywriter.pipeline.local import run_bulk, run_queued
 
-    rnd = random.Random(seed)
     run = services.bulk_run_create(membership=bulk_member, template=bulk_template, tone="neutral",
                                    file_name=f"serving-{name}.csv", data=catalogue(rows),
                                    length="short", local=True)
     interactive: list[int] = []
+    kinds: dict[int, str] = {}
     stop = threading.Event()
 
     def arrivals() -> None:
         try:
-            while not stop.wait(rnd.expovariate(1 / every)):
-                member = rnd.choice(members)
-                gen = generation_create(membership=member, template=ad_template,
-                                        fields=rnd.choice(BRIEFS), tone=rnd.choice(TONES),
-                                        variants=3, length="short", per_minute_limit=False,
-                                        enqueue_job=False)
+            for a in arrivals_plan:
+                if stop.wait(max(0.0, started + a["at"] - time.monotonic())):
+                    return
+                gen = generation_create(membership=members[a["member"]],
+                                        template=templates[a["kind"]], fields=a["fields"],
+                                        tone=a["tone"], variants=3, length="short",
+                                        per_minute_limit=False, enqueue_job=False)
                 interactive.append(gen.pk)
+                kinds[gen.pk] = a["kind"]
         finally:
             connection.close()
 
@@ -89,13 +115,20 @@ def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_templat
     thread.start()
     run = run_bulk(run_id=run.pk, engine=engine, static=static)
     bulk_seconds = time.monotonic() - started
-    stop.set()
+    late = len(arrivals_plan) - len(interactive)  # arrived after the bulk run ended
     thread.join()
     run_queued(engine=engine, static=static)  # what arrived last
     wall = time.monotonic() - started
     gens = list(Generation.objects.filter(pk__in=interactive))
     ttft = [g.timings["first_token_seconds"] for g in gens if "first_token_seconds" in g.timings]
     done = [g.timings["done_seconds"] for g in gens if "done_seconds" in g.timings]
+    by_kind = {}
+    for kind in BRIEFS:
+        mine = [g for g in gens if kinds.get(g.pk) == kind and "done_seconds" in g.timings]
+        by_kind[kind] = {"requests": len(mine),
+                         "ttft_p50_s": pct([g.timings["first_token_seconds"] for g in mine], 50),
+                         "ttft_p95_s": pct([g.timings["first_token_seconds"] for g in mine], 95),
+                         "done_p50_s": pct([g.timings["done_seconds"] for g in mine], 50)}
     bulk_gens = Generation.objects.filter(bulk_rows__run=run)
     tokens = sum(v.tokens for g in [*gens, *bulk_gens] for v in g.results.all())
     rewrites = sum(g.timings.get("rewrites", 0) for g in bulk_gens)
@@ -103,6 +136,7 @@ def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_templat
             "bulk_seconds": round(bulk_seconds, 1),
             "bulk_rows_per_minute": round(run.done / bulk_seconds * 60, 2),
             "interactive_requests": len(gens), "interactive_stored": len(done),
+            "interactive_after_bulk": late, "by_kind": by_kind,
             "ttft_p50_s": pct(ttft, 50), "ttft_p95_s": pct(ttft, 95),
             "done_p50_s": pct(done, 50), "done_p95_s": pct(done, 95),
             "tokens": tokens, "tokens_per_second": round(tokens / wall, 1),
@@ -112,13 +146,16 @@ def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_templat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=24, help="interactive requests")
     parser.add_argument("--every", type=float, default=6.0, help="mean seconds between requests")
+    parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--workspaces", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: as the worker picks)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
-    parser.add_argument("--schedulers", default="static,continuous")
+    parser.add_argument("--schedulers", default="static,continuous",
+                        help="static, continuous, continuous-unshared (no shared prefill)")
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "serving.json"))
     args = parser.parse_args()
     if args.device:
@@ -159,7 +196,8 @@ def main() -> None:
         return tpl
 
     bulk_template = template("ecommerce/ecommerce-product-description.yaml")
-    ad_template = template("ads/google-search-ad.yaml")
+    templates = {"ad": template("ads/google-search-ad.yaml"),
+                 "intro": template("blog/blog-intro.yaml")}
     user, _ = User.objects.get_or_create(email="bench-serving@localhost")
     names = args.schedulers.split(",")
     # Each scheduler's bulk run in a workspace of its own: the second run's rows must not be
@@ -172,26 +210,31 @@ def main() -> None:
     engine = get_engine()
     engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1, key=(0, 0))])
     load_before = os.getloadavg()
+    plan = schedule(args.requests, args.every, args.workspaces, args.seed)
     results = {}
     try:
         for i, name in enumerate(names):
+            # "continuous-unshared": continuous batching with every prompt prefilled whole
+            engine.share_prefill = name != "continuous-unshared"
             results[name] = phase(name, static=name == "static", engine=engine,
                                   bulk_member=bulk_members[i], members=members,
-                                  bulk_template=bulk_template, ad_template=ad_template,
-                                  rows=args.rows, every=args.every, seed=1000 + i)
+                                  bulk_template=bulk_template, templates=templates,
+                                  rows=args.rows, arrivals_plan=plan)
             print(json.dumps(results[name]), flush=True)
     finally:
         for ws in spaces:
             ws.delete()
     load_after = os.getloadavg()
-    print(f"\n{args.rows}-row bulk run + interactive requests every ~{args.every:.0f} s from "
+    print(f"\n{args.rows}-row bulk run + {args.requests} interactive requests every ~{args.every:.0f} s from "
           f"{args.workspaces} workspaces; {engine.device}, {args.threads} torch threads; load "
           f"average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     cols = ["ttft_p50_s", "ttft_p95_s", "done_p50_s", "done_p95_s", "bulk_rows_per_minute",
             "tokens_per_second", "bulk_rewrites", "interactive_requests"]
-    print(f"{'scheduler':<12}" + "".join(f"{c:>22}" for c in cols))
+    print(f"{'scheduler':<20}" + "".join(f"{c:>22}" for c in cols))
     for name, r in results.items():
-        print(f"{name:<12}" + "".join(f"{str(r[c]):>22}" for c in cols))
+        print(f"{name:<20}" + "".join(f"{str(r[c]):>22}" for c in cols))
+        for kind, k in r["by_kind"].items():
+            print(f"  {kind:<18}" + "".join(f"{c}={k[c]}  " for c in k))
     ratios = {}
     if "static" in results and "continuous" in results:
         old, new = results["static"], results["continuous"]

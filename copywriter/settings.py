@@ -359,6 +359,9 @@ GENERATION_MAX_NEW_TOKENS = envint("GENERATION_MAX_NEW_TOKENS", 400)
 # baseline).
 GENERATION_BATCH_SEQUENCES = envint("GENERATION_BATCH_SEQUENCES", 32)
 GENERATION_BULK_SHARE = envfloat("GENERATION_BULK_SHARE", 0.75)
+# Places interactive requests have of their own, beyond the batch's size: a search ad is 45 rows
+# (3 variants x 5 items x 3 candidates); three arriving together still start at the next step.
+GENERATION_INTERACTIVE_SEQUENCES = envint("GENERATION_INTERACTIVE_SEQUENCES", 144)
 GENERATION_LEASE_SECONDS = envint("GENERATION_LEASE_SECONDS", 90)
 GENERATION_MAX_ATTEMPTS = envint("GENERATION_MAX_ATTEMPTS", 3)
 # Slot templates (output.slots) are written item by item, each item checked against its slot;

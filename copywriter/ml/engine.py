@@ -173,12 +173,49 @@ def _new_cache() -> DynamicCache:
     return cache
 
 
-class _Prefill(NamedTuple):
-    input_ids: torch.Tensor
-    mask: torch.Tensor
-    positions: torch.Tensor
+class _Prefilled(NamedTuple):
+    logits: torch.Tensor  # (rows, vocab) the next token's
     cache: DynamicCache
-    prefix_mask: torch.Tensor  # ones over the reused prefix (width 0 when there is none)
+    mask: torch.Tensor  # (rows, cache columns)
+    positions: torch.Tensor  # (rows, 1) the position of each row's next token
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def _stems(names: list[str], own: list[list[int]], least: int) -> list[tuple[list[int], int]]:
+    """Groups of rows (indexes) with the same adapter whose token lists share at least ``least``
+    leading tokens, each with the length to prefill once: the shared start, short of every
+    member's last token (each member keeps a token of its own to prefill, for its logits).
+    Rows in no group are left out."""
+    order = sorted(range(len(own)), key=lambda i: (names[i], own[i]))
+    groups: list[tuple[list[int], int]] = []
+    members: list[int] = []
+    length = 0
+
+    def close() -> None:
+        size = min([length] + [len(own[i]) - 1 for i in members])
+        if len(members) > 1 and size >= least:
+            groups.append((list(members), size))
+
+    for i in order:
+        if members and names[i] == names[members[0]]:
+            shared = min(length, _common(own[members[0]], own[i]))
+            if shared >= least:
+                members.append(i)
+                length = shared
+                continue
+        if members:
+            close()
+        members, length = [i], len(own[i])
+    if members:
+        close()
+    return groups
 
 
 class Engine:
@@ -196,6 +233,9 @@ class Engine:
                                      self.tokenizer.convert_tokens_to_ids("<|endoftext|>"))
                          if isinstance(i, int) and i >= 0}
         self.reuse_prefix = True
+        # Rows sharing this many prompt tokens past the chat prefix prefill them once (``_stems``)
+        self.share_prefill = True
+        self.share_at_least = 16
         self._line_breaks: set[int] | None = None
         # (system prompt, adapter) -> the shared chat prefix's K/V for every layer
         self._prefix_kv: dict[tuple[str, str], list[tuple[torch.Tensor, torch.Tensor]]] = {}
@@ -252,13 +292,18 @@ class Engine:
         return self._results(requests, [r.out_ids for r in rows], [r.reason for r in rows],
                              partial=False, logprobs=[r.logprob for r in rows])
 
-    def _prefill_inputs(self, requests: list[SeqRequest], system: str) -> _Prefill:
-        """Token ids to prefill and a KV cache that already holds the shared chat prefix.
+    def _prefill(self, requests: list[SeqRequest], system: str) -> _Prefilled:
+        """Prefill ``requests`` and return their next-token logits and KV cache.
 
         Every prompt starts with the same system message and chat markup (about 20 tokens); its
         K/V depend only on the adapter, so they are computed once per adapter and reused. Rows
-        are then ``[prefix][padding][own tokens]``: the padding is masked out and positions
-        continue from the prefix, which gives the same result as prefilling each whole prompt.
+        with the same prompt and adapter (a job's variants and candidates; a slot item's in every
+        variant) are prefilled once and copied. Rows of one adapter whose prompts share a longer
+        start (a slot variant's items all repeat the brief) are grouped: the shared
+        start (the *stem*) is prefilled once per group, its K/V copied to every member, and only
+        each member's own rest is prefilled after it. Rows are laid out
+        ``[prefix][padding][stem][padding][rest]``: the padding is masked and positions run on
+        from the prefix, which gives the same result as prefilling each whole prompt.
         """
         tok = self.tokenizer
         texts = [chat_prompt(tok, r.prompt, system) for r in requests]
@@ -266,31 +311,95 @@ class Engine:
         prefix = chat_prompt(tok, "\x00", system).split("\x00")[0]
         prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"]
         full = tok(texts, add_special_tokens=False)["input_ids"]
+        if self.share_prefill:  # the same prompt on the same adapter: prefilled once, copied
+            first: dict[tuple[str, tuple[int, ...]], int] = {}  # (adapter, ids) -> its row
+            index = [first.setdefault((name, tuple(ids)), len(first))
+                     for name, ids in zip(names, full, strict=True)]
+            if len(first) < len(full):
+                pre = self._prefill_ids([k[0] for k in first], [list(k[1]) for k in first],
+                                        system, prefix_ids)
+                take = torch.tensor(index, device=self.device)
+                for layer in pre.cache.layers:
+                    assert isinstance(layer, _GrowingLayer)
+                    layer.batch_select_indices(take)
+                return _Prefilled(pre.logits[take], pre.cache, pre.mask[take],
+                                  pre.positions[take])
+        return self._prefill_ids(names, full, system, prefix_ids)
+
+    def _prefill_ids(self, names: list[str], full: list[list[int]], system: str,
+                     prefix_ids: list[int]) -> _Prefilled:
+        """``_prefill`` of tokenized prompts (``full``: chat prompts, ``prefix_ids``: the chat
+        prefix's tokens)."""
         p = len(prefix_ids)
         if not self.reuse_prefix or any(ids[:p] != prefix_ids or len(ids) == p for ids in full):
-            self.stack.route(names)
-            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-            mask = enc["attention_mask"].to(self.device)
-            empty = mask[:, :0]
-            return _Prefill(enc["input_ids"].to(self.device), mask,
-                            (mask.cumsum(-1) - 1).clamp(min=0), _new_cache(), empty)
+            cache = _new_cache()
+            no_prefix = torch.zeros(len(full), 0, dtype=torch.long, device=self.device)
+            return self._extend(names, full, cache, no_prefix,
+                                torch.zeros(len(full), 1, dtype=torch.long, device=self.device))
         own = [ids[p:] for ids in full]
-        width = max(len(ids) for ids in own)
-        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in own],
-                                 device=self.device)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in own],
-                            device=self.device)
-        positions = p + (mask.cumsum(-1) - 1).clamp(min=0)
         per_adapter = self._prefix_states(system, prefix_ids, sorted(set(names)))
+        stems = _stems(names, own, self.share_at_least) if self.share_prefill else []
+        if not stems:
+            cache = self._prefix_cache(names, per_adapter)
+            start = torch.full((len(full), 1), p, device=self.device)
+            prefix_mask = torch.ones(len(full), p, dtype=torch.long, device=self.device)
+            return self._extend(names, own, cache, prefix_mask, start)
+        # A row in no group is a group of its own, all but its last token its stem: the first
+        # forward then prefills every long start and the second only short rests (one long
+        # row in the second would pad every row to its length).
+        grouped = {i for members, _ in stems for i in members}
+        stems += [([i], len(own[i]) - 1) for i in range(len(own)) if i not in grouped]
+        # 1. the stems, one row each, after their adapter's prefix
+        stem_names = [names[members[0]] for members, _ in stems]
+        stem_ids = [own[members[0]][:length] for members, length in stems]
+        start = torch.full((len(stems), 1), p, device=self.device)
+        prefix_mask = torch.ones(len(stems), p, dtype=torch.long, device=self.device)
+        stem = self._extend(stem_names, stem_ids, self._prefix_cache(stem_names, per_adapter),
+                            prefix_mask, start)
+        # 2. every row's own rest, after a copy of its stem's K/V
+        source = [0] * len(full)
+        shared = [0] * len(full)
+        for g, (members, length) in enumerate(stems):
+            for i in members:
+                source[i], shared[i] = g, length
+        index = torch.tensor(source, device=self.device)
+        cache = _new_cache()
+        for layer, grown in enumerate(stem.cache.layers):
+            assert isinstance(grown, _GrowingLayer)
+            assert grown.keys is not None and grown.values is not None
+            cache.update(grown.keys[index], grown.values[index], layer)
+        start = torch.tensor([[p + shared[i]] for i in range(len(full))], device=self.device)
+        rest = [ids[shared[i]:] for i, ids in enumerate(own)]
+        return self._extend(names, rest, cache, stem.mask[index], start)
+
+    def _prefix_cache(self, names: list[str],
+                      per_adapter: dict[str, list[tuple[torch.Tensor, torch.Tensor]]]
+                      ) -> DynamicCache:
+        """A cache whose rows hold their adapter's chat prefix."""
         cache = _new_cache()
         for layer in range(len(per_adapter[names[0]])):
-            keys = torch.cat([per_adapter[name][layer][0] for name in names])
-            values = torch.cat([per_adapter[name][layer][1] for name in names])
-            cache.update(keys, values, layer)
+            cache.update(torch.cat([per_adapter[name][layer][0] for name in names]),
+                         torch.cat([per_adapter[name][layer][1] for name in names]), layer)
+        return cache
+
+    def _extend(self, names: list[str], ids: list[list[int]], cache: DynamicCache,
+                mask: torch.Tensor, start: torch.Tensor) -> _Prefilled:
+        """Prefill ``ids`` (one list a row, left-padded) after what ``cache`` holds (``mask``
+        its columns); ``start`` (rows, 1) is each row's first position."""
+        width = max(len(x) for x in ids)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.device)
+        own = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.device)
+        positions = start + (own.cumsum(-1) - 1).clamp(min=0)
+        mask = torch.cat([mask, own.to(mask.dtype)], dim=-1)
         self.stack.route(names)  # after _prefix_states, which routes the adapters it computes
-        return _Prefill(input_ids, mask, positions, cache,
-                        torch.ones(len(requests), p, dtype=mask.dtype, device=self.device))
+        logits = self._forward(input_ids, mask, positions, cache)
+        return _Prefilled(logits, cache, mask, positions[:, -1:] + 1)
+
+    def _forward(self, input_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
+                 cache: DynamicCache) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                          cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
 
     def _prefix_states(self, system: str, prefix_ids: list[int], names: list[str]
                        ) -> dict[str, list[tuple[torch.Tensor, torch.Tensor]]]:
@@ -564,12 +673,8 @@ class Session:
             return done
         engine, dev = self.engine, self.engine.device
         reqs = [row.request for row in rows]
-        pre = engine._prefill_inputs(reqs, self.system)  # routes the new rows' adapters
+        pre = engine._prefill(reqs, self.system)  # routes the new rows' adapters
         self._routed = None
-        mask = torch.cat([pre.prefix_mask, pre.mask], dim=-1)
-        logits = engine.model(input_ids=pre.input_ids, attention_mask=mask,
-                              position_ids=pre.positions, cache=pre.cache, use_cache=True,
-                              logits_to_keep=1).logits[:, -1, :].float()
         steps = max(r.max_new_tokens for r in reqs)
         draws = []
         for r in reqs:
@@ -579,7 +684,7 @@ class Session:
                 gen.manual_seed(r.seed)
             draws.append(_right_pad(torch.rand(r.max_new_tokens, generator=gen), steps))
         new = _Batch(
-            cache=pre.cache, mask=mask, positions=pre.positions[:, -1:] + 1, logits=logits,
+            cache=pre.cache, mask=pre.mask, positions=pre.positions, logits=pre.logits,
             history=torch.zeros(len(reqs), steps, dtype=torch.long, device=dev),
             uniforms=torch.stack(draws).to(dev),
             produced=torch.zeros(len(reqs), dtype=torch.long, device=dev),

@@ -1,9 +1,11 @@
 """Which queued generations a worker takes next.
 
-Interactive jobs (the web form, the API, SEO enrichment) come before bulk rows and have the
-batch's size of places of their own, so a request that arrives while a 400-row run is in flight
-joins at the next step; bulk rows fill the capacity that interactive work leaves, up to a share
-of the batch. Within each class, workspaces
+Interactive jobs (the web form, the API, SEO enrichment) come before bulk rows and have places
+of their own (``interactive``, several batches' worth: a search ad's items and their candidates
+are 45 rows), so a request that arrives while a 400-row run is in flight, or while colleagues'
+requests run, joins at the next step; bulk rows fill the capacity that interactive work leaves,
+up to a share of the batch. The worker counts the rows each job has in the batch before every
+claim (a slot job's rows leave as its items are written), not what the job once asked for. Within each class, workspaces
 take turns (round-robin, the workspace with the fewest rows already in the batch first, then the
 one waiting longest), so no team's burst starves another's.
 
@@ -37,6 +39,7 @@ class Capacity:
 
     total: int  # sequences the batch may hold
     bulk_share: float  # at most this share of ``total`` for bulk rows
+    interactive: int = 0  # places of interactive work's own (0: ``total``)
     running: dict[str, int] = field(default_factory=dict)  # class -> sequences in the batch
     by_workspace: dict[int, int] = field(default_factory=dict)  # workspace -> sequences
 
@@ -45,12 +48,12 @@ class Capacity:
         return max(0, self.total - sum(self.running.values()))
 
     def free(self, kind: str) -> int:
-        """Interactive jobs have ``total`` places of their own: one that arrives while bulk rows
-        fill the batch joins at the next step (the batch grows past ``total`` for it) instead of
-        waiting for rows to finish. Bulk rows fill what is left below ``total``, at most
-        ``bulk_share`` of it."""
+        """Interactive jobs have ``interactive`` places of their own: one that arrives while
+        bulk rows fill the batch joins at the next step (the batch grows past ``total`` for it)
+        instead of waiting for rows to finish. Bulk rows fill what is left below ``total``, at
+        most ``bulk_share`` of it."""
         if kind == INTERACTIVE:
-            return max(0, self.total - self.running.get(INTERACTIVE, 0))
+            return max(0, (self.interactive or self.total) - self.running.get(INTERACTIVE, 0))
         return max(0, min(self.room(), int(self.total * self.bulk_share) - self.running.get(BULK, 0)))
 
 
@@ -79,8 +82,8 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
     """Claim queued rows that fit ``capacity``: (generation, class) in admission order.
 
     ``cost``: the sequences a generation puts in the batch (default: one per variant; the
-    worker counts slot items and best-of-N candidates), at most ``capacity.total`` so that a
-    job larger than the batch still runs, alone.
+    worker counts slot items and best-of-N candidates), at most its class's places so that a
+    job larger than them still runs, alone.
 
     ``first_id``: the job whose task message started this worker; it is taken first if it is
     still queued (its class's share permitting), so redelivery keeps its meaning.
@@ -92,7 +95,9 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
 
     def size(gen: Generation) -> int:
         if gen.pk not in costs:
-            costs[gen.pk] = max(1, min(capacity.total, cost(gen) if cost else gen.variants))
+            most = capacity.total if getattr(gen, "is_bulk", False) or fifo else (
+                capacity.interactive or capacity.total)
+            costs[gen.pk] = max(1, min(most, cost(gen) if cost else gen.variants))
         return costs[gen.pk]
 
     taken: list[tuple[Generation, str]] = []
@@ -126,7 +131,6 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
                 capacity.running[kind] = capacity.running.get(kind, 0) + size(gen)
                 capacity.by_workspace[gen.workspace_id] = (
                     capacity.by_workspace.get(gen.workspace_id, 0) + size(gen))
-                setattr(gen, "batch_cost", size(gen))  # noqa: B010  # the worker gives it back
         for gen, _ in taken:
             gen.status, gen.claimed_by, gen.lease_until = Status.RUNNING, me, lease
             gen.attempts += 1

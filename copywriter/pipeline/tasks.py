@@ -31,6 +31,7 @@ def pipeline(*, me: str, engine: object = None, static: bool | None = None,  # t
     return Pipeline(
         me=me, queue=settings.GENERATION_QUEUE, engine=engine or get_engine(), stages=stages(),
         capacity=settings.GENERATION_BATCH_SEQUENCES, bulk_share=settings.GENERATION_BULK_SHARE,
+        interactive=settings.GENERATION_INTERACTIVE_SEQUENCES,
         # Stop taking new rows in time to finish the batch within Celery's soft limit; the
         # queued rows' own messages start the next run.
         max_seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT / 2,

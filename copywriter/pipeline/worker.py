@@ -127,7 +127,6 @@ class Job:
     claimed_at: float
     tone_line: str = ""  # the tone asked for in the prompt (no adapter of it for this base)
     candidates: int = 1
-    cost: int = 1  # places it holds in the batch (scheduler.claim)
     slots: list[dict[str, Any]] | None = None
     title: str = ""
     brief_text: str = ""
@@ -145,6 +144,7 @@ class Job:
 class Pipeline:
     def __init__(self, *, me: str, queue: str, engine: Any, stages: list[Stage],
                  capacity: int, bulk_share: float, max_seconds: float, static: bool = False,
+                 interactive: int = 0,
                  on_store: Callable[[list[int]], None] | None = None, slots: bool = True,
                  item_rounds: int = 3, item_candidates: int = 1):
         """``static``: the scheduler before continuous batching, kept as the serving bench's
@@ -159,7 +159,8 @@ class Pipeline:
         self.item_candidates = item_candidates  # at least this many candidates per slot item
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
-        self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share)
+        self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share,
+                                           interactive=interactive)
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
         self._workspace_candidates: dict[int, int] = {}
@@ -217,7 +218,21 @@ class Pipeline:
         return stored
 
     # -- admission -----------------------------------------------------------------------------
+    def _recount(self) -> None:
+        """The rows each class and workspace has in the batch now (queued or decoding): a slot
+        job's item rows leave as its items are written and a settled variant holds none, so
+        places free up long before the job is stored."""
+        running: dict[str, int] = {}
+        by_workspace: dict[int, int] = {}
+        for job in self.jobs.values():
+            rows = sum(len(unit.waiting) for unit in job.units.values())
+            running[job.kind] = running.get(job.kind, 0) + rows
+            ws = job.gen.workspace_id
+            by_workspace[ws] = by_workspace.get(ws, 0) + rows
+        self.capacity.running, self.capacity.by_workspace = running, by_workspace
+
     def _admit(self, first_id: int | None) -> bool:
+        self._recount()
         taken = scheduler.claim(me=self.me, queue=self.queue, capacity=self.capacity,
                                 first_id=first_id, fifo=self.static, cost=self._cost)
         requests: list[Any] = []
@@ -227,7 +242,6 @@ class Pipeline:
                 adapter, path, tone_line = runner.adapter_for(gen.tone)
             except LookupError as exc:
                 runner.fail(gen.pk, str(exc), permanent=True)
-                self._uncount(gen, kind, int(getattr(gen, "batch_cost", gen.variants)))
                 generations_finished(generation_ids=[gen.pk])
                 continue
             if path is not None and getattr(self.engine, "adapter_paths", {}).get(adapter) != path:
@@ -276,8 +290,7 @@ class Pipeline:
         candidates = self._best_of(gen)
         job = Job(gen=gen, kind=kind, adapter=adapter, tone_line=tone_line,
                   claimed_at=time.monotonic(), candidates=candidates, slots=slots,
-                  title=str(data.get("title", "")),
-                  cost=int(getattr(gen, "batch_cost", gen.variants)))
+                  title=str(data.get("title", "")))
         job.brief = choice.brief_of(gen)
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
@@ -329,11 +342,6 @@ class Pipeline:
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
                            **self._sampling(job))
                 for c in range(first, first + per_round)]
-
-    def _uncount(self, gen: Generation, kind: str, cost: int) -> None:
-        self.capacity.running[kind] = self.capacity.running.get(kind, 0) - cost
-        self.capacity.by_workspace[gen.workspace_id] = (
-            self.capacity.by_workspace.get(gen.workspace_id, 0) - cost)
 
     # -- choosing, review and storing ----------------------------------------------------------
     def _settle(self, finished: list[Any]) -> int:
@@ -517,7 +525,6 @@ class Pipeline:
                        "candidates": job.candidates, "slots": bool(job.slots)}
             if runner.finish(pk, rows, self.me, timings, reports=reports):
                 stored.append(pk)
-            self._uncount(job.gen, job.kind, job.cost)
         for stage in self.stages:
             stage.finished(stored)
         generations_finished(generation_ids=pks)
@@ -530,7 +537,6 @@ class Pipeline:
         if job is None:
             return
         self.session.cancel(self._keys(job))
-        self._uncount(job.gen, job.kind, job.cost)
         generations_finished(generation_ids=[pk])
 
     @staticmethod

@@ -176,6 +176,77 @@ def test_reusing_the_shared_prompt_prefix_changes_nothing(engine):
     assert [r.token_ids for r in reused] == [r.token_ids for r in again]
 
 
+BRIEF = ("Google search ad: write one headline.\n\nBrief:\nProduct: Fernway hiking boots\n"
+         "Benefit: waterproof leather, a two-year warranty, free returns within 60 days, made in "
+         "Portugal by a family workshop since 1952.\n\n")
+
+
+def _shared_start_requests():
+    rows = [(BRIEF + "Lead with the benefit. At most 30 characters.", "witty"),
+            (BRIEF + "Lead with the product. At most 30 characters.", "witty"),
+            (BRIEF + "Lead with the product. At most 30 characters.", "witty"),  # the same prompt
+            (BRIEF + "Lead with the product. At most 30 characters.", "bold"),  # other adapter
+            (BRIEF + "Lead with the offer.", BASE),
+            (BRIEF + "Lead with a question.", BASE),
+            ("A slogan for socks.", "witty")]  # shares nothing
+    return [SeqRequest(prompt=p, adapter=a, max_new_tokens=12, temperature=0.0, ignore_eos=True,
+                       key=i) for i, (p, a) in enumerate(rows)]
+
+
+def test_stems_group_rows_of_one_adapter_that_share_a_long_start():
+    from copywriter.ml.engine import _stems
+
+    names = ["a", "a", "a", "b", "a", "b"]
+    own = [[1, 2, 3, 4, 5], [1, 2, 3, 9], [7, 7, 7, 7], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2]]
+    groups = {tuple(sorted(m)): n for m, n in _stems(names, own, 3)}
+    # rows 0 and 4 are the same prompt: all but its last token; row 1 shares three with them
+    assert groups == {(0, 1, 4): 3}
+    assert {tuple(sorted(m)): n for m, n in _stems(names, own, 4)} == {(0, 4): 4}
+    assert _stems(names, own, 6) == []  # nothing shares six tokens
+    assert _stems(["a", "b"], [[1, 2, 3, 4], [1, 2, 3, 4]], 2) == []  # adapters never mix
+
+
+def test_a_shared_prompt_start_is_prefilled_once_and_changes_nothing(engine, monkeypatch):
+    reqs = _shared_start_requests()
+    fed: list[tuple[int, int]] = []
+    forward = engine._forward
+
+    def counting(input_ids, *args, **kwargs):
+        fed.append(tuple(input_ids.shape))
+        return forward(input_ids, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_forward", counting)
+    engine.share_prefill = False
+    try:
+        with torch.inference_mode():
+            plain_logits = engine._prefill(reqs, engine.session().system).logits
+        plain = engine.generate(reqs)
+    finally:
+        engine.share_prefill = True
+    (rows, width), = fed[:1]
+    fed.clear()
+    with torch.inference_mode():
+        shared_logits = engine._prefill(reqs, engine.session().system).logits
+    # the two rows with the same prompt are prefilled once; the stems (witty's two prompts',
+    # base's two, the bold row's and the socks row's all but their last token), then every
+    # distinct row's rest: a few tokens after the brief
+    assert [f[0] for f in fed] == [4, rows - 1], fed
+    assert fed[0][1] == width - 1 and fed[1][1] < 16, (fed, width)
+    assert torch.allclose(shared_logits, plain_logits, atol=1e-4)
+    shared = engine.generate(reqs)
+    assert [r.token_ids for r in shared] == [r.token_ids for r in plain]
+    assert shared[0].token_ids != shared[-1].token_ids  # the prompts do steer the rows
+
+
+def test_rows_sharing_a_start_join_a_running_batch_as_they_write_alone(engine):
+    reqs = _shared_start_requests()
+    alone = {r.key: engine.generate([r])[0].token_ids for r in reqs}
+    first = _greedy("Describe a lamp in one long sentence, please.", "bold", 20, "running")
+    alone["running"] = engine.generate([first])[0].token_ids
+    finished = _run_session(engine.session(), {0: [first], 3: reqs[:4], 5: reqs[4:]})
+    assert {key: result.token_ids for key, (result, _) in finished.items()} == alone
+
+
 # -- continuous batching: rows join and leave a running Session -------------------------------
 
 def _greedy(prompt, adapter, n, key, *, ignore_eos=True):
@@ -311,7 +382,7 @@ def test_a_failed_admission_keeps_its_rows_queued_and_the_batch_running(engine, 
     def out_of_memory(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(engine, "_prefill_inputs", out_of_memory)
+    monkeypatch.setattr(engine, "_prefill", out_of_memory)
     with pytest.raises(RuntimeError):
         session.step()
     assert session.pending == 1 and session.live == 1

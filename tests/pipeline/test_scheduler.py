@@ -139,3 +139,22 @@ def test_bulk_rows_do_not_take_the_places_an_interactive_job_is_waiting_for(cast
     assert _claim(capacity) == []  # two places free: the request waits, and so does bulk
     capacity.running["interactive"] = 5  # an interactive row finished: three places free
     assert [g.pk for g, _ in _claim(capacity)] == [mine.pk]
+
+
+def test_interactive_work_has_places_beyond_the_batch_for_colleagues_requests(cast, make):
+    """A search ad is 45 rows; with several batches' worth of interactive places a colleague's
+    request starts while the first is still written, and a job larger than the batch counts
+    what it is (up to the interactive places), not the batch's size."""
+    def ad(gen):
+        return 45  # 3 variants x 5 items x 3 candidates
+
+    first = make(cast.alice_m, variants=3)
+    second = make(cast.charlie_m, variants=3)
+    capacity = scheduler.Capacity(total=32, bulk_share=0.75, interactive=96,
+                                  running={"bulk": 24})
+    assert [g.pk for g, _ in _claim(capacity, cost=ad)] == [first.pk, second.pk]
+    assert capacity.running["interactive"] == 90
+    third = make(cast.alice_m, variants=3)
+    assert _claim(capacity, cost=ad) == []  # 6 places left: it waits
+    capacity.running["interactive"] = 50  # rows of the first two were written meanwhile
+    assert [g.pk for g, _ in _claim(capacity, cost=ad)] == [third.pk]

@@ -249,3 +249,31 @@ def test_the_loop_stops_claiming_after_its_time_and_finishes_the_batch(cast, mak
     assert p.run(first_id=first.pk) == 1
     assert Generation.objects.get(pk=later[0].pk).status == Status.QUEUED
     assert timezone.now() - Generation.objects.get(pk=first.pk).finished_at < timedelta(minutes=1)
+
+
+class RewriteVariantZeroOnce(Accept):
+    def __init__(self, pk):
+        self.pk = pk
+
+    def review(self, drafts):
+        again = [d.key == (self.pk, 0) and d.attempt == 0 for d in drafts]
+        return [Verdict(report={"verdict": "original"}, rewrite=a, rank=(int(a),)) for a in again]
+
+
+def test_places_free_up_as_rows_finish_not_when_the_job_is_stored(cast, make, told):
+    """The worker counts the rows each job has in the batch before every claim: a 3-variant
+    job whose variants 1 and 2 are settled while variant 0 is rewritten holds one place, so a
+    2-variant request joins at once instead of waiting until the first job is stored."""
+    first = make(cast.alice_m, tokens=10, variants=3)
+    later: list[Generation] = []
+
+    def on_step(step: int) -> None:
+        if step == 12:  # the rewrite of variant 0 joined at step 11 and writes until step 20
+            later.append(make(cast.charlie_m, tokens=5, variants=2))
+
+    engine = ScriptedEngine(on_step)
+    assert _pipeline(engine, stages=[RewriteVariantZeroOnce(first.pk)], capacity=3).run(first_id=first.pk) == 2
+    assert engine.last.joined_at[(first.pk, 0, 1, -1, 0)] == 11
+    assert engine.last.joined_at[(later[0].pk, 0, 0, -1, 0)] == 13  # the next step boundary
+    assert (Generation.objects.get(pk=later[0].pk).finished_at
+            < Generation.objects.get(pk=first.pk).finished_at)
