@@ -149,6 +149,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=24, help="interactive requests")
     parser.add_argument("--every", type=float, default=6.0, help="mean seconds between requests")
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--whole", action="store_true",
+                        help="write slot templates whole (GENERATION_SLOTS=0): one sequence a "
+                             "variant, the load the issue first measured")
     parser.add_argument("--workspaces", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: as the worker picks)")
@@ -185,6 +188,8 @@ def main() -> None:
                  "GENERATION_SITE_RATE_PER_MINUTE"):
         setattr(settings, name, 10**9)
     settings.GENERATION_MAX_NEW_TOKENS = args.max_new_tokens
+    if args.whole:
+        settings.GENERATION_SLOTS = False
     Workspace.objects.filter(name__startswith="bench serving").delete()  # an interrupted run's
 
     def template(path: str) -> Template:
@@ -225,7 +230,8 @@ def main() -> None:
         for ws in spaces:
             ws.delete()
     load_after = os.getloadavg()
-    print(f"\n{args.rows}-row bulk run + {args.requests} interactive requests every ~{args.every:.0f} s from "
+    print(f"\n{args.rows}-row bulk run + {args.requests} interactive requests every ~{args.every:.0f} s "
+          f"({'written whole' if args.whole else 'slot templates item by item'}) from "
           f"{args.workspaces} workspaces; {engine.device}, {args.threads} torch threads; load "
           f"average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n")
     cols = ["ttft_p50_s", "ttft_p95_s", "done_p50_s", "done_p95_s", "bulk_rows_per_minute",
@@ -246,6 +252,7 @@ def main() -> None:
     Path(args.json).write_text(json.dumps({
         "command": "python bench/serving.py " + " ".join(sys.argv[1:]), "device": str(engine.device),
         "torch_threads": args.threads, "cpus": os.cpu_count(), "max_new_tokens": args.max_new_tokens,
+        "slots": not args.whole, "requests": args.requests, "every_seconds": args.every,
         "load_average_before": round(load_before[0], 2), "load_average_after": round(load_after[0], 2),
         "results": results, "continuous_over_static": ratios}, indent=2) + "\n")
     print(f"wrote {args.json}")

@@ -111,6 +111,10 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
                 # An interactive job is waiting for room (its variants join together): bulk rows
                 # must not take the places that free up one by one, or it waits for ever.
                 break
+            if only == BULK and taken:
+                # Interactive rows prefill at the next step; bulk rows joining them would make
+                # that prefill (their first token) longer. Bulk rows go at the next claim.
+                break
             rows = base.annotate(is_bulk=is_bulk)
             if only is not None:
                 if capacity.free(only) <= 0:

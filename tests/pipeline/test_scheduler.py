@@ -21,7 +21,11 @@ def _claim(capacity, **kw):
 def test_interactive_rows_go_before_older_bulk_rows(cast, make):
     bulk = [make(cast.bob_m, bulk=True) for _ in range(6)]
     mine = make(cast.alice_m)
-    taken = _claim(scheduler.Capacity(total=4, bulk_share=0.75))
+    capacity = scheduler.Capacity(total=4, bulk_share=0.75)
+    taken = _claim(capacity)
+    # alone: bulk rows prefilled in the same forward would delay its first token
+    assert [(g.pk, kind) for g, kind in taken] == [(mine.pk, "interactive")]
+    taken += _claim(capacity)  # the next claim, a step later
     assert [g.pk for g, _ in taken] == [mine.pk, bulk[0].pk, bulk[1].pk, bulk[2].pk]
     assert [kind for _, kind in taken] == ["interactive", "bulk", "bulk", "bulk"]
     assert all(g.status == Status.RUNNING and g.claimed_by == "host:1" for g, _ in taken)
