@@ -485,6 +485,17 @@ class _Batch:
             setattr(self, name, getattr(self, name)[keep])
         self.trim()
 
+    def take(self, rows: torch.Tensor) -> _Batch:
+        """A new batch holding copies of these rows (by index); this one is unchanged."""
+        cache = _new_cache()
+        for n, layer in enumerate(self.cache.layers):
+            assert isinstance(layer, _GrowingLayer)
+            assert layer.keys is not None and layer.values is not None
+            cache.update(layer.keys[rows], layer.values[rows], n)
+        out = _Batch(cache=cache, **{name: getattr(self, name)[rows] for name in self._PER_ROW})
+        out.trim()
+        return out
+
     def join(self, other: _Batch) -> None:
         """Append ``other``'s rows: caches and masks right-aligned to the longer one."""
         width = max(self.width, other.width)
@@ -525,6 +536,9 @@ class Session:
         self.engine = engine
         self.system = system
         self.steps = 0
+        # Rows set aside by ``park``: their decode state kept as it was, no forward runs them
+        self._parked: _Batch | None = None
+        self._parked_rows: list[_Row] = []
         # keys of the rows whose first token was sampled by the last step() (time to first token)
         self.started: list[Any] = []
         self._pending: list[_Row] = []
@@ -535,7 +549,65 @@ class Session:
 
     @property
     def live(self) -> int:
+        """Rows started and not finished: decoding, or parked."""
+        return len(self._rows) + len(self._parked_rows)
+
+    @property
+    def active(self) -> int:
+        """Rows each step decodes (the live rows that are not parked)."""
         return len(self._rows)
+
+    def parked(self) -> set[Any]:
+        return {row.request.key for row in self._parked_rows}
+
+    def written(self) -> dict[Any, int]:
+        """Tokens each decoding row has written so far."""
+        return {row.request.key: len(row.out_ids) for row in self._rows}
+
+    @torch.inference_mode()
+    def park(self, keys: set[Any]) -> None:
+        """Set these decoding rows aside: steps leave them out (a smaller batch decodes faster,
+        for the rows that must not wait) and ``resume`` puts them back exactly where they were
+        (their cache, positions, pending logits and draws are kept), so they write the same
+        tokens as if never parked."""
+        idx = [i for i, row in enumerate(self._rows) if row.request.key in keys]
+        if not idx or self._batch is None:
+            return
+        parked = self._batch.take(torch.tensor(idx, device=self.engine.device))
+        rows = [self._rows[i] for i in idx]
+        gone = set(idx)
+        self._keep([i for i in range(len(self._rows)) if i not in gone])
+        if self._parked is None:
+            self._parked, self._parked_rows = parked, rows
+        else:
+            self._parked.join(parked)
+            self._parked_rows += rows
+
+    @torch.inference_mode()
+    def resume(self, keys: set[Any] | None = None) -> None:
+        """Put parked rows (these, or all) back into the decoding batch."""
+        if self._parked is None:
+            return
+        idx = [i for i, row in enumerate(self._parked_rows)
+               if keys is None or row.request.key in keys]
+        if not idx:
+            return
+        if len(idx) == len(self._parked_rows):
+            back, rows = self._parked, self._parked_rows
+            self._parked, self._parked_rows = None, []
+        else:
+            back = self._parked.take(torch.tensor(idx, device=self.engine.device))
+            rows = [self._parked_rows[i] for i in idx]
+            chosen = set(idx)
+            rest = [i for i in range(len(self._parked_rows)) if i not in chosen]
+            self._parked.select(torch.tensor(rest, device=self.engine.device))
+            self._parked_rows = [self._parked_rows[i] for i in rest]
+        if self._batch is None:
+            self._batch = back
+        else:
+            self._batch.join(back)
+        self._rows += rows
+        self._routed = None
 
     @property
     def pending(self) -> int:
@@ -565,6 +637,14 @@ class Session:
     def cancel(self, keys: set[Any]) -> None:
         """Drop live and queued rows whose ``SeqRequest.key`` is in ``keys``; no result comes."""
         self._pending = [row for row in self._pending if row.request.key not in keys]
+        stay = [i for i, row in enumerate(self._parked_rows) if row.request.key not in keys]
+        if self._parked is not None and len(stay) < len(self._parked_rows):
+            if stay:
+                with torch.inference_mode():
+                    self._parked.select(torch.tensor(stay, device=self.engine.device))
+            else:
+                self._parked = None
+            self._parked_rows = [self._parked_rows[i] for i in stay]
         keep = [i for i, row in enumerate(self._rows) if row.request.key not in keys]
         if len(keep) < len(self._rows):
             with torch.inference_mode():
@@ -572,7 +652,7 @@ class Session:
 
     def partial(self) -> list[SeqResult]:
         """The live rows' texts so far (``finish_reason`` ""; ``tokens`` counts what was written)."""
-        return [self._result(row, partial=True) for row in self._rows]
+        return [self._result(row, partial=True) for row in self._rows + self._parked_rows]
 
     @torch.inference_mode()
     def step(self) -> list[SeqResult]:
@@ -586,6 +666,8 @@ class Session:
 
     def _step(self) -> list[_Row]:
         done = self._admit()
+        if self._batch is None and self._parked is not None:
+            self.resume()  # nothing else to decode: parked rows go on
         b = self._batch
         if b is None:
             self.steps += 1

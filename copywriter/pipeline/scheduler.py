@@ -5,9 +5,9 @@ of their own (``interactive``, several batches' worth: a search ad's items and t
 are 45 rows), so a request that arrives while a 400-row run is in flight, or while colleagues'
 requests run, joins at the next step; bulk rows fill the capacity that interactive work leaves,
 up to a share of the batch. The worker counts the rows each job has in the batch before every
-claim (a slot job's rows leave as its items are written), not what the job once asked for. Within each class, workspaces
-take turns (round-robin, the workspace with the fewest rows already in the batch first, then the
-one waiting longest), so no team's burst starves another's.
+claim (a slot job's rows leave as its items are written), not what the job once asked for.
+Within each class, workspaces take turns (round-robin, the workspace with the fewest rows
+already in the batch first, then the one waiting longest), so no team's burst starves another's.
 
 Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease naming this process,
 (``generation.runner.prepare`` returns a dead worker's rows to the queue): several workers on several machines

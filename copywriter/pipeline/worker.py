@@ -61,6 +61,7 @@ ITEM_STEP = 1_299_709  # the seed of a slot variant's next item
 LONG = -1  # the item number of a long-form candidate's row
 PARTIAL_EVERY = 0.7  # seconds between writes of growing texts (and lease renewals)
 CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
+PARK_MARGIN = 4  # bulk rows over (or under) the room interactive rows leave before parking (resuming)
 
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
 
@@ -190,6 +191,8 @@ class Pipeline:
                 if (not self.session.live and not self.session.pending
                         and (not claiming or not self._admit(None))):
                     break
+                if not self.static and hasattr(self.session, "park"):
+                    self._balance()
                 finished = self.session.step()
                 self.steps += 1
                 now = time.monotonic()
@@ -230,6 +233,28 @@ class Pipeline:
             ws = job.gen.workspace_id
             by_workspace[ws] = by_workspace.get(ws, 0) + rows
         self.capacity.running, self.capacity.by_workspace = running, by_workspace
+
+    def _balance(self) -> None:
+        """Bulk rows yield the batch to interactive ones. On a CPU a step's time grows with its
+        rows past the batch's size while tokens per second stay flat, so when interactive rows
+        and decoding bulk rows are more than the batch holds, bulk rows are parked (those that
+        wrote least first; their state is kept) and resumed as interactive rows leave. A margin
+        keeps it from parking and resuming at every step."""
+        interactive: set[RowKey] = set()
+        bulk: set[RowKey] = set()
+        for job in self.jobs.values():
+            rows = {key for unit in job.units.values() for key in unit.waiting}
+            (interactive if job.kind == scheduler.INTERACTIVE else bulk).update(rows)
+        parked = self.session.parked()
+        room = max(0, self.capacity.total - len(interactive))
+        written = self.session.written()
+        decoding = [key for key in bulk if key in written]
+        if interactive and len(decoding) > room + PARK_MARGIN:
+            order = sorted(decoding, key=lambda key: (written[key], key))
+            self.session.park(set(order[:len(decoding) - room]))
+        elif parked and (not interactive or len(decoding) + PARK_MARGIN <= room):
+            back = sorted(parked & bulk)[:room - len(decoding)]
+            self.session.resume(set(back) if interactive else None)
 
     def _admit(self, first_id: int | None) -> bool:
         self._recount()

@@ -390,3 +390,45 @@ def test_a_failed_admission_keeps_its_rows_queued_and_the_batch_running(engine, 
     together = _run_session(session, {})
     for request in (first, second):
         assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids
+
+
+def test_parked_rows_resume_where_they_were_and_write_what_they_write_alone(engine):
+    """Rows set aside for some steps (a bulk row while an interactive request runs) keep their
+    state: resumed, they write exactly the tokens they write never parked; the other rows
+    decode without them meanwhile, and cancelling a parked row drops it."""
+    rows = [_greedy("Write a tagline for a bakery.", "witty", 24, "a"),
+            _greedy("A slogan for socks.", BASE, 20, "b"),
+            _greedy("Describe a lamp in one long sentence, please.", "bold", 22, "c"),
+            _greedy("Name a tea shop.", "witty", 18, "gone")]
+    alone = {r.key: engine.generate([r])[0].token_ids for r in rows}
+    session = engine.session()
+    session.add(rows)
+    finished = {}
+    for step in range(80):
+        if step == 3:
+            session.park({"a", "c", "gone"})
+            assert session.active == 1 and session.live == 4 and session.parked() == {"a", "c", "gone"}
+            written = session.written()
+        if step == 6:
+            assert session.written()["b"] > written["b"]  # b went on alone
+            session.cancel({"gone"})
+            session.resume({"c"})
+            assert session.parked() == {"a"} and session.active == 2
+        if step == 9:
+            session.resume()
+        for result in session.step():
+            finished[result.key] = result.token_ids
+        if not session.live and not session.pending:
+            break
+    assert "gone" not in finished
+    assert finished == {k: v for k, v in alone.items() if k != "gone"}
+
+
+def test_a_session_with_only_parked_rows_goes_on_with_them(engine):
+    row = _greedy("Write a tagline for a bakery.", "witty", 12, "a")
+    session = engine.session()
+    session.add([row])
+    session.step()
+    session.park({"a"})
+    results = _run_session(session, {})
+    assert results["a"][0].token_ids == engine.generate([row])[0].token_ids

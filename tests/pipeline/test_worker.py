@@ -23,6 +23,8 @@ class ScriptedSession:
 
     def __init__(self, on_step):
         self.rows: dict = {}
+        self.parked_rows: dict = {}
+        self.park_log: list = []  # (step, keys parked)
         self.waiting: list = []
         self.on_step = on_step
         self.steps = 0
@@ -31,7 +33,24 @@ class ScriptedSession:
 
     @property
     def live(self) -> int:
-        return len(self.rows)
+        return len(self.rows) + len(self.parked_rows)
+
+    def park(self, keys):
+        self.park_log.append((self.steps, set(keys)))
+        for key in keys:
+            if key in self.rows:
+                self.parked_rows[key] = self.rows.pop(key)
+
+    def resume(self, keys=None):
+        for key in list(self.parked_rows):
+            if keys is None or key in keys:
+                self.rows[key] = self.parked_rows.pop(key)
+
+    def parked(self):
+        return set(self.parked_rows)
+
+    def written(self):
+        return {key: n for key, (_, n) in self.rows.items()}
 
     @property
     def pending(self) -> int:
@@ -42,6 +61,8 @@ class ScriptedSession:
 
     def step(self):
         self.steps += 1
+        if not self.rows and not self.waiting:
+            self.resume()
         for r in self.waiting:
             self.rows[r.key] = [r, 0]
             self.joined_at[r.key] = self.steps
@@ -63,6 +84,7 @@ class ScriptedSession:
         self.cancelled |= set(keys)
         for k in keys:
             self.rows.pop(k, None)
+            self.parked_rows.pop(k, None)
         self.waiting = [r for r in self.waiting if r.key not in keys]
 
 
@@ -277,3 +299,29 @@ def test_places_free_up_as_rows_finish_not_when_the_job_is_stored(cast, make, to
     assert engine.last.joined_at[(later[0].pk, 0, 0, -1, 0)] == 13  # the next step boundary
     assert (Generation.objects.get(pk=later[0].pk).finished_at
             < Generation.objects.get(pk=first.pk).finished_at)
+
+
+def test_bulk_rows_are_parked_while_an_interactive_request_runs_and_resumed_after(
+        cast, make, told, monkeypatch):
+    """A step's time grows with its rows on a CPU: when interactive rows and decoding bulk rows
+    are more than the batch holds, bulk rows step aside (parked, state kept) and go on after."""
+    monkeypatch.setattr(pipeline_worker, "PARK_MARGIN", 0)
+    bulk = [make(cast.bob_m, bulk=True, tokens=40) for _ in range(3)]
+    late: list[Generation] = []
+
+    def on_step(step: int) -> None:
+        if step == 5:
+            late.append(make(cast.alice_m, tokens=20, variants=3))
+
+    engine = ScriptedEngine(on_step)
+    assert _pipeline(engine, capacity=4).run(first_id=bulk[0].pk) == 4  # 3 bulk places of 4
+    session = engine.last
+    gen = Generation.objects.get(pk=late[0].pk)
+    assert session.joined_at[(gen.pk, 0, 0, -1, 0)] == 6
+    # 3 interactive rows leave room for one bulk row: two were parked as the request joined
+    (step, parked), *later = session.park_log
+    assert step == 5 and len(parked) == 2 and {key[0] for key in parked} <= {b.pk for b in bulk}
+    assert later == []  # no parking back and forth while it ran
+    assert all(gen.finished_at < Generation.objects.get(pk=b.pk).finished_at for b in bulk)
+    assert Generation.objects.filter(status=Status.DONE).count() == 4
+    assert not session.parked_rows
