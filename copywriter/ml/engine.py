@@ -173,6 +173,16 @@ def _new_cache() -> DynamicCache:
     return cache
 
 
+def _cache_rows(cache: DynamicCache, rows: torch.Tensor) -> DynamicCache:
+    """A new cache holding copies of ``cache``'s rows at these indexes (repeats allowed)."""
+    out = _new_cache()
+    for n, layer in enumerate(cache.layers):
+        assert isinstance(layer, _GrowingLayer)
+        assert layer.keys is not None and layer.values is not None
+        out.update(layer.keys[rows], layer.values[rows], n)
+    return out
+
+
 class _Prefilled(NamedTuple):
     logits: torch.Tensor  # (rows, vocab) the next token's
     cache: DynamicCache
@@ -363,11 +373,7 @@ class Engine:
             for i in members:
                 source[i], shared[i] = g, length
         index = torch.tensor(source, device=self.device)
-        cache = _new_cache()
-        for layer, grown in enumerate(stem.cache.layers):
-            assert isinstance(grown, _GrowingLayer)
-            assert grown.keys is not None and grown.values is not None
-            cache.update(grown.keys[index], grown.values[index], layer)
+        cache = _cache_rows(stem.cache, index)
         start = torch.tensor([[p + shared[i]] for i in range(len(full))], device=self.device)
         rest = [ids[shared[i]:] for i, ids in enumerate(own)]
         return self._extend(names, rest, cache, stem.mask[index], start)
@@ -487,12 +493,8 @@ class _Batch:
 
     def take(self, rows: torch.Tensor) -> _Batch:
         """A new batch holding copies of these rows (by index); this one is unchanged."""
-        cache = _new_cache()
-        for n, layer in enumerate(self.cache.layers):
-            assert isinstance(layer, _GrowingLayer)
-            assert layer.keys is not None and layer.values is not None
-            cache.update(layer.keys[rows], layer.values[rows], n)
-        out = _Batch(cache=cache, **{name: getattr(self, name)[rows] for name in self._PER_ROW})
+        out = _Batch(cache=_cache_rows(self.cache, rows),
+                     **{name: getattr(self, name)[rows] for name in self._PER_ROW})
         out.trim()
         return out
 

@@ -228,7 +228,7 @@ class Pipeline:
         running: dict[str, int] = {}
         by_workspace: dict[int, int] = {}
         for job in self.jobs.values():
-            rows = sum(len(unit.waiting) for unit in job.units.values())
+            rows = len(self._keys(job))
             running[job.kind] = running.get(job.kind, 0) + rows
             ws = job.gen.workspace_id
             by_workspace[ws] = by_workspace.get(ws, 0) + rows
@@ -243,8 +243,7 @@ class Pipeline:
         interactive: set[RowKey] = set()
         bulk: set[RowKey] = set()
         for job in self.jobs.values():
-            rows = {key for unit in job.units.values() for key in unit.waiting}
-            (interactive if job.kind == scheduler.INTERACTIVE else bulk).update(rows)
+            (interactive if job.kind == scheduler.INTERACTIVE else bulk).update(self._keys(job))
         parked = self.session.parked()
         room = max(0, self.capacity.total - len(interactive))
         written = self.session.written()
