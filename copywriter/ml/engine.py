@@ -467,7 +467,8 @@ class _Batch:
     cache: DynamicCache
     mask: torch.Tensor  # (rows, cache columns): 1 over the row's own states, 0 over padding
     positions: torch.Tensor  # (rows, 1) position of the token each row is fed next
-    logits: torch.Tensor  # (rows, vocab) next-token logits, sampled at the next step
+    # (rows,) each row's latest token: sampled (and shown) at the last step, fed at the next
+    next: torch.Tensor
     # (rows, longest budget) tokens produced so far; past a row's count, copies of its first
     # token (so one gather/scatter penalises exactly the produced tokens)
     history: torch.Tensor
@@ -478,7 +479,7 @@ class _Batch:
     penalty: torch.Tensor
     no_stop: torch.Tensor  # rows that write their whole budget (end-of-text masked out)
 
-    _PER_ROW = ("mask", "positions", "logits", "history", "uniforms", "produced", "temperature",
+    _PER_ROW = ("mask", "positions", "next", "history", "uniforms", "produced", "temperature",
                 "top_p", "penalty", "no_stop")
 
     @property
@@ -547,6 +548,7 @@ class Session:
         self._rows: list[_Row] = []
         self._batch: _Batch | None = None
         self._routed: tuple[Any, ...] | None = None
+        self._waited = False  # the last step was a prefill step: the running rows waited
         self._stop = torch.tensor(sorted(engine.stop_ids), device=engine.device)
 
     @property
@@ -570,7 +572,7 @@ class Session:
     def park(self, keys: set[Any]) -> None:
         """Set these decoding rows aside: steps leave them out (a smaller batch decodes faster,
         for the rows that must not wait) and ``resume`` puts them back exactly where they were
-        (their cache, positions, pending logits and draws are kept), so they write the same
+        (their cache, positions, latest tokens and draws are kept), so they write the same
         tokens as if never parked."""
         idx = [i for i, row in enumerate(self._rows) if row.request.key in keys]
         if not idx or self._batch is None:
@@ -667,20 +669,41 @@ class Session:
                                     partial=partial, logprobs=[row.logprob])[0]
 
     def _step(self) -> list[_Row]:
-        done = self._admit()
+        """Rows that join write their first token in the step that prefills them. A step that
+        finds rows queued is a prefill step: only the new rows run (prefilled, first token
+        drawn), so what they write shows after their prefill alone; the running rows wait one
+        step and are fed their latest tokens, with the new rows' first ones, at
+        the next. That next step admits whatever was queued meanwhile and decodes, so however
+        often rows arrive the running ones decode at least every other step, and a prefill
+        costs them the time it cost when it shared a step with a decode."""
+        self.steps += 1
+        if self._pending and not self._waited:
+            done = self._admit()[0]
+            self._waited = True
+            return done
+        self._waited = False
+        done, _ = self._admit()
         if self._batch is None and self._parked is not None:
             self.resume()  # nothing else to decode: parked rows go on
-        b = self._batch
-        if b is None:
-            self.steps += 1
+        if self._batch is None:
             return done
-        logits = b.logits
+        finished, self._rows = self._draw(self._batch, self._rows, self._feed())
+        if not self._rows:
+            self._batch = None
+        if finished:
+            self._routed = None
+        return done + finished
+
+    def _draw(self, b: _Batch, rows: list[_Row], logits: torch.Tensor
+              ) -> tuple[list[_Row], list[_Row]]:
+        """Sample every row of ``b`` from its ``logits`` (penalised, each by its own draws) and
+        record the tokens; rows that end leave ``b``. Returns (finished, staying) rows."""
         own = torch.log_softmax(logits, dim=-1)  # the model's own distribution, for fluency
         # CTRL-style repetition penalty on the tokens each row has produced so far.
         prev = logits.gather(1, b.history)
         pen = torch.where(b.produced > 0, b.penalty, torch.ones_like(b.penalty))[:, None]
         logits.scatter_(1, b.history, torch.where(prev > 0, prev / pen, prev * pen))
-        if any(row.request.ignore_eos for row in self._rows):
+        if any(row.request.ignore_eos for row in rows):
             logits[:, self._stop] = logits[:, self._stop].masked_fill(b.no_stop[:, None],
                                                                       -torch.inf)
         column = b.produced[:, None]
@@ -688,13 +711,12 @@ class Session:
         b.history = torch.where(column == 0, nxt[:, None], b.history)
         b.history.scatter_(1, column, nxt[:, None])
         b.produced = b.produced + 1
-        self.steps += 1
+        b.next = nxt
         stop_ids = self.engine.stop_ids
         chosen = own.gather(1, nxt[:, None]).squeeze(1).tolist()
-        breaks = (self.engine.line_breaks if any(r.request.one_line for r in self._rows)
-                  else set())
+        breaks = self.engine.line_breaks if any(r.request.one_line for r in rows) else set()
         keep: list[int] = []
-        for i, (row, token) in enumerate(zip(self._rows, nxt.tolist(), strict=True)):
+        for i, (row, token) in enumerate(zip(rows, nxt.tolist(), strict=True)):
             if token in stop_ids:
                 row.reason = "stop"
                 continue
@@ -705,26 +727,25 @@ class Session:
                 row.reason = "stop"  # the line is written
             elif len(row.out_ids) < row.request.max_new_tokens:
                 keep.append(i)
+        if len(keep) == len(rows):
+            return [], rows
         staying = set(keep)
-        finished = [row for i, row in enumerate(self._rows) if i not in staying]
-        if finished:
-            self._keep(keep)
-            if self._batch is None:
-                return done + finished
-            nxt = nxt[torch.tensor(keep, device=nxt.device)]
-        self._feed(nxt)
-        return done + finished
+        finished = [row for i, row in enumerate(rows) if i not in staying]
+        if keep:
+            b.select(torch.tensor(keep, device=nxt.device))
+        return finished, [rows[i] for i in keep]
 
-    def _feed(self, tokens: torch.Tensor) -> None:
-        """One decode forward: every live row reads its latest token; logits for the next step."""
+    def _feed(self) -> torch.Tensor:
+        """One decode forward: every running row reads its latest token; the next-token logits."""
         b = self._batch
         assert b is not None
         b.mask = torch.cat([b.mask, torch.ones_like(b.mask[:, :1])], dim=-1)
         self._route()
-        b.logits = self.engine.model(input_ids=tokens[:, None], attention_mask=b.mask,
-                                     position_ids=b.positions, cache=b.cache,
-                                     use_cache=True).logits[:, -1, :].float()
+        logits = self.engine.model(input_ids=b.next[:, None], attention_mask=b.mask,
+                                   position_ids=b.positions, cache=b.cache,
+                                   use_cache=True).logits[:, -1, :].float()
         b.positions = b.positions + 1
+        return logits
 
     def _keep(self, keep: list[int]) -> None:
         """Only these live rows stay (by index); the others leave the batch now."""
@@ -744,17 +765,19 @@ class Session:
             self.engine.stack.route([row.request.adapter for row in self._rows])
             self._routed = (r.single, r.index, r.names)
 
-    def _admit(self) -> list[_Row]:
-        """Prefill the queued rows and join them to the batch; their logits wait for sampling.
-        Rows with no budget finish at once, unrun. If the prefill fails (an adapter unloaded
-        since ``add``, say), the rows stay queued and the running batch is untouched."""
+    def _admit(self) -> tuple[list[_Row], list[_Row]]:
+        """Prefill the queued rows, write their first token and join those that go on to the
+        batch. Returns (rows done: unrun for want of budget, or finished at their first token;
+        rows admitted). Rows with no budget finish at once, unrun. If the prefill fails (an
+        adapter unloaded since ``add``, say), the rows stay queued and the running batch is
+        untouched."""
         queued = self._pending
         done = [row for row in queued if row.request.max_new_tokens <= 0]
         rows = [row for row in queued if row.request.max_new_tokens > 0]
         self.started = []
         if not rows:
             self._pending = []
-            return done
+            return done, []
         engine, dev = self.engine, self.engine.device
         reqs = [row.request for row in rows]
         pre = engine._prefill(reqs, self.system)  # routes the new rows' adapters
@@ -768,7 +791,8 @@ class Session:
                 gen.manual_seed(r.seed)
             draws.append(_right_pad(torch.rand(r.max_new_tokens, generator=gen), steps))
         new = _Batch(
-            cache=pre.cache, mask=pre.mask, positions=pre.positions, logits=pre.logits,
+            cache=pre.cache, mask=pre.mask, positions=pre.positions,
+            next=torch.zeros(len(reqs), dtype=torch.long, device=dev),
             history=torch.zeros(len(reqs), steps, dtype=torch.long, device=dev),
             uniforms=torch.stack(draws).to(dev),
             produced=torch.zeros(len(reqs), dtype=torch.long, device=dev),
@@ -776,14 +800,16 @@ class Session:
             top_p=torch.tensor([r.top_p for r in reqs], device=dev),
             penalty=torch.tensor([r.repetition_penalty for r in reqs], device=dev),
             no_stop=torch.tensor([r.ignore_eos for r in reqs], device=dev))
-        if self._batch is None:
-            self._batch = new
-        else:
-            self._batch.join(new)
-        self._rows += rows
         self._pending = []
         self.started = [row.request.key for row in rows]
-        return done
+        finished, staying = self._draw(new, rows, pre.logits)
+        if staying:
+            if self._batch is None:
+                self._batch = new
+            else:
+                self._batch.join(new)
+            self._rows += staying
+        return done + finished, rows
 
 
 @functools.lru_cache(maxsize=1)

@@ -196,9 +196,11 @@ class Pipeline:
                 finished = self.session.step()
                 self.steps += 1
                 now = time.monotonic()
+                began = False
                 for job in self.jobs.values():
                     if job.first_token_at is None and job.open:
                         job.first_token_at = now  # admitted rows wrote their first token this step
+                        began = True
                 if self.static:
                     self.held += finished
                     if not self.session.live and not self.session.pending:
@@ -207,8 +209,8 @@ class Pipeline:
                         finished = []
                 if finished:
                     stored += self._settle(finished)
-                if now - last_partial >= PARTIAL_EVERY:
-                    self._write_partial()
+                if began or now - last_partial >= PARTIAL_EVERY:
+                    self._write_partial()  # a job's first words show as soon as they are written
                     last_partial = now
         except SoftTimeLimitExceeded:
             self._release("The generation took longer than the time limit. Retry it, or ask for "
@@ -570,21 +572,44 @@ class Pipeline:
     # -- streaming, leases, cancellation ---------------------------------------------------------
     def _write_partial(self) -> None:
         texts: dict[tuple[int, int], tuple[str, int]] = {}
+        writing = {r.key: r for r in self.session.partial()
+                   if len(r.key) > 3 and r.key[0] in self.jobs}
         for job in self.jobs.values():
             for index, attempts in job.attempts.items():
                 if attempts and index not in job.open:
                     result = self._kept(attempts)[0]
                     texts[(job.gen.pk, index)] = (result.text, result.tokens)
             for index, unit in job.units.items():
-                if unit.items and unit.chosen:  # the items chosen so far, in order
+                if unit.items:  # the items chosen so far, and the next one as it is written
                     so_far, _ = unit.chosen_items()
-                    texts[(job.gen.pk, index)] = (render_items(job.slots or [], so_far), unit.tokens)
-        for r in self.session.partial():
-            if r.key[0] in self.jobs and len(r.key) > 3 and r.key[3] == LONG and r.key[4] == 0:
-                texts[(r.key[0], r.key[1])] = (r.text, r.tokens)
+                    line = self._writing_item(job, unit, writing)
+                    if line is not None:
+                        so_far.setdefault(line[0], []).append(line[1])
+                    if so_far:
+                        texts[(job.gen.pk, index)] = (render_items(job.slots or [], so_far),
+                                                      unit.tokens)
+        for key, r in writing.items():
+            if key[3] == LONG and key[4] == 0:
+                texts[(key[0], key[1])] = (r.text, r.tokens)
         live = runner.write_partial(set(self.jobs), texts, self.me)
         for pk in [pk for pk in self.jobs if pk not in live]:
             self._drop(pk)  # cancelled, or taken over after our lease ran out
+
+    def _writing_item(self, job: Job, unit: Unit, writing: dict[Any, Any]) -> tuple[str, str] | None:
+        """The first item not chosen yet, as the first candidate of its latest round writes it
+        (slot name, text so far): a slot variant shows its words while they are written, not
+        only once its items are chosen. The chosen item (the best candidate) replaces it."""
+        item = next((i for i in unit.items if i.number not in unit.chosen), None)
+        if item is None:
+            return None
+        least = unit.rounds.get(item.number, 0) * max(job.candidates, self.item_candidates)
+        mine = [r for r in unit.got.get(item.number, []) if r.key[4] >= least]
+        mine += [r for key, r in writing.items()
+                 if key[:4] == (job.gen.pk, unit.index, unit.attempt, item.number)]
+        if not mine:
+            return None
+        text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels)
+        return (str(item.slot["name"]), text) if text else None
 
     def _release(self, error: str, *, final: bool) -> None:
         gens = [job.gen for job in self.jobs.values()]

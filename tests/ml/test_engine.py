@@ -306,7 +306,9 @@ def test_a_row_leaves_when_it_finishes_and_a_later_row_still_writes_what_it_writ
     assert [r.key for r in done] == ["short"] and done[0].finish_reason == "length"
     assert session.live == 1
     together = _run_session(session, {3: [late], 6: [later]})
-    assert together["late"][1] == 3 + late.max_new_tokens - 1  # left the step it finished
+    # prefilled at step 3 (its first token), a token a step after, one step waited while
+    # "later" was prefilled at step 6: it leaves at the step it wrote its last token
+    assert together["late"][1] == 3 + late.max_new_tokens
     for request, result in [(short, done[0])] + [(r, together[r.key][0])
                                                  for r in (long, late, later)]:
         assert result.token_ids == engine.generate([request])[0].token_ids, request.key
@@ -432,3 +434,44 @@ def test_a_session_with_only_parked_rows_goes_on_with_them(engine):
     session.park({"a"})
     results = _run_session(session, {})
     assert results["a"][0].token_ids == engine.generate([row])[0].token_ids
+
+
+def test_a_step_that_admits_rows_writes_their_first_token_and_the_running_rows_wait(engine):
+    running = _greedy("Describe a hiking boot in detail.", "bold", 20, "running")
+    new = _greedy("A slogan for socks.", BASE, 6, "new")
+    session = engine.session()
+    session.add([running])
+    for _ in range(3):
+        session.step()
+    before = {r.key: r.tokens for r in session.partial()}
+    session.add([new])
+    forwards = []  # the rows of each forward the step runs
+    hook = engine.model.register_forward_hook(
+        lambda module, args, kwargs, out: forwards.append(kwargs["input_ids"].shape[0]),
+        with_kwargs=True)
+    try:
+        assert session.step() == []
+    finally:
+        hook.remove()
+    after = {r.key: r.tokens for r in session.partial()}
+    # the new row's prefill only: no forward ran the running row
+    assert forwards and set(forwards) == {1} and session.started == ["new"]
+    assert after == {"running": before["running"], "new": 1}
+    session.step()  # a decode step: every row writes one token
+    assert {r.key: r.tokens for r in session.partial()} == {"running": before["running"] + 1,
+                                                            "new": 2}
+
+
+def test_rows_queued_at_every_step_do_not_stall_the_running_ones(engine):
+    running = _greedy("Describe a hiking boot in detail.", "bold", 16, "running")
+    joiners = {step: [_greedy(f"Name a coffee shop number {step}.", "witty", 3, f"j{step}")]
+               for step in range(1, 16)}
+    session = engine.session()
+    session.add([running])
+    together = _run_session(session, joiners)
+    # a step that prefills rows is followed by one that admits what is queued then and decodes:
+    # token 1 at step 0, tokens 2..9 at steps 1, 3, .., 15 (steps 2, .., 14 prefill a joiner),
+    # tokens 10..16 at steps 16..22; a row stalled at every step would leave at step 31
+    assert together["running"][1] == 22
+    for request in [running] + [r for rows in joiners.values() for r in rows]:
+        assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids

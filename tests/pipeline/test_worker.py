@@ -325,3 +325,24 @@ def test_bulk_rows_are_parked_while_an_interactive_request_runs_and_resumed_afte
     assert all(gen.finished_at < Generation.objects.get(pk=b.pk).finished_at for b in bulk)
     assert Generation.objects.filter(status=Status.DONE).count() == 4
     assert not session.parked_rows
+
+
+def test_a_slot_variant_shows_its_first_item_as_it_is_written_before_any_item_is_chosen(cast, make,
+                                                                                           told):
+    gen = make(cast.alice_m)
+    shown: dict[int, str] = {}
+
+    def on_step(step):
+        # what the page shows after each step (its partial text is written right after)
+        if step <= 3:
+            shown[step] = Generation.objects.get(pk=gen.pk).results.get().text
+
+    engine = ScriptedEngine(on_step)
+    pipeline = Pipeline(me="host:1", queue="cpu", engine=engine, stages=[Accept()], capacity=64,
+                        bulk_share=0.75, max_seconds=60)
+    assert pipeline.run(first_id=gen.pk) == 1
+    # step 1 wrote every item's first token; the first headline's first candidate shows at once
+    assert shown[1] == "" and shown[2] == "copy" and shown[3] == "copy"
+    # what is stored is what was chosen, never the preview ("copy seed N" fits no item here)
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.text == "" and v.choice["missing"][0] == "headline 1"
