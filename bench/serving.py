@@ -134,6 +134,10 @@ def phase(name: str, *, static: bool, engine, bulk_member, members, bulk_templat
                          "ttft_p50_s": pct([g.timings["first_token_seconds"] for g in mine], 50),
                          "ttft_p95_s": pct([g.timings["first_token_seconds"] for g in mine], 95),
                          "done_p50_s": pct([g.timings["done_seconds"] for g in mine], 50),
+                         # of the time to first token, waiting to be claimed (the rest: the
+                         # prefill and the step it shares)
+                         "queue_p50_s": pct([g.timings["queue_seconds"] for g in mine], 50),
+                         "queue_p95_s": pct([g.timings["queue_seconds"] for g in mine], 95),
                          "tokens_per_request": round(sum(g.timings.get("tokens", 0) for g in mine)
                                                      / max(1, len(mine)))}
     bulk_gens = Generation.objects.filter(bulk_rows__run=run)
@@ -165,7 +169,8 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap per row (GENERATION_MAX_NEW_TOKENS), keeps the bench short")
     parser.add_argument("--schedulers", default="static,continuous",
-                        help="static, continuous, continuous-unshared (no shared prefill)")
+                        help="static, continuous, continuous-unshared (no shared prefill), "
+                             "continuous-together (admitting steps also decode)")
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "serving.json"))
     args = parser.parse_args()
     if args.device:
@@ -226,8 +231,10 @@ def main() -> None:
     results = {}
     try:
         for i, name in enumerate(names):
-            # "continuous-unshared": continuous batching with every prompt prefilled whole
+            # "continuous-unshared": continuous batching with every prompt prefilled whole;
+            # "continuous-together": a step that admits rows also decodes the running ones
             engine.share_prefill = name != "continuous-unshared"
+            engine.prefill_alone = name != "continuous-together"
             results[name] = phase(name, static=name == "static", engine=engine,
                                   bulk_member=bulk_members[i], members=members,
                                   bulk_template=bulk_template, templates=templates,

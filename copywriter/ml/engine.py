@@ -246,6 +246,9 @@ class Engine:
         # Rows sharing this many prompt tokens past the chat prefix prefill them once (``_stems``)
         self.share_prefill = True
         self.share_at_least = 16
+        # A step that admits rows runs their prefill alone (first token out sooner); off, it
+        # also decodes the running rows (``Session._step``)
+        self.prefill_alone = True
         self._line_breaks: set[int] | None = None
         # (system prompt, adapter) -> the shared chat prefix's K/V for every layer
         self._prefix_kv: dict[tuple[str, str], list[tuple[torch.Tensor, torch.Tensor]]] = {}
@@ -677,7 +680,7 @@ class Session:
         often rows arrive the running ones decode at least every other step, and a prefill
         costs them the time it cost when it shared a step with a decode."""
         self.steps += 1
-        if self._pending and not self._waited:
+        if self._pending and self.engine.prefill_alone and not self._waited:
             done = self._admit()[0]
             self._waited = True
             return done

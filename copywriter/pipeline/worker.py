@@ -160,6 +160,7 @@ class Pipeline:
         self.item_candidates = item_candidates  # at least this many candidates per slot item
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
+        self.later: list[Any] = []  # rows of new slot jobs that join after their first item's
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share,
                                            interactive=interactive)
         self.max_seconds = max_seconds
@@ -195,6 +196,8 @@ class Pipeline:
                     self._balance()
                 finished = self.session.step()
                 self.steps += 1
+                if self.later:
+                    self._add_later()
                 now = time.monotonic()
                 began = False
                 for job in self.jobs.values():
@@ -274,15 +277,36 @@ class Pipeline:
                 needed[adapter] = path
             job = self._job(gen, kind, adapter, tone_line)
             self.jobs[gen.pk] = job
+            rows = []
             for index in range(gen.variants):
                 job.open.add(index)
                 job.attempts[index] = []
-                requests += self._start(job, index, attempt=0)
+                rows += self._start(job, index, attempt=0)
+            if job.slots and kind == scheduler.INTERACTIVE and not self.static:
+                # The first item of the first variant alone in this prefill (its candidates share
+                # one prompt): it shows as soon as it is written; the other items (a search ad
+                # has 15 a variant, each with its candidates) join at the next step.
+                lead = min(row.key for row in rows)[:4]
+                self.later += [row for row in rows if row.key[:4] != lead]
+                rows = [row for row in rows if row.key[:4] == lead]
+            requests += rows
         if needed:
             self.engine.ensure_adapters(needed)
         if requests:
             self.session.add(requests)
         return bool(taken)
+
+    def _add_later(self) -> None:
+        """The rows held back at admission join now, except a dropped job's."""
+        later, self.later = self.later, []
+        rows = []
+        for row in later:
+            job = self.jobs.get(row.key[0])
+            unit = job.units.get(row.key[1]) if job is not None else None
+            if unit is not None and row.key in unit.waiting:
+                rows.append(row)
+        if rows:
+            self.session.add(rows)
 
     def _best_of(self, gen: Generation) -> int:
         """The workspace's best of N (1..8), read once per workspace and run."""
@@ -614,6 +638,7 @@ class Pipeline:
     def _release(self, error: str, *, final: bool) -> None:
         gens = [job.gen for job in self.jobs.values()]
         self.jobs.clear()
+        self.later = []
         if gens:
             runner.release(gens, self.me, error, final=final)
             generations_finished(generation_ids=[g.pk for g in gens])

@@ -341,7 +341,13 @@ def test_a_slot_variant_shows_its_first_item_as_it_is_written_before_any_item_is
     pipeline = Pipeline(me="host:1", queue="cpu", engine=engine, stages=[Accept()], capacity=64,
                         bulk_share=0.75, max_seconds=60)
     assert pipeline.run(first_id=gen.pk) == 1
-    # step 1 wrote every item's first token; the first headline's first candidate shows at once
+    # step 1 prefilled the first headline's candidates alone and they wrote their first token;
+    # the first candidate shows at once; the other items joined at the next step
+    joined = engine.last.joined_at
+    lead = min(joined)[:4]
+    assert {k for k, v in joined.items() if v == 1} == {lead + (0,)}
+    items = {k[:4] for k in joined}
+    assert len(items) > 1 and {k[:4] for k, v in joined.items() if v == 2} == items - {lead}
     assert shown[1] == "" and shown[2] == "copy" and shown[3] == "copy"
     # what is stored is what was chosen, never the preview ("copy seed N" fits no item here)
     v = Generation.objects.get(pk=gen.pk).results.get()
