@@ -226,6 +226,9 @@ def main() -> None:
     bulk_members, members = members[:len(names)], members[len(names):]
     engine = get_engine()
     engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1, key=(0, 0))])
+    # the review's embedder too: loaded once a process (about 2 s), not in a request's time
+    from copywriter.ml.embeddings import get_embedder
+    get_embedder()
     load_before = os.getloadavg()
     plan = schedule(args.requests, args.every, args.workspaces, args.seed)
     results = {}

@@ -374,7 +374,8 @@ class Pipeline:
                 + CANDIDATE_STEP * candidate)
         return SeqRequest(prompt=_with_line(job.gen.prompt, job.tone_line), adapter=job.adapter,
                           max_new_tokens=job.gen.max_new_tokens, seed=seed,
-                          key=(job.gen.pk, index, attempt, LONG, candidate), **self._sampling(job))
+                          key=(job.gen.pk, index, attempt, LONG, candidate),
+                          priority=int(job.kind == scheduler.INTERACTIVE), **self._sampling(job))
 
     def _item_requests(self, job: Job, unit: Unit, item: Item) -> list[Any]:
         from copywriter.ml.engine import SeqRequest
@@ -390,7 +391,7 @@ class Pipeline:
         return [SeqRequest(prompt=prompt, adapter=job.adapter, max_new_tokens=budget,
                            one_line=True, seed=base + CANDIDATE_STEP * c,
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
-                           **self._sampling(job))
+                           priority=int(job.kind == scheduler.INTERACTIVE), **self._sampling(job))
                 for c in range(first, first + per_round)]
 
     # -- choosing, review and storing ----------------------------------------------------------

@@ -167,6 +167,7 @@ def test_a_slot_variant_is_written_item_by_item_and_stored_structured(cast, queu
     assert len(engine.requests) == 10
     assert all(r.one_line and r.max_new_tokens <= 40 for r in engine.requests)
     assert all("Fernway hiking boots" in r.prompt for r in engine.requests)  # the brief, in each
+    assert all(r.priority == 1 for r in engine.requests)  # interactive: prefilled before bulk rows
     for v in Generation.objects.get(pk=gen.pk).results.all():
         assert set(v.slots) == {"headline", "description"}
         assert len(v.slots["headline"]) == 3 and len(v.slots["description"]) == 2

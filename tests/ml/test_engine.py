@@ -475,3 +475,26 @@ def test_rows_queued_at_every_step_do_not_stall_the_running_ones(engine):
     assert together["running"][1] == 22
     for request in [running] + [r for rows in joiners.values() for r in rows]:
         assert together[request.key][0].token_ids == engine.generate([request])[0].token_ids
+
+
+def test_a_step_prefills_what_fits_its_budget_higher_priority_first(engine, monkeypatch):
+    monkeypatch.setattr(engine, "prefill_chars", 60)
+    bulk = [_greedy(f"Describe product number {i} of our autumn catalogue.", "bold", 6, f"b{i}")
+            for i in range(3)]
+    urgent = SeqRequest(prompt="Write a headline for a tea shop's winter blend.", adapter="witty",
+                        max_new_tokens=6, temperature=0.0, ignore_eos=True, key="urgent",
+                        priority=1)
+    same = [_greedy(bulk[0].prompt, "bold", 6, "copy-of-b0")]  # a prompt taken costs nothing
+    session = engine.session()
+    session.add(bulk + [urgent] + same)
+    admitted = []
+    finished = {}
+    while session.live or session.pending:
+        for r in session.step():
+            finished[r.key] = r
+        admitted.append(sorted(session.started))
+    # each prompt is about 50 characters: one new prompt a step, the urgent row first, then the
+    # bulk rows in the order they came (the copy of b0 with b0)
+    assert [a for a in admitted if a][:4] == [["urgent"], ["b0", "copy-of-b0"], ["b1"], ["b2"]]
+    for request in [*bulk, urgent, *same]:
+        assert finished[request.key].token_ids == engine.generate([request])[0].token_ids
