@@ -28,8 +28,8 @@ from copywriter.ml.model import load_base_model, load_tokenizer, pick_device
 
 log = logging.getLogger(__name__)
 SYSTEM_PROMPT = "You are a marketing copywriter. Write only the requested copy."
-# About 400 prompt tokens: a prefill of about half a second on a 2-core CPU (bench/serving.py)
-PREFILL_CHARS = 1600
+# About 250 prompt tokens: a prefill of about half a second on a 2-core CPU (bench/serving.py)
+PREFILL_CHARS = 1000
 
 
 @dataclass

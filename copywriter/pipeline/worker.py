@@ -61,6 +61,7 @@ ITEM_STEP = 1_299_709  # the seed of a slot variant's next item
 LONG = -1  # the item number of a long-form candidate's row
 PARTIAL_EVERY = 0.7  # seconds between writes of growing texts (and lease renewals)
 CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
+BULK_REVIEWS_A_STEP = 1  # bulk variants reviewed a step while the batch runs (all when it is idle)
 PARK_MARGIN = 4  # bulk rows over (or under) the room interactive rows leave before parking (resuming)
 
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
@@ -161,6 +162,7 @@ class Pipeline:
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
         self.later: list[Any] = []  # rows of new slot jobs that join after their first item's
+        self.to_review: list[tuple[Job, Unit]] = []  # variants written, waiting for their review
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share,
                                            interactive=interactive)
         self.max_seconds = max_seconds
@@ -211,7 +213,10 @@ class Pipeline:
                     else:
                         finished = []
                 if finished:
-                    stored += self._settle(finished)
+                    self._settle(finished)
+                if self.to_review:
+                    stored += self._review_due(
+                        drain=self.static or not (self.session.live or self.session.pending))
                 if began or now - last_partial >= PARTIAL_EVERY:
                     self._write_partial()  # a job's first words show as soon as they are written
                     last_partial = now
@@ -395,9 +400,9 @@ class Pipeline:
                 for c in range(first, first + per_round)]
 
     # -- choosing, review and storing ----------------------------------------------------------
-    def _settle(self, finished: list[Any]) -> int:
-        """Take in the rows that finished at this step: choose slot items, review the variants
-        whose rows are all in, rewrite, or store what is settled."""
+    def _settle(self, finished: list[Any]) -> None:
+        """Take in the rows that finished at this step: choose slot items, write items again,
+        and queue the variants whose rows are all in for their review (``_review_due``)."""
         touched: dict[tuple[int, int], Unit] = {}
         for r in finished:
             pk, index, attempt = r.key[0], r.key[1], r.key[2]
@@ -421,9 +426,23 @@ class Pipeline:
                 ready.append((job, unit))
         if more:
             self._add_live(more)
-        if not ready:
-            return 0
-        return self._review(ready)
+        self.to_review += ready
+
+    def _review_due(self, *, drain: bool) -> int:
+        """Review the variants that are ready: every interactive one, and bulk ones one a step
+        (a review takes 0.1-0.5 s on a CPU: a bulk batch's variants reviewed at once would hold
+        the loop, and a new request's first token, for seconds), or all of them when the batch
+        has nothing else to do."""
+        due = [(job, unit) for job, unit in self.to_review
+               if self.jobs.get(job.gen.pk) is job and job.units.get(unit.index) is unit]
+        if drain:
+            now, self.to_review = due, []
+        else:
+            now = [x for x in due if x[0].kind == scheduler.INTERACTIVE]
+            bulk = [x for x in due if x[0].kind != scheduler.INTERACTIVE]
+            now += bulk[:BULK_REVIEWS_A_STEP]
+            self.to_review = bulk[BULK_REVIEWS_A_STEP:]
+        return self._review(now) if now else 0
 
     def _decide_item(self, job: Job, unit: Unit, item: Item) -> list[Any]:
         """Choose this item from its candidates, or write it again, or give up on it."""
@@ -639,7 +658,7 @@ class Pipeline:
     def _release(self, error: str, *, final: bool) -> None:
         gens = [job.gen for job in self.jobs.values()]
         self.jobs.clear()
-        self.later = []
+        self.later, self.to_review = [], []
         if gens:
             runner.release(gens, self.me, error, final=final)
             generations_finished(generation_ids=[g.pk for g in gens])

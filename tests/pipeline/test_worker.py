@@ -352,3 +352,24 @@ def test_a_slot_variant_shows_its_first_item_as_it_is_written_before_any_item_is
     # what is stored is what was chosen, never the preview ("copy seed N" fits no item here)
     v = Generation.objects.get(pk=gen.pk).results.get()
     assert v.text == "" and v.choice["missing"][0] == "headline 1"
+
+
+def test_bulk_variants_that_finish_together_are_reviewed_one_a_step_while_the_batch_runs(
+        cast, make, told):
+    bulk = [make(cast.bob_m, bulk=True, tokens=5) for _ in range(4)]
+    busy = make(cast.alice_m, tokens=30)  # keeps the batch running
+    engine = ScriptedEngine()
+    reviewed: dict[int, int] = {}  # generation -> the step it was reviewed after
+
+    class Recording(Accept):
+        def review(self, drafts):
+            for d in drafts:
+                reviewed[d.key[0]] = engine.last.steps
+            return super().review(drafts)
+
+    assert _pipeline(engine, stages=[Recording()]).run(first_id=busy.pk) == 5
+    steps = sorted(reviewed[b.pk] for b in bulk)
+    # the four finished at the same step; one review a step, not four in one step
+    assert len({engine.last.joined_at[(b.pk, 0, 0, -1, 0)] for b in bulk}) == 1
+    assert steps == list(range(steps[0], steps[0] + 4)) and steps[-1] < reviewed[busy.pk]
+    assert Generation.objects.filter(status=Status.DONE).count() == 5
