@@ -539,9 +539,10 @@ class _Batch:
 class Session:
     """Continuous (iteration-level) batching: rows join at any step and leave when they finish.
 
-    ``add`` queues rows; each ``step`` prefills the queued rows in one forward of their own (the
-    per-adapter system-prefix K/V reused), joins them to the running batch, samples one token for
-    every live row and feeds it back in one decode forward, and returns the rows that finished.
+    ``add`` queues rows; a ``step`` that finds rows queued prefills them (the per-adapter
+    system-prefix K/V reused), draws their first token and joins them to the running batch;
+    otherwise one decode forward feeds every live row its latest token and each draws its next
+    (``_step``). It returns the rows that finished.
     A row writes the same tokens whichever rows share its batch and whenever it joined: greedy
     rows exactly what they write alone, sampled rows by their own ``seed`` (one generator each;
     rows without a seed draw from torch's global generator when they join).
