@@ -171,6 +171,9 @@ def main() -> None:
     parser.add_argument("--schedulers", default="static,continuous",
                         help="static, continuous, continuous-unshared (no shared prefill), "
                              "continuous-together (admitting steps also decode)")
+    parser.add_argument("--prefill-chars", type=int, default=None,
+                        help="prompt characters a step prefills at most (engine.PREFILL_CHARS; 0: "
+                             "no limit)")
     parser.add_argument("--json", default=str(ROOT / "docs" / "bench" / "serving.json"))
     args = parser.parse_args()
     if args.device:
@@ -225,6 +228,8 @@ def main() -> None:
     members = [Membership.objects.get(workspace=ws, user=user) for ws in spaces]
     bulk_members, members = members[:len(names)], members[len(names):]
     engine = get_engine()
+    if args.prefill_chars is not None:
+        engine.prefill_chars = args.prefill_chars
     engine.generate([SeqRequest(prompt="Warm up.", max_new_tokens=4, seed=1, key=(0, 0))])
     # the review's embedder too: loaded once a process (about 2 s), not in a request's time
     from copywriter.ml.embeddings import get_embedder
