@@ -367,10 +367,17 @@ class Pipeline:
         unit.waiting |= {r.key for r in requests}
         return requests
 
-    def _sampling(self, job: Job) -> dict[str, Any]:
+    def _row_args(self, job: Job) -> dict[str, Any]:
+        """What every row of a job shares: its sampling, and its priority in a step's prefill
+        (interactive rows before bulk ones)."""
         s = job.gen.sampling
         return {"temperature": float(s.get("temperature", 0.8)), "top_p": float(s.get("top_p", 0.92)),
-                "repetition_penalty": float(s.get("repetition_penalty", 1.15))}
+                "repetition_penalty": float(s.get("repetition_penalty", 1.15)),
+                "priority": int(job.kind == scheduler.INTERACTIVE)}
+
+    def _per_round(self, job: Job) -> int:
+        """Candidates a slot item is written with in each round."""
+        return max(job.candidates, self.item_candidates)
 
     def _request(self, job: Job, index: int, *, attempt: int, candidate: int = 0) -> Any:
         from copywriter.ml.engine import SeqRequest
@@ -379,8 +386,7 @@ class Pipeline:
                 + CANDIDATE_STEP * candidate)
         return SeqRequest(prompt=_with_line(job.gen.prompt, job.tone_line), adapter=job.adapter,
                           max_new_tokens=job.gen.max_new_tokens, seed=seed,
-                          key=(job.gen.pk, index, attempt, LONG, candidate),
-                          priority=int(job.kind == scheduler.INTERACTIVE), **self._sampling(job))
+                          key=(job.gen.pk, index, attempt, LONG, candidate), **self._row_args(job))
 
     def _item_requests(self, job: Job, unit: Unit, item: Item) -> list[Any]:
         from copywriter.ml.engine import SeqRequest
@@ -388,7 +394,7 @@ class Pipeline:
         fields = job.gen.fields
         prompt = _with_line(item_prompt(item, template_title=job.title, brief=job.brief_text,
                                         fields=fields, examples=job.examples), job.tone_line)
-        per_round = max(job.candidates, self.item_candidates)
+        per_round = self._per_round(job)
         first = unit.rounds.get(item.number, 0) * per_round
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
                 + ITEM_STEP * (item.number + 1))
@@ -396,7 +402,7 @@ class Pipeline:
         return [SeqRequest(prompt=prompt, adapter=job.adapter, max_new_tokens=budget,
                            one_line=True, seed=base + CANDIDATE_STEP * c,
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
-                           priority=int(job.kind == scheduler.INTERACTIVE), **self._sampling(job))
+                           **self._row_args(job))
                 for c in range(first, first + per_round)]
 
     # -- choosing, review and storing ----------------------------------------------------------
@@ -488,7 +494,7 @@ class Pipeline:
             items, missing = unit.chosen_items()
             why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
                    "missing": missing,
-                   "candidates_per_item": max(job.candidates, self.item_candidates)}
+                   "candidates_per_item": self._per_round(job)}
             return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
                          finish_reason="stop", slots=items, choice=why)]
         results = sorted(unit.got.get(LONG, []), key=lambda r: r.key[4])
@@ -646,10 +652,12 @@ class Pipeline:
         item = next((i for i in unit.items if i.number not in unit.chosen), None)
         if item is None:
             return None
-        least = unit.rounds.get(item.number, 0) * max(job.candidates, self.item_candidates)
+        per_round = self._per_round(job)
+        least = unit.rounds.get(item.number, 0) * per_round
         mine = [r for r in unit.got.get(item.number, []) if r.key[4] >= least]
-        mine += [r for key, r in writing.items()
-                 if key[:4] == (job.gen.pk, unit.index, unit.attempt, item.number)]
+        row = (job.gen.pk, unit.index, unit.attempt, item.number)
+        mine += [writing[key] for key in (row + (c,) for c in range(least, least + per_round))
+                 if key in writing]
         if not mine:
             return None
         text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels)
