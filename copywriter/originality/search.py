@@ -12,7 +12,9 @@ only workers, management commands and benchmarks call them.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,22 +41,60 @@ EF_SEARCH = settings.ORIGINALITY_EF_SEARCH
 # Small batches: the encoder pads a batch to its longest passage, and windows are 2-3x longer
 # than sentences (docs/originality.md has what 8 instead of 64 saved, from bench/originality.py).
 EMBED_BATCH = 8
+RECENT_PASSAGES = 4096  # passage vectors kept for reuse (about 6 MB)
+
+
+class _Recent:
+    """The vectors of the passages embedded last, by text. The worker checks a variant and then
+    indexes the same variant when it is stored: the same passages, embedded once (on a CPU the
+    second embedding was a fifth of the worker's review time). Bounded; keyed by the embedding
+    function too, so a different embedder (a test's) never reads another's vectors."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.owner: Any = None
+        self.lock = threading.Lock()
+
+    def embed(self, texts: list[str], fn: Any) -> np.ndarray:
+        with self.lock:
+            if fn is not self.owner:
+                self.vectors.clear()
+                self.owner = fn
+            known = {t: self.vectors[t] for t in texts if t in self.vectors}
+            for t in known:
+                self.vectors.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        if todo:
+            fresh = fn(todo, batch_size=EMBED_BATCH)
+            with self.lock:
+                for t, v in zip(todo, fresh, strict=True):
+                    known[t] = self.vectors[t] = np.asarray(v, dtype=np.float32)
+                while len(self.vectors) > self.size:
+                    self.vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
+
+_recent = _Recent(RECENT_PASSAGES)
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """Embeddings for passages. ``settings.EMBED_THREADS`` caps torch's threads for this call
-    only: on a machine whose cores are busy (training), one thread embeds faster than two."""
+    """Embeddings for passages (the last ``RECENT_PASSAGES`` kept). ``settings.EMBED_THREADS``
+    caps torch's threads for this call only: on a machine whose cores are busy (training), one
+    thread embeds faster than two."""
     from copywriter.ml.embeddings import embed as _embed
 
     threads = settings.EMBED_THREADS
     if threads <= 0:
-        return _embed(texts, batch_size=EMBED_BATCH)
+        return _recent.embed(texts, _embed)
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _embed(texts, batch_size=EMBED_BATCH)
+        return _recent.embed(texts, _embed)
     finally:
         torch.set_num_threads(before)
 

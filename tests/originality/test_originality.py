@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from copywriter.documents.models import Document
@@ -212,3 +213,31 @@ def test_passages_belong_to_their_source(cast, corpus):
     assert all(doc.body[r.start:r.end] == r.text for r in rows)
     assert {r.document_version for r in rows} == {doc.head_number}
     assert Document.objects.filter(pk=doc.pk).exists() and ReferenceItem.objects.count() == 0
+
+
+def test_passages_embedded_for_a_check_are_not_embedded_again_to_index_them(monkeypatch):
+    """The worker checks a variant, then indexes it when it is stored: the same passages."""
+    from copywriter.originality import search
+
+    calls: list[list[str]] = []
+
+    def counting(texts, batch_size=8):
+        calls.append(list(texts))
+        return np.stack([np.full(384, len(t), dtype=np.float32) for t in texts])
+
+    monkeypatch.setattr("copywriter.ml.embeddings.embed", counting)
+    monkeypatch.setattr(search, "_recent", search._Recent(3))
+    first = search.embed(["alpha", "beta", "alpha"])
+    again = search.embed(["beta", "gamma"])
+    assert calls == [["alpha", "beta"], ["gamma"]]
+    assert first[:, 0].tolist() == [5, 4, 5] and again[:, 0].tolist() == [4, 5]
+    search.embed(["delta"])  # four passages seen, three kept: the least recent goes
+    search.embed(["alpha"])
+    assert calls[-1] == ["alpha"] and search.embed([]).shape == (0, 384)
+
+    def other(texts, batch_size=8):  # another embedder (a test's): never the first one's vectors
+        calls.append(["other"] + list(texts))
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    monkeypatch.setattr("copywriter.ml.embeddings.embed", other)
+    assert search.embed(["beta"])[0, 0] == 0 and calls[-1] == ["other", "beta"]
