@@ -61,7 +61,13 @@ ITEM_STEP = 1_299_709  # the seed of a slot variant's next item
 LONG = -1  # the item number of a long-form candidate's row
 PARTIAL_EVERY = 0.7  # seconds between writes of growing texts (and lease renewals)
 CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
-BULK_REVIEWS_A_STEP = 1  # bulk variants reviewed a step while the batch runs (all when it is idle)
+# While the batch runs, bulk variants are reviewed in groups: a group's passages are embedded in
+# one call and its rows stored and counted on their run in one go (one by one, the review and
+# the run's bookkeeping cost a CPU worker a sixth of its bulk throughput); a group is reviewed
+# when it is full or its oldest variant has waited BULK_REVIEW_WAIT seconds, all when idle.
+BULK_REVIEW_GROUP = 8
+BULK_REVIEW_WAIT = 4.0
+BULK_JOIN_GROUP = 8  # bulk places freed before more bulk rows join a running batch (Capacity)
 PARK_MARGIN = 4  # bulk rows over (or under) the room interactive rows leave before parking (resuming)
 
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
@@ -162,9 +168,11 @@ class Pipeline:
         self.on_store = on_store  # e.g. a command's progress line, after generations are stored
         self.held: list[Any] = []  # static: finished rows wait for the rest of their batch
         self.later: list[Any] = []  # rows of new slot jobs that join after their first item's
-        self.to_review: list[tuple[Job, Unit]] = []  # variants written, waiting for their review
+        # variants written, waiting for their review (with the time each was written)
+        self.to_review: list[tuple[Job, Unit, float]] = []
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share,
-                                           interactive=interactive)
+                                           interactive=interactive,
+                                           bulk_group=1 if static else BULK_JOIN_GROUP)
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
         self._workspace_candidates: dict[int, int] = {}
@@ -193,6 +201,9 @@ class Pipeline:
                     last_claim = now
                 if (not self.session.live and not self.session.pending
                         and (not claiming or not self._admit(None))):
+                    if self.to_review:  # the batch emptied without a step (a cancel): review
+                        stored += self._review_due(drain=True)
+                        continue
                     break
                 if not self.static and hasattr(self.session, "park"):
                     self._balance()
@@ -432,23 +443,29 @@ class Pipeline:
                 ready.append((job, unit))
         if more:
             self._add_live(more)
-        self.to_review += ready
+        now = time.monotonic()
+        self.to_review += [(job, unit, now) for job, unit in ready]
 
     def _review_due(self, *, drain: bool) -> int:
-        """Review the variants that are ready: every interactive one, and bulk ones one a step
-        (a review takes 0.1-0.5 s on a CPU: a bulk batch's variants reviewed at once would hold
-        the loop, and a new request's first token, for seconds), or all of them when the batch
-        has nothing else to do."""
-        due = [(job, unit) for job, unit in self.to_review
-               if self.jobs.get(job.gen.pk) is job and job.units.get(unit.index) is unit]
+        """Review the variants that are ready: every interactive one at once; bulk ones a group
+        at a time (``BULK_REVIEW_GROUP``, or fewer once the oldest waited ``BULK_REVIEW_WAIT``):
+        a group costs much less than its variants one by one, and a group at most holds the
+        loop, and a new request's first token, for a fraction of a second (all of a static
+        batch's variants at once held it for seconds); all of them when the batch has nothing
+        else to do."""
+        due = [x for x in self.to_review
+               if self.jobs.get(x[0].gen.pk) is x[0] and x[0].units.get(x[1].index) is x[1]]
         if drain:
             now, self.to_review = due, []
         else:
             now = [x for x in due if x[0].kind == scheduler.INTERACTIVE]
             bulk = [x for x in due if x[0].kind != scheduler.INTERACTIVE]
-            now += bulk[:BULK_REVIEWS_A_STEP]
-            self.to_review = bulk[BULK_REVIEWS_A_STEP:]
-        return self._review(now) if now else 0
+            if bulk and (len(bulk) >= BULK_REVIEW_GROUP
+                         or time.monotonic() - bulk[0][2] >= BULK_REVIEW_WAIT):
+                now += bulk[:BULK_REVIEW_GROUP]
+                bulk = bulk[BULK_REVIEW_GROUP:]
+            self.to_review = bulk
+        return self._review([(job, unit) for job, unit, _ in now]) if now else 0
 
     def _decide_item(self, job: Job, unit: Unit, item: Item) -> list[Any]:
         """Choose this item from its candidates, or write it again, or give up on it."""

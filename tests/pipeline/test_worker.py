@@ -354,22 +354,45 @@ def test_a_slot_variant_shows_its_first_item_as_it_is_written_before_any_item_is
     assert v.text == "" and v.choice["missing"][0] == "headline 1"
 
 
-def test_bulk_variants_that_finish_together_are_reviewed_one_a_step_while_the_batch_runs(
-        cast, make, told):
-    bulk = [make(cast.bob_m, bulk=True, tokens=5) for _ in range(4)]
+def _review_steps(cast, make, *, bulk_rows: int, tokens: list[int] | None = None):
+    """Bulk rows finishing while an interactive job keeps the batch running: the step after
+    which each was reviewed, and the drafts of each review call."""
+    bulk = [make(cast.bob_m, bulk=True, tokens=(tokens or [5] * bulk_rows)[i])
+            for i in range(bulk_rows)]
     busy = make(cast.alice_m, tokens=30)  # keeps the batch running
     engine = ScriptedEngine()
     reviewed: dict[int, int] = {}  # generation -> the step it was reviewed after
+    calls: list[int] = []
 
     class Recording(Accept):
         def review(self, drafts):
+            calls.append(len(drafts))
             for d in drafts:
                 reviewed[d.key[0]] = engine.last.steps
             return super().review(drafts)
 
-    assert _pipeline(engine, stages=[Recording()]).run(first_id=busy.pk) == 5
-    steps = sorted(reviewed[b.pk] for b in bulk)
-    # the four finished at the same step; one review a step, not four in one step
-    assert len({engine.last.joined_at[(b.pk, 0, 0, -1, 0)] for b in bulk}) == 1
-    assert steps == list(range(steps[0], steps[0] + 4)) and steps[-1] < reviewed[busy.pk]
-    assert Generation.objects.filter(status=Status.DONE).count() == 5
+    assert _pipeline(engine, stages=[Recording()]).run(first_id=busy.pk) == bulk_rows + 1
+    assert Generation.objects.filter(status=Status.DONE).count() == bulk_rows + 1
+    return [reviewed[b.pk] for b in bulk], reviewed[busy.pk], calls, engine
+
+
+def test_bulk_variants_are_reviewed_a_group_at_a_time_while_the_batch_runs(cast, make, told,
+                                                                         monkeypatch):
+    monkeypatch.setattr(pipeline_worker, "BULK_REVIEW_GROUP", 2)
+    monkeypatch.setattr(pipeline_worker, "BULK_REVIEW_WAIT", 3600)
+    steps, busy, calls, engine = _review_steps(cast, make, bulk_rows=5)
+    # five finished at the same step: two groups of two in the next two steps; the fifth
+    # waits for a group (or for the batch to be idle) and no review is of one bulk draft
+    # while the batch runs
+    assert len({engine.last.joined_at[key] for key in engine.last.joined_at}) == 1
+    first = min(steps)
+    assert sorted(steps) == [first, first, first + 1, first + 1, busy]
+    assert calls == [2, 2, 2]  # the last: the fifth with the interactive variant, when idle
+
+
+def test_a_bulk_variant_waits_for_its_group_no_longer_than_the_review_wait(cast, make, told,
+                                                                           monkeypatch):
+    monkeypatch.setattr(pipeline_worker, "BULK_REVIEW_GROUP", 8)
+    monkeypatch.setattr(pipeline_worker, "BULK_REVIEW_WAIT", 0.0)
+    steps, busy, calls, _ = _review_steps(cast, make, bulk_rows=2, tokens=[5, 9])
+    assert steps == [5, 9] and busy == 30 and calls == [1, 1, 1]  # each at once: waited enough
