@@ -40,7 +40,6 @@ class Capacity:
     total: int  # sequences the batch may hold
     bulk_share: float  # at most this share of ``total`` for bulk rows
     interactive: int = 0  # places of interactive work's own (0: ``total``)
-    bulk_group: int = 1  # while bulk rows run, more join only when this many places are free
     running: dict[str, int] = field(default_factory=dict)  # class -> sequences in the batch
     by_workspace: dict[int, int] = field(default_factory=dict)  # workspace -> sequences
 
@@ -56,14 +55,6 @@ class Capacity:
         if kind == INTERACTIVE:
             return max(0, (self.interactive or self.total) - self.running.get(INTERACTIVE, 0))
         return max(0, min(self.room(), int(self.total * self.bulk_share) - self.running.get(BULK, 0)))
-
-    def bulk_joins(self) -> bool:
-        """Whether bulk rows may join now: while bulk rows run, only once ``bulk_group`` places
-        are free. Each join copies the batch's cache and its prefill holds the running rows a
-        step, so bulk rows that finish one by one are replaced several at a time; nothing waits
-        for a group when no bulk row runs."""
-        group = min(self.bulk_group, int(self.total * self.bulk_share))
-        return not self.running.get(BULK, 0) or self.free(BULK) >= group
 
 
 def _round_robin(rows: Iterable[Generation], by_workspace: dict[int, int],
@@ -126,7 +117,7 @@ def claim(*, me: str, queue: str, capacity: Capacity, first_id: int | None = Non
                 break
             rows = base.annotate(is_bulk=is_bulk)
             if only is not None:
-                if capacity.free(only) <= 0 or (only == BULK and not capacity.bulk_joins()):
+                if capacity.free(only) <= 0:
                     continue
                 rows = rows.filter(is_bulk=(only == BULK))
             picked = list(rows.order_by("created_at")[:candidates])

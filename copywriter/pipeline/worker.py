@@ -67,7 +67,6 @@ CLAIM_EVERY = 0.25  # seconds between looks at the queue while the batch runs
 # when it is full or its oldest variant has waited BULK_REVIEW_WAIT seconds, all when idle.
 BULK_REVIEW_GROUP = 8
 BULK_REVIEW_WAIT = 4.0
-BULK_JOIN_GROUP = 8  # bulk places freed before more bulk rows join a running batch (Capacity)
 PARK_MARGIN = 4  # bulk rows over (or under) the room interactive rows leave before parking (resuming)
 
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
@@ -171,8 +170,7 @@ class Pipeline:
         # variants written, waiting for their review (with the time each was written)
         self.to_review: list[tuple[Job, Unit, float]] = []
         self.capacity = scheduler.Capacity(total=capacity, bulk_share=bulk_share,
-                                           interactive=interactive,
-                                           bulk_group=1 if static else BULK_JOIN_GROUP)
+                                           interactive=interactive)
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
         self._workspace_candidates: dict[int, int] = {}

@@ -44,23 +44,6 @@ def test_bulk_rows_never_take_the_share_kept_for_interactive_work(cast, make):
     assert capacity.free("bulk") == 0 and capacity.room() == 1
 
 
-def test_bulk_rows_join_a_running_batch_a_group_at_a_time(cast, make):
-    bulk = [make(cast.bob_m, bulk=True) for _ in range(12)]
-    capacity = scheduler.Capacity(total=8, bulk_share=0.75, bulk_group=3)
-    assert len(_claim(capacity)) == 6  # none running: no group to wait for
-    capacity.running["bulk"] = 4  # two finished: too few places for a group, none join
-    assert _claim(capacity) == [] and capacity.free("bulk") == 2
-    capacity.running["bulk"] = 3  # a third: the three join together
-    assert [g.pk for g, _ in _claim(capacity)] == [b.pk for b in bulk[6:9]]
-    # a group never waits for more places than the bulk share has
-    capacity = scheduler.Capacity(total=4, bulk_share=0.5, bulk_group=8, running={"bulk": 0})
-    assert [g.pk for g, _ in _claim(capacity)] == [b.pk for b in bulk[9:11]]
-    capacity.running["bulk"] = 1
-    assert _claim(capacity) == []
-    capacity.running["bulk"] = 0
-    assert [g.pk for g, _ in _claim(capacity)] == [bulk[11].pk]
-
-
 def test_workspaces_take_turns(cast, make):
     """Alice's burst of five arrived first; Charlie's one row still goes second."""
     burst = [make(cast.alice_m) for _ in range(5)]
