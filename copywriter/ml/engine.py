@@ -49,6 +49,9 @@ class SeqRequest:
     # Queued rows of a higher priority are prefilled first when not all fit one step's prefill
     # (``Engine.prefill_chars``): the worker gives interactive rows 1, bulk rows 0.
     priority: int = 0
+    # The answer's first words, placed after the prompt's chat markup: the row writes on from
+    # them and its text starts with them (a slot item that must carry the brief's search term).
+    answer: str = ""
 
 
 @dataclass
@@ -328,7 +331,7 @@ class Engine:
         from the prefix, which gives the same result as prefilling each whole prompt.
         """
         tok = self.tokenizer
-        texts = [chat_prompt(tok, r.prompt, system) for r in requests]
+        texts = [chat_prompt(tok, r.prompt, system) + r.answer for r in requests]
         names = [r.adapter for r in requests]
         prefix = chat_prompt(tok, "\x00", system).split("\x00")[0]
         prefix_ids = tok(prefix, add_special_tokens=False)["input_ids"]
@@ -437,7 +440,7 @@ class Engine:
     def _results(self, requests: list[SeqRequest], out_ids: list[list[int]], reasons: list[str],
                  *, partial: bool, logprobs: list[float] | None = None) -> list[SeqResult]:
         def dec(r: SeqRequest, ids: list[int]) -> str:
-            text = str(self.tokenizer.decode(ids, skip_special_tokens=True)).strip()
+            text = (r.answer + str(self.tokenizer.decode(ids, skip_special_tokens=True))).strip()
             if r.one_line:
                 lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
                 text = next((ln for ln in lines if not ln.endswith(":")), lines[0] if lines else "")
@@ -736,7 +739,8 @@ class Session:
             row.out_ids.append(token)
             row.logprob += chosen[i]
             if (token in breaks and row.request.one_line
-                    and _has_line(str(self.engine.tokenizer.decode(row.out_ids)))):
+                    and _has_line(row.request.answer
+                                  + str(self.engine.tokenizer.decode(row.out_ids)))):
                 row.reason = "stop"  # the line is written
             elif len(row.out_ids) < row.request.max_new_tokens:
                 keep.append(i)

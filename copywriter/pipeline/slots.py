@@ -92,6 +92,24 @@ def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) ->
         return {}
 
 
+def asks_keyword(item: Item, fields: Mapping[str, Any]) -> str:
+    """The brief's search term if this item must carry it: the first item of each slot, when
+    the term fits the slot's limit (a 21-character term never fits a 15-character path)."""
+    keyword = keyword_of(fields)
+    if not keyword or item.n != 0:
+        return ""
+    most = char_limits(item.slot, fields)[1]
+    return keyword if most is None or len(keyword) <= most else ""
+
+
+def keyword_start(item: Item, keyword: str) -> str:
+    """The search term as an item's first words: in title case where the slot wants it,
+    else with a capital first letter (the writer goes on from it)."""
+    if item.slot.get("case") == "title":
+        return " ".join(w[:1].upper() + w[1:] for w in keyword.split())
+    return keyword[:1].upper() + keyword[1:]
+
+
 def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any],
                 examples: Mapping[str, Sequence[str]] | None = None) -> str:
     """The prompt of one item row (``examples``: ``sample_items``, one shown as the shape)."""
@@ -102,8 +120,8 @@ def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[
     least, most = char_limits(slot, fields)
     rules = [str(slot.get("instruction", "")).strip().rstrip(".") + "."]
     angle = ANGLES[item.n % len(ANGLES)]
-    keyword = keyword_of(fields)
-    if keyword and item.n == 0 and slot is not None:
+    keyword = asks_keyword(item, fields)
+    if keyword:
         rules.append(f'Use the search term "{keyword}".')
     else:
         rules.append(f"Lead with {angle}.")
@@ -146,12 +164,22 @@ def complete_part(text: str) -> str:
     return text[:cuts[-1] + 1].rstrip(" ,;:-–—|") if cuts else ""
 
 
-def read_item(text: str, slot: Mapping[str, Any], labels: Sequence[str] = ()) -> str:
+def read_item(text: str, slot: Mapping[str, Any], labels: Sequence[str] = (),
+              keyword: str = "") -> str:
     """The item in a written line: list marker, quotes, bold and a leading label taken off
     (``labels``: the brief's field labels, which small models like to copy: "Product or
-    service: Tidewell solar panels")."""
+    service: Tidewell solar panels"). A line that starts with ``keyword`` (the search term
+    the item was asked for) has no label: "Dog grooming leeds: full groom from 35 pounds"."""
     lines = [ln for ln in text.strip().split("\n") if ln.strip()]
     line = clean_item(next((ln for ln in lines if not ln.strip().endswith(":")), lines[0] if lines else ""))
+    if not (keyword and line.lower().startswith(keyword.lower())):
+        line = _without_label(line, slot, labels)
+    if slot.get("end_punctuation") == "none":
+        line = line.rstrip(".;:, ")
+    return " ".join(line.split())
+
+
+def _without_label(line: str, slot: Mapping[str, Any], labels: Sequence[str]) -> str:
     label = str(slot.get("label") or "")
     for prefix in (label, slot_title(slot)):
         if prefix and line.lower().startswith(prefix.lower()):
@@ -166,9 +194,7 @@ def read_item(text: str, slot: Mapping[str, Any], labels: Sequence[str] = ()) ->
         if line.lower().startswith(label.lower() + ":"):
             line = clean_item(line[len(label) + 1:])
             break
-    if slot.get("end_punctuation") == "none":
-        line = line.rstrip(".;:, ")
-    return " ".join(line.split())
+    return line
 
 
 def fit(item: str, slot: Mapping[str, Any], fields: Mapping[str, Any]) -> str | None:

@@ -43,12 +43,14 @@ from copywriter.generation.review import Draft, Stage, Verdict
 from copywriter.pipeline import choice, scheduler
 from copywriter.pipeline.slots import (
     Item,
+    asks_keyword,
     brief_block,
     complete_part,
     fit,
     item_budget,
     item_prompt,
     items_for,
+    keyword_start,
     read_item,
     sample_items,
 )
@@ -408,8 +410,11 @@ class Pipeline:
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
                 + ITEM_STEP * (item.number + 1))
         budget = min(item_budget(item.slot, fields), job.gen.max_new_tokens)
+        keyword = asks_keyword(item, fields)
+        # after a round that left out the search term, the candidates start with it
+        answer = keyword_start(item, keyword) if keyword and first else ""
         return [SeqRequest(prompt=prompt, adapter=job.adapter, max_new_tokens=budget,
-                           one_line=True, seed=base + CANDIDATE_STEP * c,
+                           one_line=True, seed=base + CANDIDATE_STEP * c, answer=answer,
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
                            **self._row_args(job))
                 for c in range(first, first + per_round)]
@@ -472,7 +477,7 @@ class Pipeline:
         fields = job.gen.fields
         scored = []
         for r in results:
-            raw = read_item(r.text, item.slot, job.field_labels)
+            raw = read_item(r.text, item.slot, job.field_labels, asks_keyword(item, fields))
             if r.finish_reason == "length":  # out of tokens mid-phrase: its complete part only
                 raw = complete_part(raw)
             text = fit(raw, item.slot, fields)
@@ -481,16 +486,22 @@ class Pipeline:
                                   examples=job.examples.get(str(item.slot["name"]), ()))
             scored.append((s.key(), text, s))
         scored.sort(key=lambda x: x[0])
+        if asks_keyword(item, fields):
+            # The item asked for the search term carries it: the best candidate that does, or
+            # another round, whose candidates start with the term (``_item_requests``); out of
+            # rounds, the best one without it.
+            keyed = [x for x in scored if not x[2].failed and x[2].parts.get("keyword")]
+            if keyed:
+                scored = keyed + [x for x in scored if not any(x is k for k in keyed)]
+            elif any(not x[2].failed for x in scored) and self._rounds_left(unit, item):
+                return self._again(job, unit, item)
         best = scored[0] if scored else None
         if best is not None and not best[2].failed:
             unit.chosen[item.number] = best[1]
             unit.why[item.number] = {"candidates": len(results), **best[2].as_dict()}
             return []
-        if unit.rounds.get(item.number, 0) < self.item_rounds:
-            unit.rounds[item.number] = unit.rounds.get(item.number, 0) + 1
-            requests = self._item_requests(job, unit, item)
-            unit.waiting |= {r.key for r in requests}
-            return requests
+        if self._rounds_left(unit, item):
+            return self._again(job, unit, item)
         # Out of rounds. A near-copy of another item is still a valid item; anything else
         # (over its limit, a placeholder, an echo) is never shown: the item stays empty.
         # Of near-copies, the least like the others; never the same item twice.
@@ -503,6 +514,16 @@ class Pipeline:
                                  **(usable[0][2] if usable else best[2] if best else
                                     choice.Scored(failed=["nothing written"], score=0.0)).as_dict()}
         return []
+
+    def _rounds_left(self, unit: Unit, item: Item) -> bool:
+        return unit.rounds.get(item.number, 0) < self.item_rounds
+
+    def _again(self, job: Job, unit: Unit, item: Item) -> list[Any]:
+        """Another round of candidates for this item."""
+        unit.rounds[item.number] = unit.rounds.get(item.number, 0) + 1
+        requests = self._item_requests(job, unit, item)
+        unit.waiting |= {r.key for r in requests}
+        return requests
 
     def _candidates(self, job: Job, unit: Unit) -> list[Kept]:
         if unit.items:
@@ -675,7 +696,8 @@ class Pipeline:
                  if key in writing]
         if not mine:
             return None
-        text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels)
+        text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels,
+                         asks_keyword(item, job.gen.fields))
         return (str(item.slot["name"]), text) if text else None
 
     def _release(self, error: str, *, final: bool) -> None:

@@ -406,3 +406,60 @@ def test_an_item_that_borrows_the_examples_facts_is_not_chosen():
     good = score_item("Hearthside stoves cut heating bills", "", brief=brief, logprob=-5, tokens=5,
                       others=[], first=False, examples=example)
     assert "borrows the example's facts" in bad.failed and good.failed == []
+
+
+def test_a_line_that_starts_with_the_search_term_has_no_label_to_take_off():
+    slot = AD_SLOTS[1]
+    line = "Dog grooming leeds: full groom from 35 pounds"
+    assert read_item(line, slot) == "full groom from 35 pounds"  # read as "Label: item"
+    assert read_item(line, slot, keyword="dog grooming leeds") == line
+
+
+def _with_keyword(gen, keyword):
+    fields = {**gen.fields, "keyword": keyword}
+    Generation.objects.filter(pk=gen.pk).update(fields=fields)
+
+
+def test_the_item_asked_for_the_search_term_carries_it(cast, queued_job):
+    """The first item of each slot is asked for the brief's search term; a round that leaves
+    it out is followed by one whose candidates start with it."""
+    gen = queued_job(cast.alice_m)
+    _with_keyword(gen, "boots for hiking")
+
+    def write(r):
+        n = r.key[3]
+        if r.answer:
+            return r.answer + (" Today" if _is_headline(r) else ", free returns on Fernway boots.")
+        return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
+
+    engine = ItemEngine(write)
+    assert _run(engine, gen) == 1
+    asked = [r for r in engine.requests if 'search term "boots for hiking"' in r.prompt]
+    assert {r.key[3] for r in asked} == {0, 3}  # the first headline and the first description
+    led = [r for r in engine.requests if r.answer]
+    assert {r.key[3] for r in led} == {0, 3} and all(r.key[4] >= 1 for r in led)  # round 2 only
+    assert all(r.answer.lower() == "boots for hiking" for r in led)
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.slots["headline"][0].lower() == "boots for hiking today"
+    assert v.slots["headline"][1:] == HEADS[1:]
+    assert v.slots["description"] == ["Boots for hiking, free returns on Fernway boots.",
+                                      DESCRIPTIONS[1]]
+
+
+def test_a_search_term_longer_than_a_slot_is_not_asked_of_it(cast, queued_job):
+    gen = queued_job(cast.alice_m)
+    _with_keyword(gen, "waterproof leather hiking boots uk")  # 34 characters: no headline
+
+    def write(r):
+        n = r.key[3]
+        if r.answer:
+            return r.answer + ", free returns."
+        return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
+
+    engine = ItemEngine(write)
+    assert _run(engine, gen) == 1
+    assert {r.key[3] for r in engine.requests if "search term" in r.prompt} == {3}
+    assert {r.key[3] for r in engine.requests if r.answer} == {3}
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.slots["headline"] == HEADS
+    assert v.slots["description"][0].lower() == "waterproof leather hiking boots uk, free returns."

@@ -498,3 +498,28 @@ def test_a_step_prefills_what_fits_its_budget_higher_priority_first(engine, monk
     assert [a for a in admitted if a][:4] == [["urgent"], ["b0", "copy-of-b0"], ["b1"], ["b2"]]
     for request in [*bulk, urgent, *same]:
         assert finished[request.key].token_ids == engine.generate([request])[0].token_ids
+
+
+def test_a_row_given_its_answers_first_words_writes_on_from_them(engine):
+    """``answer``: the words are placed after the chat markup, the row continues them and its
+    text starts with them; the model reads them as its own (the same as a prompt ending so)."""
+    plain = SeqRequest(prompt="Write a tagline for a bakery.", adapter="witty", max_new_tokens=8,
+                       temperature=0.0, key=0)
+    led = SeqRequest(prompt="Write a tagline for a bakery.", adapter="witty", max_new_tokens=8,
+                     temperature=0.0, key=1, answer="Fresh bread")
+    a, b = engine.generate([plain, led])
+    assert b.text.startswith("Fresh bread") and not a.text.startswith("Fresh bread")
+    assert b.tokens == len(b.token_ids) <= 8  # what it wrote, not the words it was given
+    # the words count as written for the first-token draws of a batch and alone alike
+    assert engine.generate([led])[0].token_ids == b.token_ids
+    # the continuation is what the model writes after those words: the same tokens fed as the
+    # end of the prompt's chat text, by hand
+    from copywriter.ml.engine import SYSTEM_PROMPT, chat_prompt
+
+    text = chat_prompt(engine.tokenizer, led.prompt, SYSTEM_PROMPT) + led.answer
+    ids = engine.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    engine.stack.route(["witty"])
+    with torch.no_grad():
+        logits = engine.model(input_ids=ids).logits[0, -1]
+    # the first token is the greedy one after the given words (no repetition penalty yet)
+    assert b.token_ids[0] == int(logits.argmax())
