@@ -475,9 +475,10 @@ class Pipeline:
         results = unit.got.get(item.number, [])
         others = [t for n, t in sorted(unit.chosen.items()) if t]
         fields = job.gen.fields
+        keyword = asks_keyword(item, fields)
         scored = []
         for r in results:
-            raw = read_item(r.text, item.slot, job.field_labels, asks_keyword(item, fields))
+            raw = read_item(r.text, item.slot, job.field_labels, keyword)
             if r.finish_reason == "length":  # out of tokens mid-phrase: its complete part only
                 raw = complete_part(raw)
             text = fit(raw, item.slot, fields)
@@ -486,13 +487,15 @@ class Pipeline:
                                   examples=job.examples.get(str(item.slot["name"]), ()))
             scored.append((s.key(), text, s))
         scored.sort(key=lambda x: x[0])
-        if asks_keyword(item, fields):
+        if keyword:
             # The item asked for the search term carries it: the best candidate that does, or
             # another round, whose candidates start with the term (``_item_requests``); out of
             # rounds, the best one without it.
-            keyed = [x for x in scored if not x[2].failed and x[2].parts.get("keyword")]
-            if keyed:
-                scored = keyed + [x for x in scored if not any(x is k for k in keyed)]
+            def carries(x: Any) -> bool:
+                return not x[2].failed and bool(x[2].parts.get("keyword"))
+
+            if any(carries(x) for x in scored):
+                scored.sort(key=lambda x: not carries(x))  # stable: best first within each
             elif any(not x[2].failed for x in scored) and self._rounds_left(unit, item):
                 return self._again(job, unit, item)
         best = scored[0] if scored else None
