@@ -54,6 +54,7 @@ class Shown:
     finish_reason: str = ""
     originality: str | None = None
     error: str = ""
+    choice: Any = None  # best of N's record: per item, the chosen candidate or why none was
 
 
 @dataclass
@@ -105,7 +106,8 @@ def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
                     tokens=round(gen.timings.get("tokens", 0) / gen.variants), seconds=0.0,
                     prompt=gen.prompt, finish_reason=v.finish_reason if v else "",
                     originality=(v.originality or {}).get("verdict") if v else None,
-                    error="" if gen.status == Status.DONE else f"{gen.status}: {gen.error}"))
+                    error="" if gen.status == Status.DONE else f"{gen.status}: {gen.error}",
+                    choice=v.choice if v else None))
         ctx.log(f"  current: {len({s.brief_id + s.tone for s in shown})}/{len(by_pk)} generations "
                 f"after {time.monotonic() - started:.0f} s")
         ctx.progress(shown)
@@ -218,7 +220,7 @@ def checked_rows(shown: Sequence[Shown], *, path: str, briefs: Mapping[str, Mapp
                      "kind": template_kind(tpl_rules), "tone": s.tone, "index": s.index,
                      "text": s.text, "tokens": s.tokens, "seconds": round(s.seconds, 3),
                      "finish_reason": s.finish_reason, "originality": s.originality,
-                     "error": s.error, "checks": checks.as_dict(),
+                     "error": s.error, "choice": s.choice, "checks": checks.as_dict(),
                      "facts_missing": [f["fact"] for f, ok in zip(brief.get("facts") or [],
                                                                  checks.facts, strict=True) if not ok]})
     return rows
@@ -230,7 +232,7 @@ def rescore(rows: Sequence[Mapping[str, Any]], *, briefs: Mapping[str, Mapping[s
     shown = [Shown(brief_id=r["brief"], tone=r["tone"], index=r["index"], text=r["text"],
                    tokens=r["tokens"], seconds=r["seconds"], prompt=prompts[r["brief"]],
                    finish_reason=r.get("finish_reason", ""), originality=r.get("originality"),
-                   error=r.get("error", "")) for r in rows]
+                   error=r.get("error", ""), choice=r.get("choice")) for r in rows]
     out: list[dict[str, Any]] = []
     for path in dict.fromkeys(r["path"] for r in rows):
         mine = [s for s, r in zip(shown, rows, strict=True) if r["path"] == path]
