@@ -15,7 +15,8 @@ that passes them all. Then a score, higher is better:
 Slot items are chosen the same way, one item at a time: hard filters are the slot's rules (an
 item over its limit is never shown), placeholders and blanks, echoes, instructions read back,
 near-copies of the variant's other items or of the template's example, a line that says nothing
-from the brief, and any claim the brief does not support; the score counts facts touched, the
+from the brief or talks about the writing job ("The email is about ...", "140 characters"), and
+any claim the brief does not support; the score counts facts touched, the
 search term (first item), the product and fluency.
 The breakdown is stored with the variant ("why this one" on the page). docs/quality.md.
 """
@@ -30,7 +31,7 @@ from typing import Any
 
 from copywriter.claims.check import check_claims
 from copywriter.core.text import contains, echoed_instructions, placeholders
-from copywriter.pipeline.slots import keyword_of, not_copy, similar
+from copywriter.pipeline.slots import job_talk, keyword_of, not_copy, similar
 
 WEIGHTS = {"facts": 2.0, "keyword": 1.0, "product": 0.5, "fluency": 0.5, "distinct": 0.5,
            "claims": -1.0}
@@ -119,12 +120,14 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in _key_words(text) if not w.isdigit() and len(w) >= 5}
 
 
-def _foreign_words(examples: Sequence[str], brief: Brief) -> set[str]:
-    """Words of the template's example that this brief never uses: an item with one of them
-    took a fact from another brief ("Grain-free treats" in an ad for pellet stoves)."""
-    if not examples:
+def _foreign_words(examples: Sequence[str], example_brief: str, brief: Brief) -> set[str]:
+    """Facts of the template's example that this brief never uses: words of its items that are
+    also in the example's own brief (``example_brief``: the sample's field values) and nowhere
+    in this brief. An item with one took a fact from another brief ("Grain-free treats" in an
+    ad for pellet stoves); the example's other words ("today", "yours", "great") are anyone's."""
+    if not examples or not example_brief:
         return set()
-    return {s for e in examples for s in _stems(e)} - brief.own_stems
+    return ({s for e in examples for s in _stems(e)} & _stems(example_brief)) - brief.own_stems
 
 
 def _touches_brief(item: str, brief: Brief) -> bool:
@@ -202,12 +205,15 @@ def score_text(text: str, *, brief: Brief, logprob: float, tokens: int, finish_r
 
 
 def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, tokens: int,
-               others: Sequence[str], first: bool, examples: Sequence[str] = ()) -> Scored:
+               others: Sequence[str], first: bool, examples: Sequence[str] = (),
+               example_brief: str = "", slot: Mapping[str, Any] | None = None) -> Scored:
     """One slot item candidate (``item``: the text as it would be shown, None when it breaks its
-    slot even after a clean cut)."""
+    slot even after a clean cut; ``slot``: its slot, for talk about the job)."""
     if item is None:
         return Scored(failed=[f"breaks its slot: {raw[:60]!r}"], score=0.0)
     failed = [why] if (why := not_copy(item)) else []
+    if talk := job_talk(item, slot or {"name": ""}, " ".join(brief.support)):
+        failed.append(talk)
     if placeholders(item):
         failed.append("leaves a placeholder")
     if not _touches_brief(item, brief):
@@ -220,7 +226,7 @@ def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, toke
         failed.append("near-copy of another item")
     if any(similar(item, e) >= NEAR_COPY for e in examples):
         failed.append("copies the template's example")
-    borrowed = _foreign_words(examples, brief) & _stems(item)
+    borrowed = _foreign_words(examples, example_brief, brief) & _stems(item)
     if borrowed:
         failed.append("borrows the example's facts")
     unsupported = check_claims(item, support=brief.support, banned=brief.banned).unsupported

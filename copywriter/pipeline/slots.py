@@ -32,6 +32,7 @@ ANGLES = ("the product or brand by name", "the main benefit for the customer",
 KEYWORD_FIELDS = ("keyword", "keywords", "search_term", "target_keyword", "primary_keyword",
                   "focus_keyword")
 _LABEL_PREFIX = re.compile(r"^(?:[A-Za-z][A-Za-z ]{0,24}?\s*#?\d{0,2}\s*:\s+)")
+PRODUCT_ROOM = 12  # characters an item asked for the product needs besides the name
 _TAIL_WORDS = {"a", "an", "the", "and", "or", "but", "for", "of", "to", "in", "on", "at", "by",
                "with", "from", "your", "our", "their", "its", "is", "are", "that", "which", "as"}
 
@@ -92,6 +93,12 @@ def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) ->
         return {}
 
 
+def sample_brief(data: Mapping[str, Any]) -> str:
+    """The field values of the template's sample (the brief ``sample_items`` was written for)."""
+    samples = data.get("samples") or [{}]
+    return " ".join(str(v) for v in (samples[0] or {}).values() if v not in (None, ""))
+
+
 def asks_keyword(item: Item, fields: Mapping[str, Any]) -> str:
     """The brief's search term if this item must carry it: the first item of each slot, when
     the term fits the slot's limit (a 21-character term never fits a 15-character path)."""
@@ -100,6 +107,27 @@ def asks_keyword(item: Item, fields: Mapping[str, Any]) -> str:
         return ""
     most = char_limits(item.slot, fields)[1]
     return keyword if most is None or len(keyword) <= most else ""
+
+
+def fits_product(item: Item, fields: Mapping[str, Any], product: str) -> bool:
+    """The product's name leaves room for a few words within the item's limit."""
+    most = char_limits(item.slot, fields)[1]
+    return bool(product) and (most is None or len(product) + PRODUCT_ROOM <= most)
+
+
+def asks_product(item: Item, fields: Mapping[str, Any], product: str) -> str:
+    """The product's name if this item must carry it: the first item of each slot that is not
+    asked for the search term (the second when the first is), when the name leaves room for a
+    few words within the slot's limit. A variant that never names what it sells is no use."""
+    if not fits_product(item, fields, product):
+        return ""
+    first = Item(slot=item.slot, n=0, number=item.number - item.n)
+    return product if item.n == (1 if asks_keyword(first, fields) else 0) else ""
+
+
+def must_carry(item: Item, fields: Mapping[str, Any], product: str) -> str:
+    """The phrase this item is asked for and chosen by: the search term, else the product."""
+    return asks_keyword(item, fields) or asks_product(item, fields, product)
 
 
 def keyword_start(item: Item, keyword: str) -> str:
@@ -111,8 +139,9 @@ def keyword_start(item: Item, keyword: str) -> str:
 
 
 def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[str, Any],
-                examples: Mapping[str, Sequence[str]] | None = None) -> str:
-    """The prompt of one item row (``examples``: ``sample_items``, one shown as the shape)."""
+                examples: Mapping[str, Sequence[str]] | None = None, product: str = "") -> str:
+    """The prompt of one item row (``examples``: ``sample_items``, one shown as the shape;
+    ``product``: the name the variant must carry, ``asks_product``)."""
     slot = item.slot
     shapes = (examples or {}).get(str(slot["name"])) or [""]
     example = shapes[item.n % len(shapes)]
@@ -121,8 +150,11 @@ def item_prompt(item: Item, *, template_title: str, brief: str, fields: Mapping[
     rules = [str(slot.get("instruction", "")).strip().rstrip(".") + "."]
     angle = ANGLES[item.n % len(ANGLES)]
     keyword = asks_keyword(item, fields)
+    name = asks_product(item, fields, product)
     if keyword:
         rules.append(f'Use the search term "{keyword}".')
+    elif name:
+        rules.append(f'Lead with the name "{name}".')
     else:
         rules.append(f"Lead with {angle}.")
     if most is not None:
@@ -157,6 +189,29 @@ def not_copy(item: str) -> str:
     return ""
 
 
+_JOB_TALK = re.compile(r"\b(?:briefs?|characters?|copywrit\w*|prompts?|instructions?|formats?|"
+                       r"the shape of|write (?:one|a|an|the)|(?:this|the) e-?mail is|"
+                       r"in (?:one|two|three|four|five|\d+) words)\b", re.IGNORECASE)
+
+
+def job_talk(item: str, slot: Mapping[str, Any], brief: str) -> str:
+    """Why an item talks about the writing job instead of the product ("" when it does not):
+    "The email is about Ruth Okafor", "Etsy (140 characters)", "You've been given an X post in
+    one format", "Write one preheader that fits". What the brief itself says is the brief's
+    (a word by its first five letters, a phrase whole), so a course on copywriting may say so;
+    the slot's own name counts when it is a long one ("preheader", "promotional text"; "post" is
+    too common a word)."""
+    hits = [m.group(0) for m in _JOB_TALK.finditer(item)]
+    what = slot_title(slot).lower()
+    if len(what) >= 8 and re.search(r"\b" + re.escape(what) + r"s?\b", item, re.IGNORECASE):
+        hits.append(what)
+    said = brief.lower()
+    stems = {w[:5] for w in re.findall(r"[a-z]{4,}", said)}
+    hits = [h for h in hits
+            if not (h.lower() in said if " " in h else h.lower()[:5] in stems)]
+    return f"talks about the job: {hits[0]!r}" if hits else ""
+
+
 def complete_part(text: str) -> str:
     """A row that ran out of tokens stopped mid-phrase: keep what ends at its last phrase
     boundary ("" when there is none)."""
@@ -165,14 +220,15 @@ def complete_part(text: str) -> str:
 
 
 def read_item(text: str, slot: Mapping[str, Any], labels: Sequence[str] = (),
-              keyword: str = "") -> str:
+              keep: Sequence[str] = ()) -> str:
     """The item in a written line: list marker, quotes, bold and a leading label taken off
     (``labels``: the brief's field labels, which small models like to copy: "Product or
-    service: Tidewell solar panels"). A line that starts with ``keyword`` (the search term
-    the item was asked for) has no label: "Dog grooming leeds: full groom from 35 pounds"."""
+    service: Tidewell solar panels"). A line that starts with one of ``keep`` (the search term,
+    the product's name) has no label: "Dog grooming leeds: full groom from 35 pounds",
+    "Metrica: your first A/B test in a day"."""
     lines = [ln for ln in text.strip().split("\n") if ln.strip()]
     line = clean_item(next((ln for ln in lines if not ln.strip().endswith(":")), lines[0] if lines else ""))
-    if not (keyword and line.lower().startswith(keyword.lower())):
+    if not any(k and line.lower().startswith(k.lower()) for k in keep):
         line = _without_label(line, slot, labels)
     if slot.get("end_punctuation") == "none":
         line = line.rstrip(".;:, ")

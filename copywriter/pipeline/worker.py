@@ -15,7 +15,8 @@ What a variant is written as (``Unit``: one attempt at one variant):
 - a slot template (``output.slots``): every item (each headline, each description) is its own
   short one-line sequence with its slot's instruction, ``candidates`` of each; an item is chosen
   as soon as its candidates are in, and one that breaks its slot is written again (at most
-  ``item_rounds`` more times) and never shown over its limit. The chosen items, in order, are
+  ``item_rounds`` more times, the last of them led by the product's name) and never shown over
+  its limit. The chosen items, in order, are
   the variant the stages review.
 
 Guarantees kept from the static worker: rows are claimed with a lease naming this process and
@@ -37,6 +38,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from copywriter.bulk.window import generations_finished
 from copywriter.catalog.slots import render_items
+from copywriter.core.text import contains
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
 from copywriter.generation.review import Draft, Stage, Verdict
@@ -47,11 +49,14 @@ from copywriter.pipeline.slots import (
     brief_block,
     complete_part,
     fit,
+    fits_product,
     item_budget,
     item_prompt,
     items_for,
     keyword_start,
+    must_carry,
     read_item,
+    sample_brief,
     sample_items,
 )
 from copywriter.workspaces.models import Workspace
@@ -141,6 +146,7 @@ class Job:
     brief_text: str = ""
     brief: Any = None  # choice.Brief
     examples: dict[str, list[str]] = field(default_factory=dict)  # slot -> the sample's items
+    example_brief: str = ""  # the sample's field values
     field_labels: list[str] = field(default_factory=list)
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
@@ -361,6 +367,7 @@ class Pipeline:
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
             job.examples = sample_items(data, job.slots)
+            job.example_brief = sample_brief(data)
             job.field_labels = [str(f.get("label") or f.get("name")) for f in data.get("fields") or []]
         return job
 
@@ -404,15 +411,26 @@ class Pipeline:
 
         fields = job.gen.fields
         prompt = _with_line(item_prompt(item, template_title=job.title, brief=job.brief_text,
-                                        fields=fields, examples=job.examples), job.tone_line)
+                                        fields=fields, examples=job.examples,
+                                        product=job.brief.product), job.tone_line)
         per_round = self._per_round(job)
         first = unit.rounds.get(item.number, 0) * per_round
         base = (int(job.gen.sampling.get("seed", 0)) + unit.index + SEED_STEP * unit.attempt
                 + ITEM_STEP * (item.number + 1))
         budget = min(item_budget(item.slot, fields), job.gen.max_new_tokens)
         keyword = asks_keyword(item, fields)
-        # after a round that left out the search term, the candidates start with it
-        answer = keyword_start(item, keyword) if keyword and first else ""
+        phrase = must_carry(item, fields, job.brief.product)
+        if phrase and first:
+            # after a round that left out the search term (or the product's name), the
+            # candidates start with it
+            answer = keyword_start(item, keyword) if keyword else phrase
+        elif (first and unit.rounds.get(item.number, 0) == self.item_rounds
+              and fits_product(item, fields, job.brief.product)):
+            # the last round of an item no candidate has passed yet starts with the product's
+            # name: a line that names what it sells rather than an empty place
+            answer = job.brief.product
+        else:
+            answer = ""
         return [SeqRequest(prompt=prompt, adapter=job.adapter, max_new_tokens=budget,
                            one_line=True, seed=base + CANDIDATE_STEP * c, answer=answer,
                            key=(job.gen.pk, unit.index, unit.attempt, item.number, c),
@@ -475,24 +493,26 @@ class Pipeline:
         results = unit.got.get(item.number, [])
         others = [t for n, t in sorted(unit.chosen.items()) if t]
         fields = job.gen.fields
-        keyword = asks_keyword(item, fields)
+        phrase = must_carry(item, fields, job.brief.product)
+        keep = [p for p in (asks_keyword(item, fields), job.brief.product) if p]
         scored = []
         for r in results:
-            raw = read_item(r.text, item.slot, job.field_labels, keyword)
+            raw = read_item(r.text, item.slot, job.field_labels, keep)
             if r.finish_reason == "length":  # out of tokens mid-phrase: its complete part only
                 raw = complete_part(raw)
             text = fit(raw, item.slot, fields)
             s = choice.score_item(text, r.text, brief=job.brief, logprob=r.logprob, tokens=r.tokens,
                                   others=others, first=item.n == 0,
-                                  examples=job.examples.get(str(item.slot["name"]), ()))
+                                  examples=job.examples.get(str(item.slot["name"]), ()),
+                                  example_brief=job.example_brief, slot=item.slot)
             scored.append((s.key(), text, s))
         scored.sort(key=lambda x: x[0])
-        if keyword:
-            # The item asked for the search term carries it: the best candidate that does, or
-            # another round, whose candidates start with the term (``_item_requests``); out of
-            # rounds, the best one without it.
+        if phrase:
+            # The item asked for the search term (or the product's name) carries it: the best
+            # candidate that does, or another round, whose candidates start with it
+            # (``_item_requests``); out of rounds, the best one without it.
             def carries(x: Any) -> bool:
-                return not x[2].failed and bool(x[2].parts.get("keyword"))
+                return not x[2].failed and x[1] is not None and contains(x[1], phrase)
 
             if any(carries(x) for x in scored):
                 scored.sort(key=lambda x: not carries(x))  # stable: best first within each
@@ -700,7 +720,7 @@ class Pipeline:
         if not mine:
             return None
         text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels,
-                         asks_keyword(item, job.gen.fields))
+                         [p for p in (asks_keyword(item, job.gen.fields), job.brief.product) if p])
         return (str(item.slot["name"]), text) if text else None
 
     def _release(self, error: str, *, final: bool) -> None:

@@ -400,19 +400,24 @@ def test_an_item_that_borrows_the_examples_facts_is_not_chosen():
     brief = Brief(product="Hearthside", keyword="", facts=["wood pellet stoves"],
                   values=["Hearthside wood pellet stoves", "cut heating bills"], prompt="",
                   support=["Hearthside wood pellet stoves", "cut heating bills"], banned=[])
-    example = ["Grain-free treats from one animal source"]
-    bad = score_item("Grain-free Hearthside stoves", "", brief=brief, logprob=-5, tokens=5,
-                     others=[], first=False, examples=example)
-    good = score_item("Hearthside stoves cut heating bills", "", brief=brief, logprob=-5, tokens=5,
-                      others=[], first=False, examples=example)
-    assert "borrows the example's facts" in bad.failed and good.failed == []
+    example = ["Grain-free treats from one animal source. Order yours today"]
+    sample = "Pawsome grain-free dog treats, one animal source"
+
+    def failed(item):
+        return score_item(item, "", brief=brief, logprob=-5, tokens=5, others=[], first=False,
+                          examples=example, example_brief=sample).failed
+
+    assert "borrows the example's facts" in failed("Grain-free Hearthside stoves")
+    assert failed("Hearthside stoves cut heating bills") == []
+    # the example's words that are not its brief's facts are anyone's
+    assert failed("Hearthside stoves: order yours today") == []
 
 
 def test_a_line_that_starts_with_the_search_term_has_no_label_to_take_off():
     slot = AD_SLOTS[1]
     line = "Dog grooming leeds: full groom from 35 pounds"
     assert read_item(line, slot) == "full groom from 35 pounds"  # read as "Label: item"
-    assert read_item(line, slot, keyword="dog grooming leeds") == line
+    assert read_item(line, slot, keep=["dog grooming leeds"]) == line
 
 
 def _with_keyword(gen, keyword):
@@ -430,6 +435,8 @@ def test_the_item_asked_for_the_search_term_carries_it(cast, queued_job):
         n = r.key[3]
         if r.answer:
             return r.answer + (" Today" if _is_headline(r) else ", free returns on Fernway boots.")
+        if 'the name "Fernway"' in r.prompt:  # the second item of each slot: written with it
+            return "Fernway Leather Boots" if _is_headline(r) else "Fernway boots keep the rain out."
         return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
 
     engine = ItemEngine(write)
@@ -441,9 +448,9 @@ def test_the_item_asked_for_the_search_term_carries_it(cast, queued_job):
     assert all(r.answer.lower() == "boots for hiking" for r in led)
     v = Generation.objects.get(pk=gen.pk).results.get()
     assert v.slots["headline"][0].lower() == "boots for hiking today"
-    assert v.slots["headline"][1:] == HEADS[1:]
+    assert v.slots["headline"][1:] == ["Fernway Leather Boots", HEADS[2]]
     assert v.slots["description"] == ["Boots for hiking, free returns on Fernway boots.",
-                                      DESCRIPTIONS[1]]
+                                      "Fernway boots keep the rain out."]
 
 
 def test_a_search_term_longer_than_a_slot_is_not_asked_of_it(cast, queued_job):
@@ -454,6 +461,8 @@ def test_a_search_term_longer_than_a_slot_is_not_asked_of_it(cast, queued_job):
         n = r.key[3]
         if r.answer:
             return r.answer + ", free returns."
+        if n == 4:  # asked for the product's name, the term being the first description's
+            return "Fernway boots keep the rain out."
         return HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
 
     engine = ItemEngine(write)
@@ -463,3 +472,79 @@ def test_a_search_term_longer_than_a_slot_is_not_asked_of_it(cast, queued_job):
     v = Generation.objects.get(pk=gen.pk).results.get()
     assert v.slots["headline"] == HEADS
     assert v.slots["description"][0].lower() == "waterproof leather hiking boots uk, free returns."
+
+
+def test_the_item_asked_for_the_product_names_it_or_the_next_round_starts_with_it(cast, queued_job):
+    """With no search term, the first item of each slot is asked for the product's name; a
+    round whose candidates all leave it out is followed by one whose candidates start with it,
+    and a line led by the name is not read as "Label: item"."""
+    gen = queued_job(cast.alice_m)
+
+    def write(r):
+        n = r.key[3]
+        if r.answer:
+            return r.answer + (": Dry Feet" if _is_headline(r) else " boots keep the rain out.")
+        return ["Boots For Every Trail", *HEADS[1:]][n] if _is_headline(r) else \
+            ["Free returns on every pair.", DESCRIPTIONS[1]][n - 3]
+
+    engine = ItemEngine(write)
+    assert _run(engine, gen) == 1
+    asked = [r for r in engine.requests if 'Lead with the name "Fernway"' in r.prompt]
+    assert {r.key[3] for r in asked} == {0, 3}  # the first headline and the first description
+    led = [r for r in engine.requests if r.answer]
+    assert {r.key[3] for r in led} == {0, 3} and all(r.answer == "Fernway" for r in led)
+    assert all(r.key[4] >= 1 for r in led)  # the first round is asked, not led
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.slots["headline"] == ["Fernway: Dry Feet", *HEADS[1:]]
+    assert v.slots["description"] == ["Fernway boots keep the rain out.", DESCRIPTIONS[1]]
+
+
+def test_a_product_name_that_leaves_no_room_in_a_slot_is_not_asked_of_it():
+    from copywriter.pipeline.slots import asks_product, items_for
+
+    items = items_for(AD_SLOTS, {})
+    name = "Fernway Outdoor Footwear Co"  # 27 characters: too long to lead a 30-character headline
+    assert [i.number for i in items if asks_product(i, {}, name)] == [3]
+    assert [i.number for i in items if asks_product(i, {}, "Fernway")] == [0, 3]
+    assert [i.number for i in items if asks_product(i, {"keyword": "hiking boots"}, "Fernway")] == [1, 4]
+    assert not any(asks_product(i, {}, "") for i in items)
+
+
+@pytest.mark.parametrize(("item", "why"), [
+    ("The email is about Ruth Okafor", "The email is"),
+    ("Etsy (140 characters)", "characters"),
+    ("You've been given an X post in one format", "format"),
+    ("Serves as a preheader for the finance webinar", "preheader"),
+    ("We saved your seat, Tuesday at 2pm UK time", ""),
+    ("Copywriting classes for small teams", ""),  # the brief's own word
+])
+def test_an_item_that_talks_about_the_writing_job_is_not_copy(item, why):
+    from copywriter.pipeline.choice import Brief, score_item
+    from copywriter.pipeline.slots import job_talk
+
+    slot = {"name": "preheader", "count": 5, "max_chars": 90, "instruction": "A preheader."}
+    brief = "Copywriting classes for small teams, webinar Tuesday at 2pm UK time, save your seat"
+    got = job_talk(item, slot, brief)
+    assert got == (f"talks about the job: {why!r}" if why else "")
+    scored = score_item(item, "", brief=Brief(product="", keyword="", facts=[], values=[brief],
+                                              prompt="", support=[brief], banned=[]),
+                        logprob=-5, tokens=5, others=[], first=False, slot=slot)
+    assert (got in scored.failed) if why else not any("talks about" in f for f in scored.failed)
+
+
+def test_the_last_round_of_an_item_nothing_passed_starts_with_the_product(cast, queued_job):
+    gen = queued_job(cast.alice_m)
+
+    def write(r):
+        n = r.key[3]
+        if r.answer:
+            return r.answer + " Boots Today"
+        return "Sleep Better Tonight" if n == 2 else HEADS[n] if _is_headline(r) else DESCRIPTIONS[n - 3]
+
+    engine = ItemEngine(write)
+    assert _run(engine, gen, rounds=3) == 1
+    third = sorted(r.key[4] for r in engine.requests if r.key[3] == 2)
+    assert third == [0, 1, 2, 3]  # says nothing from the brief: written again, three times
+    assert [r.key[4] for r in engine.requests if r.answer] == [3]  # only the last round is led
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.slots["headline"] == [*HEADS[:2], "Fernway Boots Today"]
