@@ -536,6 +536,8 @@ class Pipeline:
         unit.why[item.number] = {"candidates": len(results),
                                  **(usable[0][2] if usable else best[2] if best else
                                     choice.Scored(failed=["nothing written"], score=0.0)).as_dict()}
+        if not usable and best is not None and best[1]:
+            unit.why[item.number]["rejected"] = best[1]  # the best line not shown, and why
         return []
 
     def _rounds_left(self, unit: Unit, item: Item) -> bool:

@@ -548,3 +548,17 @@ def test_the_last_round_of_an_item_nothing_passed_starts_with_the_product(cast, 
     assert [r.key[4] for r in engine.requests if r.answer] == [3]  # only the last round is led
     v = Generation.objects.get(pk=gen.pk).results.get()
     assert v.slots["headline"] == [*HEADS[:2], "Fernway Boots Today"]
+
+
+def test_an_item_left_empty_records_the_best_line_it_did_not_show(cast, queued_job):
+    gen = queued_job(cast.alice_m)
+
+    def write(r):
+        return "Sleep Better Tonight" if r.key[3] == 2 else HEADS[r.key[3]] if _is_headline(r) \
+            else DESCRIPTIONS[r.key[3] - 3]
+
+    _run(ItemEngine(write), gen, rounds=0)
+    v = Generation.objects.get(pk=gen.pk).results.get()
+    assert v.choice["missing"] == ["headline 3"]
+    why = v.choice["items"]["2"]
+    assert why["rejected"] == "Sleep Better Tonight" and "says nothing from the brief" in why["failed"]
