@@ -553,8 +553,14 @@ class Pipeline:
     def _candidates(self, job: Job, unit: Unit) -> list[Kept]:
         if unit.items:
             items, missing = unit.chosen_items()
+            empty = [i for i in unit.items if not unit.chosen.get(i.number)]
             why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
                    "missing": missing,
+                   # what the page says of each empty place: why no line was shown, and the
+                   # best line that was not (the marketer may fix it by hand)
+                   "left_empty": [{"item": name, "failed": (unit.why.get(i.number) or {}).get("failed", []),
+                                   "rejected": (unit.why.get(i.number) or {}).get("rejected", "")}
+                                  for i, name in zip(empty, missing, strict=True)],
                    "candidates_per_item": self._per_round(job)}
             return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
                          finish_reason="stop", slots=items, choice=why)]

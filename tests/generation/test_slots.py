@@ -550,7 +550,7 @@ def test_the_last_round_of_an_item_nothing_passed_starts_with_the_product(cast, 
     assert v.slots["headline"] == [*HEADS[:2], "Fernway Boots Today"]
 
 
-def test_an_item_left_empty_records_the_best_line_it_did_not_show(cast, queued_job):
+def test_an_item_left_empty_records_the_best_line_it_did_not_show(cast, queued_job, client):
     gen = queued_job(cast.alice_m)
 
     def write(r):
@@ -562,3 +562,7 @@ def test_an_item_left_empty_records_the_best_line_it_did_not_show(cast, queued_j
     assert v.choice["missing"] == ["headline 3"]
     why = v.choice["items"]["2"]
     assert why["rejected"] == "Sleep Better Tonight" and "says nothing from the brief" in why["failed"]
+    client.force_login(cast.alice)
+    page = client.get(f"/w/{cast.alice_m.workspace_id}/generations/{gen.pk}/").content.decode()
+    assert "1 item left empty" in page
+    assert "headline 3: says nothing from the brief; the best line not shown: <q>Sleep Better Tonight</q>" in page
