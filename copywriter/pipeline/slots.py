@@ -191,13 +191,16 @@ def not_copy(item: str) -> str:
 
 _JOB_TALK = re.compile(r"\b(?:briefs?|characters?|copywrit\w*|prompts?|instructions?|formats?|"
                        r"the shape of|write (?:one|a|an|the)|(?:this|the) e-?mail is|"
-                       r"in (?:one|two|three|four|five|\d+) words)\b", re.IGNORECASE)
+                       r"in (?:one|two|three|four|five|\d+) words|"
+                       r"I(?:'m|’m| am) (?:happy|ready|here) to help|AI assistant|as an AI)\b",
+                       re.IGNORECASE)
 
 
 def job_talk(item: str, slot: Mapping[str, Any], brief: str) -> str:
     """Why an item talks about the writing job instead of the product ("" when it does not):
     "The email is about Ruth Okafor", "Etsy (140 characters)", "You've been given an X post in
-    one format", "Write one preheader that fits". What the brief itself says is the brief's
+    one format", "Write one preheader that fits", the assistant's voice ("I'm happy to help
+    with your gardening needs"). What the brief itself says is the brief's
     (a word by its first five letters, a phrase whole), so a course on copywriting may say so;
     the slot's own name counts when it is a long one ("preheader", "promotional text"; "post" is
     too common a word)."""

@@ -515,6 +515,7 @@ def test_a_product_name_that_leaves_no_room_in_a_slot_is_not_asked_of_it():
     ("Etsy (140 characters)", "characters"),
     ("You've been given an X post in one format", "format"),
     ("Serves as a preheader for the finance webinar", "preheader"),
+    ("I'm happy to help with your webinar needs", "I'm happy to help"),
     ("We saved your seat, Tuesday at 2pm UK time", ""),
     ("Copywriting classes for small teams", ""),  # the brief's own word
 ])
