@@ -26,8 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from copywriter.claims.check import check_claims
 from copywriter.core.text import contains, echoed_instructions, placeholders
@@ -69,20 +72,59 @@ class Brief:
 
 
 def product_of(fields: Mapping[str, Any]) -> str:
-    """The name the copy should carry: a brand-like field's value when it is short, else the
-    longest run of capitalised words in the first product-like field ("Brightpath" in
-    "Brightpath online maths tutoring"); "" when the brief names nothing."""
+    """The name the copy should carry: a brand-like or ``*_name`` field's value when it is short,
+    else the longest run of capitalised words in the first product-like field ("Brightpath" in
+    "Brightpath online maths tutoring"), else the first name in any field ("Northpeak" in
+    "Category page for Northpeak waterproof hiking jackets", "Pageturn Books" in "Pageturn Books
+    is hosting ..."); "" when the brief names nothing."""
+    for name, value in fields.items():
+        value = " ".join(str(value or "").split())
+        if name.endswith("_name") and value and len(value) <= 40:
+            return value
     for name in PRODUCT_FIELDS:
         value = " ".join(str(fields.get(name) or "").split())
         if not value:
             continue
-        if (name.endswith("_name") or name in ("brand", "company", "business")) and len(value) <= 40:
+        if name in ("brand", "company", "business") and len(value) <= 40:
             return value
         runs = [m.group(0).rstrip(" .&") for m in _CAPS_RUN.finditer(value)]
         runs = [r for r in runs if len(r) >= 3]
         if runs:
             return max(runs, key=len)
+    for value in fields.values():
+        if found := _first_name(" ".join(str(value or "").split())):
+            return found
     return ""
+
+
+def _first_name(text: str) -> str:
+    """The first run of capitalised words that is a name, not ordinary words in capitals (the
+    start of a sentence, a title in title case): a word the template library writes in lower
+    case somewhere ("Category", "Our", "Reminder") is ordinary, and a run of only such words is
+    no name; a run led by one and a joining word ("Comparing the Kindle Paperwhite") loses
+    them."""
+    common = _common_words()
+    for m in _CAPS_RUN.finditer(text):
+        words = re.sub(r"['’]s$", "", m.group(0).rstrip(" .&")).split()
+        while len(words) > 2 and words[0].lower() in common and words[1].lower() in ("the", "of", "and", "&"):
+            words = words[2:]
+        while words and words[-1].lower() in ("the", "of", "and", "&"):
+            words.pop()
+        if all(w.lower() in common for w in words):  # "Our", a title in title case
+            continue
+        run = " ".join(words)
+        if len(run) >= 3 and not run.isupper():
+            return run
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Words the template library writes in lower case: ordinary words (about 6,800), not names."""
+    out: set[str] = set()
+    for path in Path(settings.TEMPLATES_LIB_DIR).rglob("*.yaml"):
+        out.update(re.findall(r"\b[a-z][a-z'’-]+\b", path.read_text(encoding="utf-8")))
+    return frozenset(out)
 
 
 def facts_of(fields: Mapping[str, Any], *, skip: Sequence[str]) -> list[str]:
