@@ -567,3 +567,21 @@ def test_an_item_left_empty_records_the_best_line_it_did_not_show(cast, queued_j
     page = client.get(f"/w/{cast.alice_m.workspace_id}/generations/{gen.pk}/").content.decode()
     assert "1 item left empty" in page
     assert "headline 3: says nothing from the brief; the best line not shown: <q>Sleep Better Tonight</q>" in page
+
+
+@pytest.mark.parametrize(("fields", "name"), [
+    ({"hotel_name": "Casa Limonaia", "hotel_type": "bed and breakfast"}, "Casa Limonaia"),
+    ({"product": "Brightpath online maths tutoring"}, "Brightpath"),
+    ({"page": "Category page for Northpeak waterproof hiking jackets: 14 styles"}, "Northpeak"),
+    ({"email_about": "Pageturn Books is hosting a signed-copy evening with Ruth Okafor"},
+     "Pageturn Books"),
+    ({"subject": "Metrica's free guide to running your first A/B test"}, "Metrica"),
+    ({"video_about": "Comparing the Kindle Paperwhite and the Kobo Clara, 3 months"},
+     "Kindle Paperwhite and the Kobo Clara"),  # a comparison names both
+    ({"message": "Buy 2 get 1 free on all Boldbrew coffee pods with code BREW3"}, "Boldbrew"),
+    ({"topic": "How To Choose Running Shoes", "details": "Our guide, free to read"}, ""),
+])
+def test_the_product_is_found_where_the_brief_names_it(fields, name):
+    from copywriter.pipeline.choice import product_of
+
+    assert product_of(fields) == name
