@@ -162,3 +162,23 @@ def test_models_are_compared_in_one_run_with_labelled_rows(
 def test_an_unknown_model_is_a_clear_error(brief_file, db):
     with pytest.raises(CommandError, match="--models: 'nonesuch' is neither base, task nor a model"):
         _run("--briefs", str(brief_file), "--models", "nonesuch")
+
+
+def test_kind_keeps_only_the_briefs_of_slot_templates_or_of_the_others(brief_file, templates,
+                                                                        monkeypatch, tmp_path):
+    from copywriter.quality import harness
+
+    seen = []
+
+    def record(jobs, ctx):
+        seen.extend(j.brief["id"] for j in jobs)
+        return [harness.Shown(brief_id=j.brief["id"], tone=j.tone, index=0, text="x", tokens=1,
+                              seconds=0.1, prompt="Write it.") for j in jobs]
+
+    monkeypatch.setitem(harness.PATHS, "record", record)
+    _run("--briefs", str(brief_file), "--split", "all", "--tones", "neutral", "--variants", "1",
+         "--paths", "record", "--kind", "slot")
+    assert sorted(seen) == ["ad-1", "subjects-1"]  # both templates have output.slots
+    with pytest.raises(CommandError, match="no briefs in split 'all' of kind 'long'"):
+        _run("--briefs", str(brief_file), "--split", "all", "--tones", "neutral",
+             "--variants", "1", "--paths", "record", "--kind", "long")

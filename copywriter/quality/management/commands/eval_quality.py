@@ -46,6 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--briefs", default=None, help="a brief set (default data/quality)")
         parser.add_argument("--formats", default=None, help="format rules (default data/quality)")
         parser.add_argument("--limit", type=int, default=None, help="the first N briefs only")
+        parser.add_argument("--kind", default="all", choices=["all", "slot", "long"],
+                            help="only the briefs of slot templates (output.slots) or of the others")
         parser.add_argument("--seed", type=int, default=1234)
         parser.add_argument("--database", default="scratch", choices=["scratch", "current"],
                             help="scratch (default): a database of its own, migrated, with the "
@@ -77,7 +79,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(all_briefs)} briefs over "
                               f"{len({b['template'] for b in all_briefs})} templates: valid")
             return
-        briefs = [b for b in all_briefs if o["split"] in ("all", b["split"])][:o["limit"]]
+        briefs = [b for b in all_briefs if o["split"] in ("all", b["split"])]
+        if o["kind"] != "all":
+            good, _ = load_library(Path(settings.TEMPLATES_LIB_DIR))
+            slotted = {spec.id for spec in good if spec.slots}
+            briefs = [b for b in briefs if (b["template"] in slotted) == (o["kind"] == "slot")]
+        briefs = briefs[:o["limit"]]
         tones = [t.strip() for t in o["tones"].split(",") if t.strip()]
         unknown = [t for t in tones if t not in TONES]
         if unknown or not tones:
@@ -89,7 +96,8 @@ class Command(BaseCommand):
         if not 1 <= o["variants"] <= settings.GENERATION_MAX_VARIANTS:
             raise CommandError(f"--variants must be 1..{settings.GENERATION_MAX_VARIANTS}")
         if not briefs:
-            raise CommandError(f"no briefs in split {o['split']!r}")
+            raise CommandError(f"no briefs in split {o['split']!r}"
+                               + (f" of kind {o['kind']!r}" if o["kind"] != "all" else ""))
         o["model_paths"] = self._models(o["models"])  # before the scratch database: fail fast
         started, commit, dirty = time.monotonic(), _git_commit(), _git_dirty()
         with contextlib.ExitStack() as stack:
