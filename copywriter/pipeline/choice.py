@@ -34,7 +34,7 @@ from django.conf import settings
 
 from copywriter.claims.check import check_claims
 from copywriter.core.text import contains, echoed_instructions, placeholders
-from copywriter.pipeline.slots import job_talk, keyword_of, not_copy, similar
+from copywriter.pipeline.slots import brief_words, job_talk, keyword_of, not_copy, similar
 
 WEIGHTS = {"facts": 2.0, "keyword": 1.0, "product": 0.5, "fluency": 0.5, "distinct": 0.5,
            "claims": -1.0}
@@ -64,6 +64,15 @@ class Brief:
     def key_stems(self) -> set[str]:
         """First five letters of the support's key words of 4+ letters."""
         return {w[:5] for v in self.support for w in _key_words(v) if not w.isdigit() and len(w) >= 4}
+
+    @cached_property
+    def said(self) -> str:
+        """The support in lower case, for job talk the brief itself uses."""
+        return " ".join(self.support).lower()
+
+    @cached_property
+    def said_stems(self) -> set[str]:
+        return brief_words(self.said)
 
     @cached_property
     def own_stems(self) -> set[str]:
@@ -254,7 +263,7 @@ def score_item(item: str | None, raw: str, *, brief: Brief, logprob: float, toke
     if item is None:
         return Scored(failed=[f"breaks its slot: {raw[:60]!r}"], score=0.0)
     failed = [why] if (why := not_copy(item)) else []
-    if talk := job_talk(item, slot or {"name": ""}, " ".join(brief.support)):
+    if talk := job_talk(item, slot or {"name": ""}, brief.said, brief.said_stems):
         failed.append(talk)
     if placeholders(item):
         failed.append("leaves a placeholder")

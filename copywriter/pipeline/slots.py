@@ -85,8 +85,7 @@ def brief_block(field_specs: Sequence[Mapping[str, Any]], fields: Mapping[str, A
 def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     """The template's own sample output read into its slots (the validator guarantees it fits):
     shown to the writer as the shape of one item, for another brief."""
-    samples = data.get("samples") or [{}]
-    fields = {k: str(v) for k, v in (samples[0] or {}).items()}
+    fields = _sample_fields(data)
     try:
         return check_slots(str(data.get("sample_output") or ""), slots, fields).items
     except (TypeError, ValueError):
@@ -95,8 +94,12 @@ def sample_items(data: Mapping[str, Any], slots: Sequence[Mapping[str, Any]]) ->
 
 def sample_brief(data: Mapping[str, Any]) -> str:
     """The field values of the template's sample (the brief ``sample_items`` was written for)."""
+    return " ".join(v for v in _sample_fields(data).values() if v not in ("", "None"))
+
+
+def _sample_fields(data: Mapping[str, Any]) -> dict[str, str]:
     samples = data.get("samples") or [{}]
-    return " ".join(str(v) for v in (samples[0] or {}).values() if v not in (None, ""))
+    return {k: str(v) for k, v in (samples[0] or {}).items()}
 
 
 def asks_keyword(item: Item, fields: Mapping[str, Any]) -> str:
@@ -196,23 +199,27 @@ _JOB_TALK = re.compile(r"\b(?:briefs?|characters?|copywrit\w*|prompts?|instructi
                        re.IGNORECASE)
 
 
-def job_talk(item: str, slot: Mapping[str, Any], brief: str) -> str:
+def job_talk(item: str, slot: Mapping[str, Any], said: str, stems: set[str]) -> str:
     """Why an item talks about the writing job instead of the product ("" when it does not):
     "The email is about Ruth Okafor", "Etsy (140 characters)", "You've been given an X post in
     one format", "Write one preheader that fits", the assistant's voice ("I'm happy to help
     with your gardening needs"). What the brief itself says is the brief's
     (a word by its first five letters, a phrase whole), so a course on copywriting may say so;
     the slot's own name counts when it is a long one ("preheader", "promotional text"; "post" is
-    too common a word)."""
+    too common a word). ``said``: the brief in lower case; ``stems``: the first five letters of
+    its words of 4+ letters (``brief_words``), both read once per brief."""
     hits = [m.group(0) for m in _JOB_TALK.finditer(item)]
     what = slot_title(slot).lower()
     if len(what) >= 8 and re.search(r"\b" + re.escape(what) + r"s?\b", item, re.IGNORECASE):
         hits.append(what)
-    said = brief.lower()
-    stems = {w[:5] for w in re.findall(r"[a-z]{4,}", said)}
     hits = [h for h in hits
             if not (h.lower() in said if " " in h else h.lower()[:5] in stems)]
     return f"talks about the job: {hits[0]!r}" if hits else ""
+
+
+def brief_words(said: str) -> set[str]:
+    """The first five letters of the words of 4+ letters of a brief in lower case."""
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", said)}
 
 
 def complete_part(text: str) -> str:

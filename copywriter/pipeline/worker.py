@@ -79,6 +79,12 @@ PARK_MARGIN = 4  # bulk rows over (or under) the room interactive rows leave bef
 RowKey = tuple[int, int, int, int, int]  # (generation, variant, attempt, item, candidate)
 
 
+def _keeps(job: Job, item: Item) -> list[str]:
+    """What a line may start with and not be read as "Label: item": the item's search term and
+    the product's name."""
+    return [p for p in (asks_keyword(item, job.gen.fields), job.brief.product) if p]
+
+
 def _with_line(prompt: str, line: str) -> str:
     return f"{prompt}\n{line}" if line else prompt
 
@@ -494,7 +500,7 @@ class Pipeline:
         others = [t for n, t in sorted(unit.chosen.items()) if t]
         fields = job.gen.fields
         phrase = must_carry(item, fields, job.brief.product)
-        keep = [p for p in (asks_keyword(item, fields), job.brief.product) if p]
+        keep = _keeps(job, item)
         scored = []
         for r in results:
             raw = read_item(r.text, item.slot, job.field_labels, keep)
@@ -553,14 +559,14 @@ class Pipeline:
     def _candidates(self, job: Job, unit: Unit) -> list[Kept]:
         if unit.items:
             items, missing = unit.chosen_items()
-            empty = [i for i in unit.items if not unit.chosen.get(i.number)]
+            empty = [unit.why.get(i.number) or {} for i in unit.items if not unit.chosen.get(i.number)]
             why = {"items": {str(n): unit.why.get(n) for n in sorted(unit.why)},
                    "missing": missing,
                    # what the page says of each empty place: why no line was shown, and the
                    # best line that was not (the marketer may fix it by hand)
-                   "left_empty": [{"item": name, "failed": (unit.why.get(i.number) or {}).get("failed", []),
-                                   "rejected": (unit.why.get(i.number) or {}).get("rejected", "")}
-                                  for i, name in zip(empty, missing, strict=True)],
+                   "left_empty": [{"item": name, "failed": w.get("failed", []),
+                                   "rejected": w.get("rejected", "")}
+                                  for w, name in zip(empty, missing, strict=True)],
                    "candidates_per_item": self._per_round(job)}
             return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
                          finish_reason="stop", slots=items, choice=why)]
@@ -728,7 +734,7 @@ class Pipeline:
         if not mine:
             return None
         text = read_item(min(mine, key=lambda r: r.key[4]).text, item.slot, job.field_labels,
-                         [p for p in (asks_keyword(item, job.gen.fields), job.brief.product) if p])
+                         _keeps(job, item))
         return (str(item.slot["name"]), text) if text else None
 
     def _release(self, error: str, *, final: bool) -> None:

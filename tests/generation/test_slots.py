@@ -521,11 +521,11 @@ def test_a_product_name_that_leaves_no_room_in_a_slot_is_not_asked_of_it():
 ])
 def test_an_item_that_talks_about_the_writing_job_is_not_copy(item, why):
     from copywriter.pipeline.choice import Brief, score_item
-    from copywriter.pipeline.slots import job_talk
+    from copywriter.pipeline.slots import brief_words, job_talk
 
     slot = {"name": "preheader", "count": 5, "max_chars": 90, "instruction": "A preheader."}
     brief = "Copywriting classes for small teams, webinar Tuesday at 2pm UK time, save your seat"
-    got = job_talk(item, slot, brief)
+    got = job_talk(item, slot, brief.lower(), brief_words(brief.lower()))
     assert got == (f"talks about the job: {why!r}" if why else "")
     scored = score_item(item, "", brief=Brief(product="", keyword="", facts=[], values=[brief],
                                               prompt="", support=[brief], banned=[]),
