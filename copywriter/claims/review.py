@@ -7,10 +7,14 @@ report (stored on ``Variant.claims``) lists only the unsupported claims, with th
 the page can mark them.
 
 What happens to a variant with an unsupported claim is the workspace's ``claims_policy``:
-"flag" shows it with the claims marked; "hide" writes it again, at most ``MAX_REWRITES`` times,
-keeps the attempt with the fewest unsupported claims, and shows it flagged (``shown_flagged``)
-only when every attempt had one. A failure of the check never fails the generation: the variant
-is stored with a report saying it was not checked, and why.
+"cut" (the default): the worker has already taken the sentences that hold one out of long-form
+copy (``cut.cut_unsupported``, before the stages see it), so a claim left here is one the cut
+refused to take out (too little would be left): the variant is written again, once
+(``MAX_CUT_REWRITES``); "flag" shows it with the claims marked; "hide" writes it again, at most
+``MAX_REWRITES`` times. Under "cut" and "hide" the attempt with the fewest unsupported claims is
+kept and shown flagged (``shown_flagged``) only when every attempt had one. A failure of the
+check never fails the generation: the variant is stored with a report saying it was not
+checked, and why.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from copywriter.workspaces.models import Workspace
 log = logging.getLogger(__name__)
 VERSION = 1
 MAX_REWRITES = 2  # under "hide": two more attempts, then the best one is shown, flagged
+MAX_CUT_REWRITES = 1  # under "cut": one more attempt where the cut was refused
+REWRITES = {"hide": MAX_REWRITES, "cut": MAX_CUT_REWRITES}
 NOT_CHECKED = float("inf")  # rank: an attempt that was not checked is never preferred
 
 
 def _policies(workspace_ids: set[int]) -> dict[int, str]:
     rows = dict(Workspace.objects.filter(pk__in=workspace_ids).values_list("pk", "claims_policy"))
-    return {w: rows.get(w) or "flag" for w in workspace_ids}
+    return {w: rows.get(w) or "cut" for w in workspace_ids}
 
 
 def _strings(items: Any) -> list[str]:
@@ -77,7 +83,7 @@ class ClaimsStage:
     name = "claims"
 
     def max_rewrites(self, generation: Any) -> int:
-        return MAX_REWRITES if _policies({generation.workspace_id})[generation.workspace_id] == "hide" else 0
+        return REWRITES.get(_policies({generation.workspace_id})[generation.workspace_id], 0)
 
     def review(self, drafts: list[Draft]) -> list[Verdict]:
         """One verdict per draft. SoftTimeLimitExceeded goes on up: it is the worker's time
@@ -101,7 +107,7 @@ class ClaimsStage:
                 verdicts.append(Verdict(report=_not_checked(exc, policy), rank=(NOT_CHECKED,)))
                 continue
             verdicts.append(Verdict(report=report, rank=(float(report["unsupported"]),),
-                                    rewrite=policy == "hide" and report["unsupported"] > 0))
+                                    rewrite=policy in REWRITES and report["unsupported"] > 0))
         return verdicts
 
     def final_report(self, kept: Verdict, attempts: list[Verdict]) -> dict[str, Any] | None:
@@ -110,7 +116,7 @@ class ClaimsStage:
         had one."""
         report = dict(kept.report or {})
         report["attempts"] = [(a.report or {}).get("unsupported") for a in attempts]
-        if report.get("policy") == "hide" and report.get("unsupported"):
+        if report.get("policy") in REWRITES and report.get("unsupported"):
             report["shown_flagged"] = True
         return report
 

@@ -10,7 +10,9 @@ is settled, the generation is stored and shown, and bulk runs hear about it, whi
 rows go on decoding.
 
 What a variant is written as (``Unit``: one attempt at one variant):
-- long-form copy: ``candidates`` sequences of the whole prompt (the workspace's best of N); the
+- long-form copy: ``candidates`` sequences of the whole prompt (the workspace's best of N);
+  under the workspace's "cut" claims policy each loses the sentences that hold a claim the brief
+  does not support (``claims.cut``: listed with the variant, never dropped silently), then the
   review stages see each, and ``choice`` picks the one shown;
 - a slot template (``output.slots``): every item (each headline, each description) is its own
   short one-line sequence with its slot's instruction, ``candidates`` of each; an item is chosen
@@ -38,6 +40,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from copywriter.bulk.window import generations_finished
 from copywriter.catalog.slots import render_items
+from copywriter.claims.cut import cut_unsupported
 from copywriter.core.text import contains
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
@@ -188,6 +191,7 @@ class Pipeline:
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
         self._workspace_candidates: dict[int, int] = {}
+        self._workspace_policy: dict[int, str] = {}
         self.session: Any = None
         self.steps = 0
 
@@ -344,6 +348,15 @@ class Pipeline:
                 Workspace.objects.filter(pk=ws).values_list("candidates", flat=True).first() or 1)
         return max(1, min(int(gen.sampling.get("candidates") or 0)
                           or self._workspace_candidates[ws], 8))
+
+    def _cuts(self, gen: Generation) -> bool:
+        """Whether the workspace takes sentences with unsupported claims out ("cut"), read once
+        per workspace and run."""
+        ws = gen.workspace_id
+        if ws not in self._workspace_policy:
+            self._workspace_policy[ws] = str(
+                Workspace.objects.filter(pk=ws).values_list("claims_policy", flat=True).first() or "cut")
+        return self._workspace_policy[ws] == "cut"
 
     def _slots_of(self, gen: Generation) -> list[dict[str, Any]] | None:
         slots = ((gen.template_version.data or {}).get("output") or {}).get("slots")
@@ -571,8 +584,16 @@ class Pipeline:
             return [Kept(text=render_items(job.slots or [], items), tokens=unit.tokens,
                          finish_reason="stop", slots=items, choice=why)]
         results = sorted(unit.got.get(LONG, []), key=lambda r: r.key[4])
-        return [Kept(text=r.text, tokens=r.tokens, finish_reason=r.finish_reason,
-                     choice={"logprob": r.logprob}) for r in results]
+        kept = []
+        for r in results:
+            text, why = r.text, {"logprob": r.logprob}
+            if self._cuts(job.gen):
+                cut = cut_unsupported(r.text, support=job.brief.support, banned=job.brief.banned,
+                                      product=job.brief.product)
+                text = cut.text
+                why |= cut.as_dict()
+            kept.append(Kept(text=text, tokens=r.tokens, finish_reason=r.finish_reason, choice=why))
+        return kept
 
     def _review(self, ready: list[tuple[Job, Unit]]) -> int:
         """Run the review stages over every candidate of the variants that are ready, keep the
@@ -626,8 +647,10 @@ class Pipeline:
                 tokens=k.tokens, finish_reason=k.finish_reason, stage_failures=stage_failures,
                 shown=shown, unsupported=claims.get("unsupported") if claims else None))
         pick = min(range(len(kept)), key=lambda j: scored[j].key())
+        cut = {k: v for k, v in (kept[pick].choice or {}).items() if k in ("taken_out", "refused")}
         kept[pick].choice = {"candidates": len(kept), "chosen": pick, **scored[pick].as_dict(),
-                             "others": [s.as_dict() for j, s in enumerate(scored) if j != pick]}
+                             "others": [s.as_dict() for j, s in enumerate(scored) if j != pick],
+                             **cut}
         return pick
 
     def _add_live(self, requests: list[Any]) -> None:

@@ -1,5 +1,5 @@
-"""Checks on one generated variant against its brief: format, invented numbers, product name,
-facts carried, keyword, placeholders and echoed instructions.
+"""Checks on one generated variant against its brief: format, invented numbers, unsupported
+claims, product name, facts carried, keyword, placeholders and echoed instructions.
 
 Plain Python (no Django, no torch): the eval command runs them on fresh output, and they can be
 run again on a saved run's texts. Every check is deliberately literal (string and number
@@ -21,7 +21,7 @@ from copywriter.catalog.slots import FormatResult, check_slots
 from copywriter.catalog.slots import resolve as _resolve
 
 # One normaliser and one reader of numbers for the eval and the claims check shown to users.
-from copywriter.claims.check import read_numbers  # noqa: F401
+from copywriter.claims.check import check_claims, read_numbers  # noqa: F401
 from copywriter.core.text import contains, echoed_instructions, norm, placeholders, words  # noqa: F401
 
 # --- format rules ----------------------------------------------------------------------------
@@ -84,6 +84,13 @@ def invented_numbers(text: str, *, brief: str) -> list[str]:
     return [n.core.strip() for n in read_numbers(text) if not n.values & allowed]
 
 
+def unsupported_claims(text: str, *, support: Sequence[str]) -> list[str]:
+    """The claims the brief's field values do not support, as the claims check shown to users
+    finds them (numbers, names, superlatives, guarantees, contradictions...): "claim (reason)"."""
+    return [f"{c.text} ({c.reason})" for c in check_claims(text, support=support).claims
+            if not c.supported]
+
+
 # --- product, facts, keyword -----------------------------------------------------------------
 
 def names_product(text: str, product: str | None) -> bool | None:
@@ -112,6 +119,7 @@ class VariantChecks:
     keyword: bool | None
     placeholders: list[str]
     echoed: list[str]
+    unsupported_claims: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,4 +138,5 @@ def check_variant(text: str, *, brief: Mapping[str, Any], prompt: str,
         facts=facts_carried(text, brief.get("facts") or []),
         keyword=uses_keyword(text, brief.get("keyword")),
         placeholders=placeholders(text),
-        echoed=echoed_instructions(text, prompt=prompt, field_values=list(fields.values())))
+        echoed=echoed_instructions(text, prompt=prompt, field_values=list(fields.values())),
+        unsupported_claims=unsupported_claims(text, support=list(fields.values())))

@@ -131,27 +131,30 @@ def current_path(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
     return shown
 
 
-def _variant_path(*, slots: bool, candidates: int) -> PathFn:
-    """The worker path with slot writing on or off and a workspace's best of N: how the eval
-    compares today's single-sequence, single-sample writing with what replaces it."""
+def _variant_path(*, slots: bool, candidates: int, claims_policy: str = "") -> PathFn:
+    """The worker path with slot writing on or off, a workspace's best of N and its claims
+    policy ("": the default a new workspace gets): how the eval compares today's
+    single-sequence, single-sample writing with what replaces it."""
     def run(jobs: Sequence[Job], ctx: Context) -> list[Shown]:
         from django.test import override_settings
 
         ws = Workspace.objects.get(pk=ctx.membership.workspace_id)
-        before = ws.candidates
+        before = (ws.candidates, ws.claims_policy)
         ws.candidates = candidates
-        ws.save(update_fields=["candidates"])
+        ws.claims_policy = claims_policy or Workspace._meta.get_field("claims_policy").default
+        ws.save(update_fields=["candidates", "claims_policy"])
         try:
             with override_settings(GENERATION_SLOTS=slots):
                 return current_path(jobs, ctx)
         finally:
-            ws.candidates = before
-            ws.save(update_fields=["candidates"])
+            ws.candidates, ws.claims_policy = before
+            ws.save(update_fields=["candidates", "claims_policy"])
     return run
 
 
-# Today's path before output slots and best of N: every template one sequence, one sample.
-register_path("single")(_variant_path(slots=False, candidates=1))
+# Today's path before output slots, best of N and the claims policies: every template one
+# sequence, one sample, claims only marked.
+register_path("single")(_variant_path(slots=False, candidates=1, claims_policy="flag"))
 # Slot templates item by item, one candidate per variant (per item) and resampling.
 register_path("slots")(_variant_path(slots=True, candidates=1))
 # ... and the best of 3 candidates per variant (per item).
@@ -174,6 +177,7 @@ def interleave(items: Sequence[Any], *, key: Callable[[Any], str]) -> list[Any]:
 METRICS = (
     ("format_ok", "passes every format rule"),
     ("invented_number", "states a number not in the brief"),
+    ("unsupported_claim", "makes a claim the brief does not support"),
     ("names_product", "names the product"),
     ("facts", "carries the brief's facts"),
     ("keyword", "uses the target keyword"),
@@ -186,7 +190,10 @@ def score(row: Mapping[str, Any]) -> dict[str, Any]:
     """One variant's checks as the figures the table averages (None: does not apply)."""
     c = row["checks"]
     facts = c["facts"]
+    # runs saved before the claims metric have no "unsupported_claims" (None: not measured)
+    claims = c.get("unsupported_claims")
     return {"format_ok": c["format_ok"], "invented_number": bool(c["invented_numbers"]),
+            "unsupported_claim": None if claims is None else bool(claims),
             "names_product": c["names_product"],
             "facts": (sum(facts) / len(facts)) if facts else None,
             "keyword": c["keyword"], "echoed": bool(c["echoed"]),

@@ -11,8 +11,10 @@ class WorkspaceForm(forms.Form):
         choices=CLAIMS_POLICIES, label="Unsupported claims",
         required=False,  # left out: unchanged
         help_text="A variant that states something your brief and facts do not (a number, a "
-                  "name, a guarantee, a superlative) is shown with the claim marked, or written "
-                  "again (at most twice) and shown marked only if every attempt had one.")
+                  "name, a guarantee, a superlative): take those sentences out (listed under the "
+                  "copy, to put back by hand; written once more where little would be left), "
+                  "show it with the claim marked, or write it again (at most twice). A variant "
+                  "is shown marked only if every attempt had one.")
 
 
 class InviteForm(forms.Form):

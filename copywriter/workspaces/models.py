@@ -16,7 +16,7 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 
 
-CLAIMS_POLICIES = [("flag", "Show, marked"), ("hide", "Write again")]
+CLAIMS_POLICIES = [("cut", "Take the sentence out"), ("flag", "Show, marked"), ("hide", "Write again")]
 
 
 class Workspace(models.Model):
@@ -24,10 +24,12 @@ class Workspace(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    # A variant with a claim the brief and the workspace's facts do not support: "flag" shows
-    # it with the claim marked; "hide" writes it again (bounded) and shows it flagged only when
-    # every attempt had one.
-    claims_policy = models.CharField(max_length=8, default="flag", choices=CLAIMS_POLICIES)
+    # A variant with a claim the brief and the workspace's facts do not support: "cut" takes
+    # the sentences that hold one out of long-form copy (listed on the page), and writes it
+    # again once where that would leave too little; "flag" shows it with the claim marked;
+    # "hide" writes it again (bounded). Both show it flagged only when every attempt had one.
+    # Slot items with such a claim are never shown, whatever the policy.
+    claims_policy = models.CharField(max_length=8, default="cut", choices=CLAIMS_POLICIES)
     # Best of N: each shown variant is chosen from this many written candidates.
     candidates = models.PositiveSmallIntegerField(default=1)
 

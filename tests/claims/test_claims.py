@@ -200,6 +200,7 @@ def _policy(cast, policy):
 
 
 def test_under_flag_an_unsupported_claim_is_reported_and_never_rewritten(cast, gen):
+    _policy(cast, "flag")
     stage = ClaimsStage()
     bad, good = stage.review([_draft(gen, INVENTED), _draft(gen, CLEAN)])
     assert stage.max_rewrites(gen) == 0
@@ -249,7 +250,8 @@ def worker_ready(cast, settings):
     OriginalitySettings.objects.create(workspace=cast.ws, check_generations=False)
 
 
-def test_the_worker_stores_the_report_on_the_variant_under_flag(worker_ready, gen):
+def test_the_worker_stores_the_report_on_the_variant_under_flag(worker_ready, cast, gen):
+    _policy(cast, "flag")
     variant, engine = serve_one(gen, [INVENTED, CLEAN])
     assert engine.calls == 1 and variant.text == INVENTED
     assert variant.claims["unsupported"] == 1 and variant.claims["attempts"] == [1]
@@ -265,6 +267,7 @@ def test_the_worker_rewrites_under_hide_and_keeps_the_clean_attempt(worker_ready
 
 
 def test_the_api_gives_the_count_and_the_unsupported_claims(worker_ready, cast, gen, client):
+    _policy(cast, "flag")
     serve_one(gen, [INVENTED])
     secret = token_create(membership=cast.alice_m, name="t", role=cast.alice_m.role).secret
     body = client.get(f"/api/v1/generations/{gen.pk}",
@@ -277,12 +280,46 @@ def test_the_api_gives_the_count_and_the_unsupported_claims(worker_ready, cast, 
 
 
 def test_the_page_marks_each_unsupported_claim_with_its_reason(worker_ready, cast, gen, alice_client):
+    _policy(cast, "flag")
     serve_one(gen, ['Fernway boots <b>"bold"</b> with a lifetime warranty.'])
     html = alice_client.get(reverse("generation:detail", args=[cast.ws.pk, gen.pk])).content.decode()
     assert ('<mark class="claim" title="not in the brief" data-kind="guarantee">lifetime warranty'
             '</mark>') in html
     assert "1 claim not in your brief" in html
     assert "&lt;b&gt;&quot;bold&quot;&lt;/b&gt;" in html and "<b>" not in html  # escaped
+
+
+TWO = "Fernway hiking boots in waterproof leather, with free returns. Every pair has a lifetime warranty."
+
+
+def test_a_new_workspace_takes_sentences_with_unsupported_claims_out(worker_ready, cast, gen, client,
+                                                                      alice_client):
+    assert cast.ws.claims_policy == "cut"
+    variant, engine = serve_one(gen, [TWO, CLEAN])
+    assert engine.calls == 1 and variant.text == CLEAN
+    assert variant.claims["unsupported"] == 0 and variant.claims["policy"] == "cut"
+    assert variant.choice["taken_out"] == [{
+        "sentence": "Every pair has a lifetime warranty.",
+        "claims": [{"text": "lifetime warranty", "kind": "guarantee", "reason": "not in the brief"}]}]
+    secret = token_create(membership=cast.alice_m, name="t", role=cast.alice_m.role).secret
+    body = client.get(f"/api/v1/generations/{gen.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert body["variants"][0]["choice"]["taken_out"][0]["sentence"] == "Every pair has a lifetime warranty."
+    html = alice_client.get(reverse("generation:detail", args=[cast.ws.pk, gen.pk])).content.decode()
+    assert "1 sentence taken out" in html
+    assert "<q>Every pair has a lifetime warranty.</q>: &ldquo;lifetime warranty&rdquo; not in the brief" in html
+
+
+def test_under_cut_a_text_the_cut_would_gut_is_written_once_more(worker_ready, gen):
+    variant, engine = serve_one(gen, [INVENTED, CLEAN])
+    assert engine.calls == 2 and variant.text == CLEAN
+    assert variant.claims["attempts"] == [1, 0] and "shown_flagged" not in variant.claims
+
+
+def test_under_cut_it_is_shown_flagged_when_the_second_attempt_fails_too(worker_ready, gen, alice_client):
+    variant, engine = serve_one(gen, [INVENTED, INVENTED])
+    assert engine.calls == 2 and variant.text == INVENTED
+    assert variant.claims["shown_flagged"] is True and variant.claims["attempts"] == [1, 1]
+    assert "less than half" in variant.choice["refused"]
 
 
 def test_an_owner_chooses_the_claims_policy_in_the_workspace_settings(cast, alice_client, bob_client):
