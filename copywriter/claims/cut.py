@@ -1,11 +1,14 @@
 """Taking out what the brief does not support: the sentences of a long-form text that carry an
-unsupported claim, as a careful editor would before the copy is shown.
+unsupported claim or a blank left to fill, as a careful editor would before the copy is shown.
 
-``cut_unsupported(text, support=..., banned=...)`` finds the unsupported claims
-(``check.check_claims``) and takes out each sentence that holds one: a sentence of a paragraph,
-a bullet, a heading. Lines and the blank lines between paragraphs stay as they were; a line left
-with nothing goes. What was taken out is returned with the claims that condemned it, so the page
-can list it and the marketer can put a sentence back (nothing is dropped silently).
+``fill_blanks(text, fields)`` first fills a blank the brief answers ("[Company Name]" with the
+``company_name`` field's value, when exactly one field's name or label says it).
+``cut_unsupported(text, support=..., banned=...)`` then finds the unsupported claims
+(``check.check_claims``) and the blanks still left ("[Client]", "XX%") and takes out each
+sentence that holds one: a sentence of a paragraph, a bullet, a heading. Lines and the blank
+lines between paragraphs stay as they were; a line left with nothing goes. What was taken out
+is returned with the claims that condemned it, so the page can list it and the marketer can
+put a sentence back (nothing is dropped silently).
 
 The cut is refused, and the text shown whole with its claims marked, when it would leave too
 little (more than half of the words taken out) or take out every mention of the product. A
@@ -17,12 +20,12 @@ Plain Python, no Django: the worker calls it for long-form candidates under the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from copywriter.claims.check import Claim, check_claims
-from copywriter.core.text import contains
+from copywriter.core.text import contains, placeholder_spans
 
 MOST_TAKEN = 0.5  # share of the words a cut may take out; more, and the text is shown marked
 PASSES = 2
@@ -30,6 +33,8 @@ PASSES = 2
 # "3.5" and "Dr. Jones" are not ends (a lower-case word or a digit follows, or no space does).
 _END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[^a-z\s])")
 _WORD = re.compile(r"[\w'’-]+")
+_BLANK_FILLER = {"your", "the", "a", "an", "our", "insert", "add", "enter", "here", "of", "s"}
+BLANK = "a blank to fill"
 
 
 @dataclass
@@ -62,11 +67,40 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+def fill_blanks(text: str, fields: Mapping[str, Any],
+                labels: Mapping[str, str] | None = None) -> tuple[str, list[dict[str, str]]]:
+    """Each blank the brief answers, filled: its words ("your", "insert" aside) are all among
+    the words of exactly one field's name or label, whose value is one short line ("[Company
+    Name]", "[Company]" -> ``company_name``; "[Name]" where the brief has a product name and a
+    contact name stays a blank). The text, and what was filled with what."""
+    labels = labels or {}
+    named = []
+    for name, value in fields.items():
+        value = str(value or "").strip()
+        if value and "\n" not in value and len(value) <= 60:
+            words = set(re.findall(r"[a-z]+", f"{name.replace('_', ' ')} {labels.get(name, '')}".lower()))
+            named.append((words, value))
+    filled: list[dict[str, str]] = []
+    for start, end in sorted(placeholder_spans(text), reverse=True):
+        blank = text[start:end]
+        want = set(re.findall(r"[a-z]+", blank.lower())) - _BLANK_FILLER
+        values = {v for words, v in named if want and want <= words}
+        if len(values) == 1:
+            value = values.pop()
+            text = text[:start] + value + text[end:]
+            filled.insert(0, {"blank": blank, "value": value})
+    return text, filled
+
+
 def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
 _EMPTIED = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)]|#+)?\s*")  # nothing left but a marker
+
+
+def _blanks(text: str) -> list[Claim]:
+    return [Claim(s, e, text[s:e], "blank", False, BLANK) for s, e in placeholder_spans(text)]
 
 
 def _one_pass(text: str, claims: Sequence[Claim]) -> tuple[str, list[dict[str, Any]]]:
@@ -107,23 +141,28 @@ def _one_pass(text: str, claims: Sequence[Claim]) -> tuple[str, list[dict[str, A
 
 def cut_unsupported(text: str, *, support: Sequence[str], banned: Sequence[str] = (),
                     product: str = "") -> Cut:
-    """The text less every sentence with an unsupported claim, and what was taken out; the text
-    unchanged (``refused`` says why) where the cut would leave too little or lose the product."""
-    report = check_claims(text, support=support, banned=banned)
-    if not report.unsupported:
+    """The text less every sentence with an unsupported claim or a blank, and what was taken
+    out; the text unchanged (``refused`` says why) where the cut would leave too little or lose
+    the product."""
+    def faults(t: str) -> list[Claim]:
+        return [c for c in check_claims(t, support=support, banned=banned).claims
+                if not c.supported] + _blanks(t)
+
+    found = faults(text)
+    if not found:
         return Cut(text=text)
     now, taken = text, []
     for _ in range(PASSES):
-        now, more = _one_pass(now, report.claims)
+        now, more = _one_pass(now, found)
         taken += more
-        report = check_claims(now, support=support, banned=banned)
-        if not report.unsupported:
+        found = faults(now)
+        if not found:
             break
     words = _words(text)
     if words and _words(now) < words * (1 - MOST_TAKEN):
         return Cut(text=text, refused=f"taking out the {len(taken)} sentence(s) with unsupported "
-                                      "claims would leave less than half of the text")
+                                      "claims or blanks would leave less than half of the text")
     if product and contains(text, product) and not contains(now, product):
-        return Cut(text=text, refused="taking out the sentences with unsupported claims would "
-                                      "take out every mention of the product")
+        return Cut(text=text, refused="taking out the sentences with unsupported claims or blanks "
+                                      "would take out every mention of the product")
     return Cut(text=now, taken_out=taken)

@@ -56,17 +56,22 @@ def placeholders(text: str) -> list[str]:
     """Blanks left for someone to fill: "[Your Name]", "[Company]", "{name}", "<insert link>",
     "XX%". Bracketed copy that is not a blank ("[Tap the link]" as a script's on-screen text)
     does not count."""
+    return [text[s:e] for s, e in placeholder_spans(text)]
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each blank ``placeholders`` finds: bracketed ones, then fillers."""
     found = []
     for m in _BRACKETED.finditer(text):
         inner = (m.group(1) or m.group(2) or m.group(3) or "").strip()
         low = inner.lower()
         if m.group(3) is not None and re.fullmatch(r"[A-Za-z_][\w .]*", inner):
-            found.append(m.group(0))  # {name} / {{ name }}
+            found.append(m.span())  # {name} / {{ name }}
         elif _PLACEHOLDER_START.match(low) or (
                 low and set(re.findall(r"[a-z]+", low)) <= _PLACEHOLDER_NOUNS
                 and re.search(r"[a-z]", low)):
-            found.append(m.group(0))
-    found += [m.group(0) for m in _FILLER.finditer(text)]
+            found.append(m.span())
+    found += [m.span() for m in _FILLER.finditer(text)]
     return found
 
 

@@ -11,8 +11,9 @@ rows go on decoding.
 
 What a variant is written as (``Unit``: one attempt at one variant):
 - long-form copy: ``candidates`` sequences of the whole prompt (the workspace's best of N);
-  under the workspace's "cut" claims policy each loses the sentences that hold a claim the brief
-  does not support (``claims.cut``: listed with the variant, never dropped silently), then the
+  under the workspace's "cut" claims policy each has the blanks the brief answers filled and
+  loses the sentences that hold a claim the brief does not support or a blank (``claims.cut``:
+  listed with the variant, never dropped silently), then the
   review stages see each, and ``choice`` picks the one shown;
 - a slot template (``output.slots``): every item (each headline, each description) is its own
   short one-line sequence with its slot's instruction, ``candidates`` of each; an item is chosen
@@ -40,7 +41,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from copywriter.bulk.window import generations_finished
 from copywriter.catalog.slots import render_items
-from copywriter.claims.cut import cut_unsupported
+from copywriter.claims.cut import cut_unsupported, fill_blanks
 from copywriter.core.text import contains
 from copywriter.generation import runner
 from copywriter.generation.models import Generation, Status
@@ -157,6 +158,7 @@ class Job:
     examples: dict[str, list[str]] = field(default_factory=dict)  # slot -> the sample's items
     example_brief: str = ""  # the sample's field values
     field_labels: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # field name -> its label
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
     units: dict[int, Unit] = field(default_factory=dict)  # variant index -> its current attempt
@@ -383,6 +385,7 @@ class Pipeline:
                   claimed_at=time.monotonic(), candidates=candidates, slots=slots,
                   title=str(data.get("title", "")))
         job.brief = choice.brief_of(gen)
+        job.labels = {str(f.get("name")): str(f.get("label") or "") for f in data.get("fields") or []}
         if job.slots:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
             job.examples = sample_items(data, job.slots)
@@ -588,10 +591,11 @@ class Pipeline:
         for r in results:
             text, why = r.text, {"logprob": r.logprob}
             if self._cuts(job.gen):
-                cut = cut_unsupported(r.text, support=job.brief.support, banned=job.brief.banned,
+                text, filled = fill_blanks(r.text, job.gen.fields, job.labels)
+                cut = cut_unsupported(text, support=job.brief.support, banned=job.brief.banned,
                                       product=job.brief.product)
                 text = cut.text
-                why |= cut.as_dict()
+                why |= cut.as_dict() | ({"filled": filled} if filled else {})
             kept.append(Kept(text=text, tokens=r.tokens, finish_reason=r.finish_reason, choice=why))
         return kept
 
@@ -647,7 +651,8 @@ class Pipeline:
                 tokens=k.tokens, finish_reason=k.finish_reason, stage_failures=stage_failures,
                 shown=shown, unsupported=claims.get("unsupported") if claims else None))
         pick = min(range(len(kept)), key=lambda j: scored[j].key())
-        cut = {k: v for k, v in (kept[pick].choice or {}).items() if k in ("taken_out", "refused")}
+        cut = {k: v for k, v in (kept[pick].choice or {}).items()
+               if k in ("taken_out", "refused", "filled")}
         kept[pick].choice = {"candidates": len(kept), "chosen": pick, **scored[pick].as_dict(),
                              "others": [s.as_dict() for j, s in enumerate(scored) if j != pick],
                              **cut}

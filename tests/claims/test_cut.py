@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from copywriter.claims.cut import cut_unsupported, sentences
+from copywriter.claims.cut import cut_unsupported, fill_blanks, sentences
 
 SUPPORT = ["Fernway hiking boots", "Waterproof leather, free returns"]
 
@@ -53,3 +53,25 @@ def test_sentences_end_at_stops_before_a_capital_and_at_line_breaks_only():
     text = "Pack 3.5 kg of gear, e.g. tents. Then go!\nDr. Jones\n"
     spans = [text[s:e].strip() for s, e in sentences(text)]
     assert spans == ["Pack 3.5 kg of gear, e.g. tents.", "Then go!", "Dr.", "Jones"]
+
+
+def test_a_sentence_with_a_blank_left_to_fill_goes_like_an_unsupported_claim():
+    text = ("Fernway hiking boots in waterproof leather. Hi [Client], shall we talk?\n\n"
+            "Free returns on every pair.")
+    cut = cut_unsupported(text, support=SUPPORT, product="Fernway")
+    assert cut.text == "Fernway hiking boots in waterproof leather.\n\nFree returns on every pair."
+    assert cut.taken_out == [{"sentence": "Hi [Client], shall we talk?",
+                              "claims": [{"text": "[Client]", "kind": "blank",
+                                          "reason": "a blank to fill"}]}]
+
+
+def test_a_blank_the_brief_answers_is_filled_and_an_ambiguous_one_is_not():
+    fields = {"company_name": "Brightpath", "contact_name": "Ruth", "product": "maths tutoring",
+              "notes": "a long line\nof notes"}
+    text, filled = fill_blanks("[Company Name] and [Your Product] for you, [Name]. [Company]!",
+                               fields, {"contact_name": "Who signs the email"})
+    assert text == "Brightpath and maths tutoring for you, [Name]. Brightpath!"
+    assert filled == [{"blank": "[Company Name]", "value": "Brightpath"},
+                      {"blank": "[Your Product]", "value": "maths tutoring"},
+                      {"blank": "[Company]", "value": "Brightpath"}]
+    assert fill_blanks("Hi [Client]", fields) == ("Hi [Client]", [])
