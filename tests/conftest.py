@@ -52,10 +52,16 @@ def cast(db):
     charlie = user_create(email="charlie@example.com", password=PASSWORD, name="Charlie")
     ws = Workspace.objects.get(memberships__user=alice)
     ws.name = "Acme marketing"
+    # The worker's mechanics are tested one candidate a variant (scripted engines write the
+    # same text for each, random-weight ones are compared with a lone generate()); a new
+    # workspace's best of 3 has tests of its own (tests/claims, tests/generation/test_slots.py).
+    ws.candidates = 1
     ws.save()
     Membership.objects.create(workspace=ws, user=bob, role=Role.EDITOR)
     Membership.objects.create(workspace=ws, user=vera, role=Role.VIEWER)
     other = Workspace.objects.get(memberships__user=charlie)
+    other.candidates = 1
+    other.save(update_fields=["candidates"])
 
     class Cast:
         pass

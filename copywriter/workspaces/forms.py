@@ -1,7 +1,7 @@
 from django import forms
 
 from copywriter.accounts.services import reject_control_characters
-from copywriter.workspaces.models import CLAIMS_POLICIES, Role
+from copywriter.workspaces.models import CLAIMS_POLICIES, MAX_CANDIDATES, MIN_CANDIDATES, Role
 
 
 class WorkspaceForm(forms.Form):
@@ -15,6 +15,13 @@ class WorkspaceForm(forms.Form):
                   "copy, to put back by hand; written once more where little would be left), "
                   "show it with the claim marked, or write it again (at most twice). A variant "
                   "is shown marked only if every attempt had one.")
+
+    candidates = forms.IntegerField(
+        min_value=MIN_CANDIDATES, max_value=MAX_CANDIDATES, required=False,  # left out: unchanged
+        label="Candidates per variant",
+        help_text="Each variant you see is the best of this many written: more catch more "
+                  "invented claims and missing product names, and take longer (3: about 1.6x "
+                  "the time of 1 for long copy).")
 
 
 class InviteForm(forms.Form):

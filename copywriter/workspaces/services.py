@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import smtplib
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +15,14 @@ from django.utils import timezone
 
 from copywriter.accounts.models import User
 from copywriter.accounts.services import reject_control_characters
-from copywriter.workspaces.models import Invitation, Membership, Role, Workspace
+from copywriter.workspaces.models import (
+    MAX_CANDIDATES,
+    MIN_CANDIDATES,
+    Invitation,
+    Membership,
+    Role,
+    Workspace,
+)
 from copywriter.workspaces.signals import membership_changed
 
 
@@ -64,23 +73,38 @@ def workspace_rename(*, membership: Membership, name: str) -> Workspace:
 
 def workspace_set_claims_policy(*, membership: Membership, policy: str) -> Workspace:
     """What the worker does with a variant that makes a claim the brief and the workspace's
-    facts do not support: "flag" shows it marked, "hide" writes it again (bounded)."""
-    if not membership.is_owner:
-        raise PermissionDenied("Only owners can change what happens to unsupported claims.")
+    facts do not support: "cut" takes those sentences out of long-form copy, "flag" shows it
+    marked, "hide" writes it again (bounded)."""
     allowed = dict(Workspace._meta.get_field("claims_policy").choices or [])
     if policy not in allowed:
         raise ValidationError(f"Unsupported claims: choose one of {', '.join(allowed)}.")
+    return _set(membership, "claims_policy", policy, what="unsupported claims",
+                shown=lambda v: repr(allowed.get(v, v)))
+
+
+def workspace_set_candidates(*, membership: Membership, candidates: int) -> Workspace:
+    """Best of N: how many candidates each shown variant is chosen from (1-8)."""
+    if not isinstance(candidates, int) or not MIN_CANDIDATES <= candidates <= MAX_CANDIDATES:
+        raise ValidationError(f"Candidates per variant: a whole number from {MIN_CANDIDATES} "
+                              f"to {MAX_CANDIDATES}.")
+    return _set(membership, "candidates", candidates, what="candidates per variant", shown=str)
+
+
+def _set(membership: Membership, name: str, value: Any, *, what: str,
+         shown: Callable[[Any], str]) -> Workspace:
+    """One workspace setting changed by an owner, and announced (the audit log hears it)."""
+    if not membership.is_owner:
+        raise PermissionDenied(f"Only owners can change the {what}.")
     ws = membership.workspace
-    old = ws.claims_policy
-    if old == policy:
+    old = getattr(ws, name)
+    if old == value:
         return ws
-    ws.claims_policy = policy
+    setattr(ws, name, value)
     with transaction.atomic():
-        ws.save(update_fields=["claims_policy"])
+        ws.save(update_fields=[name])
         _announce(workspace=ws, actor=membership.user, action="workspace.settings_changed",
-                  target=ws, summary=f"set unsupported claims to {allowed[policy]!r} "
-                                     f"(was {allowed.get(old, old)!r})",
-                  details={"setting": "claims_policy", "old": old, "new": policy})
+                  target=ws, summary=f"set {what} to {shown(value)} (was {shown(old)})",
+                  details={"setting": name, "old": old, "new": value})
     return ws
 
 

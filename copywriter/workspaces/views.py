@@ -134,12 +134,16 @@ def leave(request: MemberRequest) -> HttpResponse:
 def settings_view(request: MemberRequest) -> HttpResponse:
     ws = request.membership.workspace
     form = WorkspaceForm(request.POST or None, initial={"name": ws.name,
-                                                        "claims_policy": ws.claims_policy})
+                                                        "claims_policy": ws.claims_policy,
+                                                        "candidates": ws.candidates})
     if request.method == "POST" and form.is_valid():
         services.workspace_rename(membership=request.membership, name=form.cleaned_data["name"])
         if form.cleaned_data["claims_policy"]:
             services.workspace_set_claims_policy(membership=request.membership,
                                                  policy=form.cleaned_data["claims_policy"])
+        if form.cleaned_data["candidates"] is not None:
+            services.workspace_set_candidates(membership=request.membership,
+                                              candidates=form.cleaned_data["candidates"])
         messages.success(request, "Saved.")
         return redirect("workspaces:settings", ws=request.membership.workspace_id)
     status = 400 if request.method == "POST" else 200

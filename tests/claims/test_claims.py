@@ -333,3 +333,29 @@ def test_an_owner_chooses_the_claims_policy_in_the_workspace_settings(cast, alic
     assert bob_client.post(url, {"name": "Acme", "claims_policy": "flag"}).status_code in (403, 404)
     cast.ws.refresh_from_db()
     assert cast.ws.claims_policy == "hide"
+
+
+def test_an_owner_chooses_the_candidates_per_variant_and_a_new_workspace_has_three(cast, alice_client,
+                                                                                bob_client):
+    from copywriter.accounts.services import user_create
+    from copywriter.audit.models import AuditEvent
+    from copywriter.workspaces.models import Workspace
+
+    dora = user_create(email="dora@example.com", password="a long enough password", name="Dora")
+    fresh = Workspace.objects.get(memberships__user=dora)
+    assert (fresh.candidates, fresh.claims_policy) == (3, "cut")
+    cast.ws.candidates = 3
+    cast.ws.save(update_fields=["candidates"])
+    url = reverse("workspaces:settings", args=[cast.ws.pk])
+    assert 'name="candidates"' in alice_client.get(url).content.decode()
+    assert alice_client.post(url, {"name": "Acme marketing", "candidates": "1"}).status_code == 302
+    cast.ws.refresh_from_db()
+    assert cast.ws.candidates == 1 and cast.ws.claims_policy == "cut"  # left out: unchanged
+    event = AuditEvent.objects.filter(action="workspace.settings_changed").latest("pk")
+    assert event.details == {"setting": "candidates", "old": 3, "new": 1}
+    assert "set candidates per variant to 1 (was 3)" in event.summary
+    for bad in ("0", "9", "two"):
+        assert alice_client.post(url, {"name": "Acme", "candidates": bad}).status_code == 400
+    assert bob_client.post(url, {"name": "Acme", "candidates": "5"}).status_code in (403, 404)
+    cast.ws.refresh_from_db()
+    assert cast.ws.candidates == 1
