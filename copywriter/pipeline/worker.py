@@ -424,8 +424,12 @@ class Pipeline:
 
         seed = (int(job.gen.sampling.get("seed", 0)) + index + SEED_STEP * attempt
                 + CANDIDATE_STEP * candidate)
+        # Of several candidates, the last starts with the product's name: one that names what
+        # it sells is then among them (the scorer's hard filter wants it), as a slot item's
+        # last round does.
+        lead = job.brief.product if job.candidates > 1 and candidate == job.candidates - 1 else ""
         return SeqRequest(prompt=_with_line(job.gen.prompt, job.tone_line), adapter=job.adapter,
-                          max_new_tokens=job.gen.max_new_tokens, seed=seed,
+                          max_new_tokens=job.gen.max_new_tokens, seed=seed, answer=lead,
                           key=(job.gen.pk, index, attempt, LONG, candidate), **self._row_args(job))
 
     def _item_requests(self, job: Job, unit: Unit, item: Item) -> list[Any]:
