@@ -31,7 +31,8 @@ MOST_TAKEN = 0.5  # share of the words a cut may take out; more, and the text is
 PASSES = 2
 # A sentence ends at . ! or ? (closing quotes and brackets go with it) before a space; "e.g. x",
 # "3.5" and "Dr. Jones" are not ends (a lower-case word or a digit follows, or no space does).
-_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[^a-z\s])")
+# Possessive runs, started only at a run's first mark: linear on "....." (tests/security).
+_END = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+\s++(?=[^a-z\s])")
 _WORD = re.compile(r"[\w'’-]+")
 _BLANK_FILLER = {"your", "the", "a", "an", "our", "insert", "add", "enter", "here", "of", "s"}
 BLANK = "a blank to fill"
@@ -96,7 +97,7 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-_EMPTIED = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)]|#+)?\s*")  # nothing left but a marker
+_MARKER = re.compile(r"[-*•·]|\d{1,2}[.)]|#+")  # a line with nothing left but a list marker
 
 
 def _blanks(text: str) -> list[Claim]:
@@ -126,7 +127,7 @@ def _one_pass(text: str, claims: Sequence[Claim]) -> tuple[str, list[dict[str, A
         body.append(text[last:end])
         kept = "".join(body).rstrip()
         pos = end
-        if mine and _EMPTIED.fullmatch(kept):
+        if mine and (not kept.strip() or _MARKER.fullmatch(kept.strip())):
             continue
         if not kept.strip() and (not out or not out[-1].strip()):
             continue  # a second blank line in a row, or one at the top
