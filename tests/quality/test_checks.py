@@ -217,3 +217,17 @@ def test_check_variant_puts_every_check_together():
     assert result.facts == [True, True] and result.keyword is True
     assert result.placeholders == ["[Your Name]"] and result.invented_numbers == []
     assert result.echoed == []
+
+
+def test_unsupported_claims_are_counted_as_the_claims_check_finds_them_and_old_runs_say_not_measured():
+    from copywriter.quality.harness import score
+
+    support = ["Fernway hiking boots", "Waterproof leather, free returns"]
+    assert C.unsupported_claims("Fernway boots, free returns.", support=support) == []
+    assert C.unsupported_claims("Fernway boots with a lifetime warranty, from £89.", support=support) == [
+        "lifetime warranty (not in the brief)", "£89 (not in the brief)"]
+    checks = {"format_ok": True, "invented_numbers": [], "names_product": True, "facts": [True],
+              "keyword": None, "echoed": [], "placeholders": []}
+    assert score({"checks": checks})["unsupported_claim"] is None  # a run saved before the metric
+    assert score({"checks": {**checks, "unsupported_claims": ["£89 (not in the brief)"]}})[
+        "unsupported_claim"] is True
