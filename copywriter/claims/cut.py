@@ -104,13 +104,13 @@ def _blanks(text: str) -> list[Claim]:
     return [Claim(s, e, text[s:e], "blank", False, BLANK) for s, e in placeholder_spans(text)]
 
 
-def _one_pass(text: str, claims: Sequence[Claim]) -> tuple[str, list[dict[str, Any]]]:
-    """Each sentence holding an unsupported claim taken out, line by line: a line the cut
-    empties goes (a bullet marker alone, a heading's hashes), blank lines stay, and a run of
-    blank lines left where a paragraph went closes up."""
+def _one_pass(text: str, faults: Sequence[Claim]) -> tuple[str, list[dict[str, Any]]]:
+    """Each sentence holding one of ``faults`` (unsupported claims, blanks) taken out, line by
+    line: a line the cut empties goes (a bullet marker alone, a heading's hashes), blank lines
+    stay, and a run of blank lines left where a paragraph went closes up."""
     spans = sentences(text)
     doomed: dict[tuple[int, int], list[Claim]] = {}
-    for claim in (c for c in claims if not c.supported):
+    for claim in faults:
         for span in spans:
             if span[0] <= claim.start < span[1]:
                 doomed.setdefault(span, []).append(claim)

@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 
 from copywriter.claims.check import check_claims
+from copywriter.claims.review import support_of
 from copywriter.core.text import contains, echoed_instructions, placeholders
 from copywriter.pipeline.slots import brief_words, job_talk, keyword_of, not_copy, similar
 
@@ -197,10 +198,11 @@ def brief_of(gen: Any) -> Brief:
     skip = [n for n in fields if fields[n] in (product, keyword)]
     facts = dict(gen.facts or {})
     known = [str(f) for f in [*facts.get("facts", []), *facts.get("approved", [])]]
+    # what supports a claim: the same for the scorer, the worker's cut and the claims stage
+    support, banned = support_of(gen)
     return Brief(product=product, keyword=keyword,
                  facts=facts_of(fields, skip=skip) + known, values=list(fields.values()),
-                 prompt=gen.prompt, support=list(fields.values()) + known,
-                 banned=[str(b) for b in facts.get("banned", [])])
+                 prompt=gen.prompt, support=[s for s in support if s], banned=banned)
 
 
 @dataclass

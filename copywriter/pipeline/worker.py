@@ -34,6 +34,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,6 @@ class Job:
     brief: Any = None  # choice.Brief
     examples: dict[str, list[str]] = field(default_factory=dict)  # slot -> the sample's items
     example_brief: str = ""  # the sample's field values
-    field_labels: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # field name -> its label
     first_token_at: float | None = None
     open: set[int] = field(default_factory=set)  # variant indexes still writing or rewriting
@@ -165,6 +165,11 @@ class Job:
     attempts: dict[int, list[tuple[Kept, dict[str, Verdict]]]] = field(default_factory=dict)
     tokens: int = 0
     review_seconds: float = 0.0
+
+    @cached_property  # read by every slot item candidate; the labels are set once, in _job
+    def field_labels(self) -> list[str]:
+        """What a written line may start with and be a field's label, not copy."""
+        return [label or name for name, label in self.labels.items()]
 
 
 class Pipeline:
@@ -192,8 +197,7 @@ class Pipeline:
                                            interactive=interactive)
         self.max_seconds = max_seconds
         self.jobs: dict[int, Job] = {}
-        self._workspace_candidates: dict[int, int] = {}
-        self._workspace_policy: dict[int, str] = {}
+        self._workspaces: dict[int, tuple[int, str]] = {}  # id -> (candidates, claims policy)
         self.session: Any = None
         self.steps = 0
 
@@ -342,23 +346,21 @@ class Pipeline:
         if rows:
             self.session.add(rows)
 
-    def _best_of(self, gen: Generation) -> int:
-        """The workspace's best of N (1..8), read once per workspace and run."""
+    def _workspace(self, gen: Generation) -> tuple[int, str]:
+        """The workspace's best of N and claims policy, read once per workspace and run."""
         ws = gen.workspace_id
-        if ws not in self._workspace_candidates:
-            self._workspace_candidates[ws] = int(
-                Workspace.objects.filter(pk=ws).values_list("candidates", flat=True).first() or 1)
-        return max(1, min(int(gen.sampling.get("candidates") or 0)
-                          or self._workspace_candidates[ws], 8))
+        if ws not in self._workspaces:
+            row = Workspace.objects.filter(pk=ws).values_list("candidates", "claims_policy").first()
+            self._workspaces[ws] = (int(row[0] or 1), str(row[1] or "cut")) if row else (1, "cut")
+        return self._workspaces[ws]
+
+    def _best_of(self, gen: Generation) -> int:
+        """The workspace's best of N (1..8), or the generation's own."""
+        return max(1, min(int(gen.sampling.get("candidates") or 0) or self._workspace(gen)[0], 8))
 
     def _cuts(self, gen: Generation) -> bool:
-        """Whether the workspace takes sentences with unsupported claims out ("cut"), read once
-        per workspace and run."""
-        ws = gen.workspace_id
-        if ws not in self._workspace_policy:
-            self._workspace_policy[ws] = str(
-                Workspace.objects.filter(pk=ws).values_list("claims_policy", flat=True).first() or "cut")
-        return self._workspace_policy[ws] == "cut"
+        """Whether the workspace takes sentences with unsupported claims out ("cut")."""
+        return self._workspace(gen)[1] == "cut"
 
     def _slots_of(self, gen: Generation) -> list[dict[str, Any]] | None:
         slots = ((gen.template_version.data or {}).get("output") or {}).get("slots")
@@ -390,7 +392,6 @@ class Pipeline:
             job.brief_text = brief_block(data.get("fields") or [], gen.fields, gen.facts)
             job.examples = sample_items(data, job.slots)
             job.example_brief = sample_brief(data)
-            job.field_labels = [str(f.get("label") or f.get("name")) for f in data.get("fields") or []]
         return job
 
     def _start(self, job: Job, index: int, *, attempt: int) -> list[Any]:
